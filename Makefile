@@ -1,0 +1,45 @@
+# The one task runner: people and CI call the same targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HYGIE_DB ?= data/hygie.duckdb
+export HYGIE_DB
+
+.PHONY: run test lint bench demo clean browser
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## run: set up, build the sample warehouse if missing, serve the dashboard
+run: $(STAMP)
+	@test -f $(HYGIE_DB) || $(BIN)/hygie --db $(HYGIE_DB) demo
+	$(BIN)/hygie --db $(HYGIE_DB) serve
+
+## demo: (re)build the demo warehouse from the shipped sample hospital
+demo: $(STAMP)
+	$(BIN)/hygie --db $(HYGIE_DB) demo --force
+
+## test: set up and run the whole test suite (browser tests included)
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## browser: make sure a headless Chromium is installed for the end-to-end tests
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: browser tests will be skipped (sudo apt-get install chromium)"; fi; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check analytics dashboard tests sample_data benchmarks
+
+## bench: large-scale speed, memory and match-quality benchmarks (minutes)
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,49 @@
+"""Pieces shared by the CLI command modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from analytics.config import default_db_path
+from analytics.errors import HygieError
+
+
+class HygieGroup(click.Group):
+    """A click group that reports :class:`HygieError` as ``Error: ...`` with its exit code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except HygieError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def db_option_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Path:
+    return Path(value) if value else default_db_path()
+
+
+def db_path(ctx: click.Context) -> Path:
+    """The warehouse path chosen by ``--db`` / ``HYGIE_DB`` on the ``hygie`` group."""
+    return ctx.find_root().obj["db"]
+
+
+def parse_mapping(text: str | None) -> dict[str, str]:
+    """Parse ``src=dest,src2=dest2`` into a dict; raise InvalidInput on malformed pairs."""
+    from analytics.errors import InvalidInput
+
+    if not text:
+        return {}
+    mapping: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise InvalidInput(f"--map: '{item}' is not of the form source_column=canonical_column")
+        src, dest = (part.strip() for part in item.split("=", 1))
+        if not src or not dest:
+            raise InvalidInput(f"--map: '{item}' is not of the form source_column=canonical_column")
+        mapping[src] = dest
+    return mapping

@@ -1,0 +1,137 @@
+"""Open the warehouse file, refuse what is not ours, and bring its schema up to date."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from analytics.config import TIMEZONE, default_db_path
+from analytics.errors import WarehouseError
+from analytics.warehouse.migrations import LATEST_VERSION, MIGRATIONS
+
+__all__ = ["connect", "schema_version"]
+
+# DuckDB database files carry the magic bytes "DUCK" at offset 8.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as fh:
+        head = fh.read(12)
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise WarehouseError(f"{path}: not a DuckDB database file; refusing to open it as a warehouse")
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            holder = re.search(r"PID (\d+)", text)
+            who = f" (held by process {holder.group(1)})" if holder else ""
+            raise WarehouseError(
+                f"{path}: the warehouse is locked by another process{who}. "
+                "If the dashboard is running, hand the work to it (see `hygie jobs run`) "
+                "or stop it first."
+            ) from None
+        if "read-only" in text.lower() or "permission" in text.lower():
+            raise WarehouseError(f"{path}: the warehouse cannot be written (read-only file or folder)") from None
+        raise WarehouseError(f"{path}: cannot open the warehouse: {text.splitlines()[0]}") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"{path}: cannot open the warehouse (corrupted or incompatible file): {str(exc).splitlines()[0]}"
+        ) from None
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The warehouse's schema version (0 for an empty database)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    current = schema_version(con)
+    if current == 0:
+        user_tables = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchone()[0]
+        if user_tables:
+            raise WarehouseError(
+                f"{path}: a DuckDB database that is not a Hygie warehouse (no schema_version table); "
+                "refusing to modify it"
+            )
+        con.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ)"
+        )
+    if current > LATEST_VERSION:
+        raise WarehouseError(
+            f"{path}: warehouse schema version {current} is newer than this Hygie "
+            f"(knows up to {LATEST_VERSION}); upgrade Hygie instead of opening it with an older one"
+        )
+    for migration in MIGRATIONS:
+        if migration.version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            migration.apply(con)
+            con.execute(
+                "INSERT INTO schema_version VALUES (?, ?, now())",
+                [migration.version, migration.name],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+
+def connect(
+    path: str | Path | None = None,
+    *,
+    read_only: bool = False,
+    migrate: bool = True,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse at ``path`` (default: ``HYGIE_DB`` or ``./data/hygie.duckdb``).
+
+    A new file is created with the latest schema; an older one is upgraded in place; a newer,
+    foreign or corrupted one is refused with a :class:`WarehouseError`. ``":memory:"`` gives a
+    throw-away warehouse (tests, previews).
+    """
+    target = default_db_path() if path is None else Path(path) if str(path) != ":memory:" else None
+    if target is not None:
+        if read_only and not target.exists():
+            raise WarehouseError(f"{target}: no warehouse here; build one with `hygie demo` or `hygie import`")
+        _check_file(target)
+        if not read_only:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        con = _open(target, read_only)
+        label = target
+    else:
+        con = duckdb.connect(":memory:")
+        label = Path(":memory:")
+    try:
+        con.execute(f"SET TimeZone = '{TIMEZONE}'")
+        if read_only:
+            version = schema_version(con)
+            if version != LATEST_VERSION:
+                raise WarehouseError(
+                    f"{label}: warehouse schema version {version}, expected {LATEST_VERSION}; "
+                    "open it once read-write to upgrade it"
+                )
+        elif migrate:
+            _migrate(con, label)
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"{label}: cannot use the warehouse: {str(exc).splitlines()[0]}") from None
+    except Exception:
+        con.close()
+        raise
+    return con

@@ -1,0 +1,43 @@
+"""Versioned schema migrations, applied in order, each in its own transaction.
+
+Like sqlite-utils' migrations: a registry of functions, each recorded in ``schema_version``
+once applied. Never edit a migration that has shipped; add a new one instead. Each area of
+the engine owns its module (core data, matching, jobs, access, time sinks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+
+from analytics.warehouse.migrations import (
+    m0001_core,
+    m0002_matching,
+    m0003_jobs,
+    m0004_access,
+    m0005_timesinks,
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[duckdb.DuckDBPyConnection], None]
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "core data tables", m0001_core.apply),
+    Migration(2, "identity matching tables", m0002_matching.apply),
+    Migration(3, "cleanup job tables", m0003_jobs.apply),
+    Migration(4, "accounts and access log", m0004_access.apply),
+    Migration(5, "time sinks tables", m0005_timesinks.apply),
+]
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+assert [m.version for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1)), "gap in migrations"
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration"]
