@@ -1,0 +1,155 @@
+"""Login form, idle session timeout, logout, and optional OIDC sign-in (``st.login``).
+
+Passwords are checked by the engine (``analytics.access.auth.authenticate``: argon2, lock-out);
+this module only keeps the resulting :class:`~analytics.access.roles.Actor` in the session
+and forgets it after ``HYGIE_SESSION_TIMEOUT_MINUTES`` (default 30) of inactivity.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+
+import streamlit as st
+
+from analytics.access.roles import ROLES, Actor
+from analytics.errors import HygieError
+from dashboard import state
+from dashboard.i18n import t
+
+__all__ = ["current_actor", "login_page", "logout", "oidc_configured", "role_for_groups"]
+
+log = logging.getLogger("hygie.dashboard")
+
+ACTOR_KEY = "hygie_actor"
+SEEN_KEY = "hygie_last_seen"
+EXPIRED_KEY = "hygie_expired"
+
+
+def timeout_minutes() -> float:
+    """Idle minutes after which a session must log in again."""
+    try:
+        return float(os.environ.get("HYGIE_SESSION_TIMEOUT_MINUTES", "30"))
+    except ValueError:
+        return 30.0
+
+
+def _secrets_section(name: str) -> Mapping | None:
+    try:
+        return st.secrets[name] if name in st.secrets else None
+    except Exception:  # no secrets file at all
+        return None
+
+
+def oidc_configured() -> bool:
+    """Whether ``.streamlit/secrets.toml`` configures an identity provider for ``st.login``."""
+    return _secrets_section("auth") is not None
+
+
+def role_for_groups(groups: list[str] | str | None, mapping: Mapping[str, str]) -> str | None:
+    """The most privileged Hygie role granted by the identity provider's ``groups``.
+
+    ``mapping`` comes from ``[hygie.oidc_roles]`` in secrets: ``"dsi-admins" = "admin"``.
+    """
+    if isinstance(groups, str):
+        groups = [groups]
+    granted = {mapping[g] for g in groups or [] if g in mapping and mapping[g] in ROLES}
+    for role in ROLES:  # ROLES is ordered from most to least privileged
+        if role in granted:
+            return role
+    return None
+
+
+def _oidc_actor() -> Actor | None:
+    if not oidc_configured() or not getattr(st.user, "is_logged_in", False):
+        return None
+    hygie = _secrets_section("hygie") or {}
+    mapping = dict(hygie.get("oidc_roles", {}))
+    claim = hygie.get("oidc_groups_claim", "groups")
+    role = role_for_groups(st.user.get(claim), mapping)
+    if role is None:
+        return None
+    username = st.user.get("email") or st.user.get("sub") or "oidc"
+    return Actor(str(username), role)
+
+
+def _record(actor: Actor, action: str) -> None:
+    module = state.engine("analytics.access.access_log")
+    if module is not None:
+        try:
+            module.record(state.con(), actor, action, "dashboard")
+        except Exception:
+            log.exception("access log: could not record %s", action)
+
+
+def current_actor() -> Actor | None:
+    """The signed-in actor, or ``None`` (never signed in, logged out or idle too long)."""
+    actor = st.session_state.get(ACTOR_KEY)
+    if actor is None:
+        actor = _oidc_actor()
+        if actor is None:
+            return None
+        st.session_state[ACTOR_KEY] = actor
+        _record(actor, "login")
+    now = time.monotonic()
+    last = st.session_state.get(SEEN_KEY, now)
+    if now - last > timeout_minutes() * 60:
+        _record(actor, "session_expired")
+        _forget()
+        st.session_state[EXPIRED_KEY] = True
+        return None
+    st.session_state[SEEN_KEY] = now
+    return actor
+
+
+def _forget() -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+
+
+def logout() -> None:
+    """Forget the session (and the identity provider's cookie when OIDC was used)."""
+    actor = st.session_state.get(ACTOR_KEY)
+    if actor is not None:
+        _record(actor, "logout")
+    _forget()
+    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
+def login_page() -> None:
+    """The only page an anonymous visitor sees."""
+    st.title(t("login.title"))
+    st.caption(t("login.intro"))
+    if st.session_state.pop(EXPIRED_KEY, False):
+        st.warning(t("login.expired", minutes=int(timeout_minutes())))
+    if oidc_configured():
+        if getattr(st.user, "is_logged_in", False):
+            st.error(t("login.oidc_no_role"))
+        elif st.button(t("login.oidc"), type="primary"):
+            st.login()
+    auth = state.engine("analytics.access.auth")
+    with st.form("login", enter_to_submit=True):
+        username = st.text_input(t("login.username"), key="login_username", autocomplete="username")
+        password = st.text_input(
+            t("login.password"), type="password", key="login_password", autocomplete="current-password"
+        )
+        submitted = st.form_submit_button(t("login.submit"), type="primary")
+    if not submitted:
+        return
+    if auth is None:
+        st.error(t("login.unavailable"))
+        return
+    if not username or not password:
+        st.error(t("login.missing"))
+        return
+    try:
+        actor = auth.authenticate(state.con(), username.strip(), password)
+    except HygieError as exc:
+        st.error(str(exc))
+        return
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[SEEN_KEY] = time.monotonic()
+    st.rerun()

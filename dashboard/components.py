@@ -1,0 +1,90 @@
+"""Pieces shared by pages: the acting user, error display, paging, traced views, exports."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import pandas as pd
+import streamlit as st
+
+from analytics.access.roles import Actor, Permission, allowed
+from analytics.errors import HygieError
+from dashboard import auth, state
+from dashboard.i18n import t
+
+__all__ = [
+    "actor",
+    "export_button",
+    "guarded",
+    "page_window",
+    "record_view",
+    "unavailable",
+]
+
+log = logging.getLogger("hygie.dashboard")
+
+
+def actor() -> Actor:
+    """The signed-in user; pages are only routed to when there is one."""
+    current = st.session_state.get(auth.ACTOR_KEY)
+    if current is None:  # a page reached without app.py (should not happen)
+        st.stop()
+    return current
+
+
+def can(permission: Permission) -> bool:
+    """Whether the signed-in user's role grants ``permission`` (to hide what it cannot do)."""
+    return allowed(actor(), permission)
+
+
+@contextlib.contextmanager
+def guarded() -> Iterator[None]:
+    """Show an engine refusal as ``st.error`` with its message; hide anything unexpected."""
+    try:
+        yield
+    except HygieError as exc:
+        st.error(str(exc))
+    except Exception:
+        log.exception("unexpected error in a dashboard action")
+        st.error(t("error.generic"))
+
+
+def unavailable(what: str) -> None:
+    """The French 'not available yet' state for an engine piece this build lacks."""
+    st.info(t("unavailable", what=what), icon=":material/hourglass_empty:")
+
+
+def record_view(obj: str, row_count: int, detail: dict | None = None) -> None:
+    """Trace a view of patient-level rows in the access log (who saw what, how many)."""
+    module = state.engine("analytics.access.access_log")
+    if module is None:
+        return
+    module.record(state.con(), actor(), "view", obj, row_count=row_count, detail=detail)
+
+
+def page_window(total: int, key: str, page_size: int = 50) -> tuple[int, int]:
+    """A pager for long tables: returns ``(offset, limit)`` for the chosen page."""
+    pages = max(1, -(-total // page_size))
+    page = 1
+    if pages > 1:
+        page = int(
+            st.number_input(t("paging.label"), min_value=1, max_value=pages, value=1, step=1, key=key)
+        )
+    offset = (page - 1) * page_size
+    if total:
+        st.caption(t("paging.caption", first=offset + 1, last=min(offset + page_size, total), total=total))
+    return offset, page_size
+
+
+def export_button(frame: pd.DataFrame, name: str, *, key: str) -> None:
+    """Download ``frame`` through the engine's export (pseudonymised by default, recorded).
+
+    Streamlit's own table download is disabled (``client.disableDataExport``), so this is
+    the only way out for rows.
+    """
+    exports = state.engine("analytics.exports")
+    if exports is None:
+        st.caption(t("unavailable", what="exports"))
+        return

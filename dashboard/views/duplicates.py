@@ -1,0 +1,10 @@
+"""duplicates page (filled as the engine lands)."""
+
+import streamlit as st
+
+from dashboard.components import actor, unavailable
+from dashboard.i18n import t
+
+actor()
+st.title(t("nav.duplicates"))
+unavailable("duplicates")

@@ -1,0 +1,116 @@
+"""A small real warehouse for the dashboard tests, and an AppTest factory per role."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics.access.roles import Actor
+from analytics.warehouse import connect
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def fill_warehouse(path: Path) -> None:
+    """Hand-made hospital rows (seeded), enough for every page to have something to show."""
+    rng = random.Random(42)
+    con = connect(path)
+    try:
+        names = ["MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "PETIT", "DURAND", "LEROY"]
+        firsts = ["MARIE", "JEAN", "PIERRE", "ANNE", "LUC", "CLAIRE", "PAUL", "JULIE"]
+        patients = []
+        for i in range(40):
+            patients.append(
+                (
+                    f"P{i:04d}", names[i % 8], firsts[(i * 3) % 8],
+                    date(1950 + rng.randrange(60), 1 + rng.randrange(12), 1 + rng.randrange(28)),
+                    "F" if i % 2 else "M", "PROV" if i % 3 else "VALI",
+                    datetime(2024, 1, 1, tzinfo=PARIS) + timedelta(days=i),
+                )
+            )
+        # two look-alike records of the same person
+        patients.append(("P9001", "DUPONT", "JEAN PIERRE", date(1970, 5, 12), "M", "PROV",
+                         datetime(2024, 3, 1, tzinfo=PARIS)))
+        patients.append(("P9002", "DUPOND", "JEAN-PIERRE", date(1970, 5, 12), "M", "VALI",
+                         datetime(2020, 3, 1, tzinfo=PARIS)))
+        con.executemany(
+            "INSERT INTO patients (patient_id, birth_name, first_names, birth_date, sex, "
+            "identity_status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            patients,
+        )
+        con.executemany(
+            "INSERT INTO staff (user_id, display_name, role, service) VALUES (?, ?, ?, ?)",
+            [("U1", "Dr A", "physician", "Cardiologie"), ("U2", "Dr B", "physician", "Urgences")],
+        )
+        start = datetime(2024, 6, 3, 8, 0, tzinfo=PARIS)
+        events = []
+        for n in range(200):
+            user = "U1" if n % 2 else "U2"
+            ts = start + timedelta(minutes=3 * n)
+            events.append((f"E{n}", user, ts, "R", ["documentation", "orders", "inbox"][n % 3],
+                           f"P{n % 40:04d}", f"D{n % 30}", "CR", "Cardiologie"))
+        con.executemany(
+            "INSERT INTO audit_events (event_id, user_id, timestamp, action, activity, patient_id, "
+            "document_id, document_type, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+        con.executemany(
+            "INSERT INTO documents (document_id, patient_id, document_type, author_id, service, "
+            "created_at, signed_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (f"D{n}", f"P{n % 40:04d}", "CR", "U1", "Cardiologie",
+                 start + timedelta(hours=n), None if n % 4 == 0 else start + timedelta(hours=n + 5),
+                 "draft" if n % 4 == 0 else "signed")
+                for n in range(30)
+            ],
+        )
+        con.executemany(
+            'INSERT INTO schedules (user_id, "start", "end") VALUES (?, ?, ?)',
+            [(u, start, start + timedelta(hours=8)) for u in ("U1", "U2")],
+        )
+        for table, rows in (("patients", 42), ("documents", 30), ("audit_events", 200),
+                            ("staff", 2), ("schedules", 2)):
+            con.execute(
+                "INSERT INTO imports (import_id, table_name, file_name, format, rows_in_file, "
+                "rows_inserted, rows_updated, findings, status, actor, started_at, finished_at) "
+                "VALUES (?, ?, ?, 'csv', ?, ?, 0, 0, 'loaded', 'test', now(), now())",
+                [f"imp-{table}", table, f"{table}.csv", rows, rows],
+            )
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of a filled warehouse shared by the read-only page tests."""
+    path = tmp_path_factory.mktemp("wh") / "hygie.duckdb"
+    fill_warehouse(path)
+    return path
+
+
+@pytest.fixture
+def fresh_warehouse(tmp_path: Path) -> Path:
+    """A filled warehouse of its own, for tests that change data."""
+    path = tmp_path / "hygie.duckdb"
+    fill_warehouse(path)
+    return path
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch):
+    """Factory: ``app(db, role)`` gives an AppTest signed in as ``role`` (or anonymous)."""
+
+    def make(db: Path, role: str | None = None) -> AppTest:
+        monkeypatch.setenv("HYGIE_DB", str(db))
+        at = AppTest.from_file(str(APP), default_timeout=30)
+        if role is not None:
+            at.session_state["hygie_actor"] = Actor(f"test-{role}", role)
+        return at
+
+    return make

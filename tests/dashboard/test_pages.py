@@ -1,0 +1,63 @@
+"""Every page renders for every role that may see it, and only those roles see it."""
+
+from __future__ import annotations
+
+import pytest
+
+ROLES = ("admin", "manager", "analyst", "viewer")
+
+# page file -> roles that have it in their navigation
+PAGES = {
+    "views/overview.py": {"admin", "manager", "analyst", "viewer"},
+    "views/time_sinks.py": {"admin", "manager", "analyst", "viewer"},
+    "views/duplicates.py": {"admin", "manager", "analyst"},
+    "views/jobs.py": {"admin", "manager", "analyst"},
+    "views/data.py": {"admin", "manager", "analyst", "viewer"},
+    "views/exports.py": {"admin", "manager", "analyst"},
+    "views/admin.py": {"admin"},
+}
+
+
+def test_anonymous_visitor_sees_only_the_login_form(app, warehouse):
+    at = app(warehouse).run()
+    assert not at.exception
+    assert at.title[0].value == "Connexion à Hygie"
+    assert [w.label for w in at.text_input] == ["Identifiant", "Mot de passe"]
+    assert not at.sidebar.button  # no logout, no navigation
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_overview_lists_loaded_tables(app, warehouse, role):
+    at = app(warehouse, role).run()
+    assert not at.exception
+    assert not at.error
+    assert at.title[0].value == "Vue d'ensemble"
+    table = at.dataframe[0].value
+    assert dict(zip(table["Table"], table["Lignes"], strict=True))["Patients"] == 42
+
+
+CASES = [(page, role) for page, roles in PAGES.items() for role in ROLES if role in roles]
+
+
+@pytest.mark.parametrize(("page", "role"), CASES)
+def test_page_renders_for_allowed_role(app, warehouse, page, role):
+    at = app(warehouse, role).run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error]
+
+
+@pytest.mark.parametrize(
+    ("page", "role"), [(p, r) for p, roles in PAGES.items() for r in ROLES if r not in roles]
+)
+def test_page_is_not_routed_for_other_roles(app, warehouse, page, role):
+    at = app(warehouse, role).run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(page)
+
+
+def test_logout_forgets_the_session(app, warehouse):
+    at = app(warehouse, "manager").run()
+    at.sidebar.button(key="logout").click().run()
+    assert at.title[0].value == "Connexion à Hygie"
+    assert "hygie_actor" not in at.session_state
