@@ -1,0 +1,183 @@
+"""Materialise the heavy tables once, so a page's re-query reads small aggregates.
+
+``precompute`` rebuilds ``ts_sessions``, ``ts_slices``, ``ts_schedule_days``, ``ts_user_day``,
+``ts_service_day`` and ``ts_document_time`` in one transaction and records in ``ts_runs`` the
+settings and a fingerprint of the input data. ``ensure_precomputed`` rebuilds only when the
+settings asked for or the inputs changed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+import duckdb
+
+from analytics.access.roles import Actor, Permission, require
+from analytics.config import TIMEZONE
+from analytics.timesinks.outside import build_schedule_days, build_slices, load_holidays
+from analytics.timesinks.sessions import EVENTS_TABLE, build_events, build_sessions
+from analytics.timesinks.settings import DEFAULT_SETTINGS, TimeSinkSettings
+
+__all__ = ["PrecomputeReport", "current_settings", "ensure_precomputed", "precompute"]
+
+_USER_DAY_SQL = """
+INSERT INTO ts_user_day
+WITH a AS (
+    SELECT user_id, day,
+           sum(active_s) AS active_s, sum(outside_s) AS outside_s,
+           coalesce(sum(active_s) FILTER (WHERE activity = 'documentation'), 0) AS documentation_s,
+           coalesce(sum(active_s) FILTER (WHERE activity = 'chart_review'), 0) AS chart_review_s,
+           coalesce(sum(active_s) FILTER (WHERE activity = 'orders'), 0) AS orders_s,
+           coalesce(sum(active_s) FILTER (WHERE activity = 'inbox'), 0) AS inbox_s,
+           coalesce(sum(active_s) FILTER (WHERE activity = 'other'), 0) AS other_s,
+           count(*) AS slices
+    FROM ts_slices GROUP BY user_id, day
+),
+sch AS (
+    SELECT user_id, day, sum(epoch(piece_end) - epoch(piece_start)) AS scheduled_s
+    FROM ts_schedule_days GROUP BY user_id, day
+),
+su AS (SELECT DISTINCT user_id FROM ts_schedule_days),
+j AS (
+    SELECT coalesce(a.user_id, sch.user_id) AS user_id, coalesce(a.day, sch.day) AS day,
+           a.* EXCLUDE (user_id, day), sch.scheduled_s
+    FROM a FULL OUTER JOIN sch ON a.user_id = sch.user_id AND a.day = sch.day
+)
+SELECT j.user_id, j.day,
+       CASE WHEN su.user_id IS NULL THEN 'clock' ELSE 'schedule' END,
+       coalesce(active_s, 0), coalesce(outside_s, 0), coalesce(documentation_s, 0),
+       coalesce(chart_review_s, 0), coalesce(orders_s, 0), coalesce(inbox_s, 0),
+       coalesce(other_s, 0),
+       CASE WHEN su.user_id IS NOT NULL THEN coalesce(scheduled_s, 0)
+            WHEN isodow(j.day) <= 5 AND h.day IS NULL THEN $clock_s
+            ELSE 0 END,
+       coalesce(slices, 0)
+FROM j
+LEFT JOIN su ON su.user_id = j.user_id
+LEFT JOIN ts_holidays h ON h.day = j.day
+"""
+
+_SERVICE_DAY_SQL = """
+INSERT INTO ts_service_day
+SELECT day, service, activity, document_type,
+       sum(active_s), sum(outside_s), count(*), count(DISTINCT user_id)
+FROM ts_slices GROUP BY day, service, activity, document_type
+"""
+
+_DOCUMENT_TIME_SQL = """
+INSERT INTO ts_document_time
+SELECT document_id, min(document_type), min(service), min(day),
+       sum(active_s), sum(outside_s), count(*), count(DISTINCT user_id)
+FROM ts_slices WHERE document_id IS NOT NULL GROUP BY document_id
+"""
+
+_FINGERPRINT_SQL = """
+SELECT
+    (SELECT count(*) FROM audit_events),
+    (SELECT CAST(min("timestamp") AS VARCHAR) || '/' || CAST(max("timestamp") AS VARCHAR) FROM audit_events),
+    (SELECT count(*) FROM schedules),
+    (SELECT coalesce(sum(hash(user_id, "start", "end")), 0) FROM schedules),
+    (SELECT coalesce(sum(hash(user_id, service, role)), 0) FROM staff),
+    (SELECT count(*) FROM imports)
+"""
+
+
+@dataclass(frozen=True)
+class PrecomputeReport:
+    """What a precomputation did."""
+
+    run_id: str
+    settings: TimeSinkSettings
+    events_in: int
+    events_used: int
+    sessions: int
+    slices: int
+    seconds: float
+    rebuilt: bool = True
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    return json.dumps([str(v) for v in con.execute(_FINGERPRINT_SQL).fetchone()])
+
+
+def _latest_run(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    return con.execute(
+        """SELECT run_id, settings_json, data_fingerprint, events_in, events_used, seconds
+           FROM ts_runs ORDER BY computed_at DESC LIMIT 1"""
+    ).fetchone()
+
+
+def current_settings(con: duckdb.DuckDBPyConnection) -> TimeSinkSettings:
+    """Settings of the latest precomputation, else the defaults."""
+    run = _latest_run(con)
+    return TimeSinkSettings.from_json(run[1]) if run else DEFAULT_SETTINGS
+
+
+def precompute(
+    con: duckdb.DuckDBPyConnection,
+    settings: TimeSinkSettings | None = None,
+    *,
+    actor: Actor | None = None,
+) -> PrecomputeReport:
+    """Rebuild every ``ts_*`` table with ``settings`` (default: the documented defaults)."""
+    if actor is not None:
+        require(actor, Permission.VIEW_AGGREGATES)
+    settings = settings or DEFAULT_SETTINGS
+    started = time.perf_counter()
+    con.execute(f"SET TimeZone = '{TIMEZONE}'")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        load_holidays(con, settings)
+        events_in, events_used = build_events(con, settings)
+        build_sessions(con, settings)
+        build_schedule_days(con)
+        build_slices(con, settings)
+        con.execute(f"DROP TABLE IF EXISTS {EVENTS_TABLE}")
+        for table, sql, params in (
+            ("ts_user_day", _USER_DAY_SQL, {"clock_s": settings.clock_hours * 3600}),
+            ("ts_service_day", _SERVICE_DAY_SQL, None),
+            ("ts_document_time", _DOCUMENT_TIME_SQL, None),
+        ):
+            con.execute(f"DELETE FROM {table}")  # noqa: S608 - constant
+            con.execute(sql, params)
+        sessions = con.execute("SELECT count(*) FROM ts_sessions").fetchone()[0]
+        slices = con.execute("SELECT count(*) FROM ts_slices").fetchone()[0]
+        seconds = time.perf_counter() - started
+        run_id = uuid.uuid4().hex
+        con.execute("DELETE FROM ts_runs")
+        con.execute(
+            "INSERT INTO ts_runs VALUES (?, now(), ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                actor.username if actor else None,
+                settings.to_json(),
+                _fingerprint(con),
+                events_in,
+                events_used,
+                seconds,
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return PrecomputeReport(run_id, settings, events_in, events_used, sessions, slices, seconds)
+
+
+def ensure_precomputed(
+    con: duckdb.DuckDBPyConnection,
+    settings: TimeSinkSettings | None = None,
+    *,
+    actor: Actor | None = None,
+) -> TimeSinkSettings:
+    """Make the ``ts_*`` tables match ``settings`` (``None``: keep the latest run's settings)
+    and the current data; rebuild only when needed. Returns the settings in effect."""
+    run = _latest_run(con)
+    if settings is None:
+        settings = TimeSinkSettings.from_json(run[1]) if run else DEFAULT_SETTINGS
+    if run is None or run[1] != settings.to_json() or run[2] != _fingerprint(con):
+        precompute(con, settings, actor=actor)
+    return settings

@@ -1,0 +1,97 @@
+"""Settings behind every time figure, and the French label that states them.
+
+Defaults, and why:
+
+* ``idle_threshold_s = 300`` (5 minutes). Hygie reads *action-level* audit logs (open, save,
+  sign, order...), not keystroke telemetry: writing a note for four minutes may leave only an
+  "open" and a "save". Thresholds in the literature go from 5 s (Epic Signal's keyboard/mouse
+  timeout, which needs keystroke data we do not have) to 5 minutes for action-level audit logs
+  (DOMAIN.md §2); we take the action-level value. A gap to the next event **longer** than the
+  threshold ends the session and **counts nothing** (no capped amount); the last event of a
+  session is credited nothing either. Change it per run (``--idle-threshold``); every figure
+  carries it in its label.
+* After hours: **schedule-based** for users who have rows in ``schedules`` (outside their own
+  scheduled sessions, the preferred definition); for users with no schedule at all, a **clock
+  rule**: weekdays 08:00–18:00 inside, the rest, weekends and French public holidays (the
+  ``holidays`` library, optionally a subdivision such as ``"57"`` for Alsace-Moselle) outside.
+  Local time Europe/Paris, daylight-saving changes included.
+* Scheduled hours for clock-rule users (denominator of the per-8-hours measures): the clock
+  window's length (10 h) on each working day with activity — stated in the ``basis`` column.
+* ``automation_share = 0.25``: the share of a time sink an automation (pre-filled form,
+  template, routed document) is assumed to remove, for "hours saved per month". An assumption,
+  shown with the result, to be changed by the user.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import time
+
+from analytics.errors import InvalidInput
+
+__all__ = ["ACTIVITIES", "DEFAULT_SETTINGS", "TimeSinkSettings"]
+
+#: Activities of ``audit_events.activity``; anything else (or empty) counts as ``other``.
+ACTIVITIES = ("documentation", "chart_review", "orders", "inbox", "other")
+
+#: The longest threshold accepted: slices then span at most two local days.
+MAX_IDLE_THRESHOLD_S = 3600
+
+
+@dataclass(frozen=True)
+class TimeSinkSettings:
+    """What produced a time figure. Frozen so it can key caches and ``ts_runs``."""
+
+    idle_threshold_s: int = 300
+    workday_start: time = time(8, 0)
+    workday_end: time = time(18, 0)
+    holiday_country: str = "FR"
+    holiday_subdivision: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.idle_threshold_s, bool) or not isinstance(self.idle_threshold_s, int):
+            raise InvalidInput(
+                f"idle threshold: expected a whole number of seconds, got {self.idle_threshold_s!r}"
+            )
+        if not 1 <= self.idle_threshold_s <= MAX_IDLE_THRESHOLD_S:
+            raise InvalidInput(
+                f"idle threshold: {self.idle_threshold_s} s is outside 1–{MAX_IDLE_THRESHOLD_S} s"
+            )
+        if not self.workday_start < self.workday_end:
+            raise InvalidInput(
+                f"working hours: start {self.workday_start:%H:%M} is not before end {self.workday_end:%H:%M}"
+            )
+
+    @property
+    def clock_hours(self) -> float:
+        """Length of the clock-rule working window, in hours."""
+        start = self.workday_start.hour * 3600 + self.workday_start.minute * 60
+        end = self.workday_end.hour * 3600 + self.workday_end.minute * 60
+        return (end - start) / 3600
+
+    @property
+    def after_hours_rule(self) -> str:
+        """Machine-readable rule, e.g. ``schedule|clock 08:00-18:00 weekdays FR``."""
+        country = self.holiday_country + (f"-{self.holiday_subdivision}" if self.holiday_subdivision else "")
+        return f"schedule|clock {self.workday_start:%H:%M}-{self.workday_end:%H:%M} weekdays {country}"
+
+    def with_threshold(self, seconds: int | None) -> TimeSinkSettings:
+        """A copy with another idle threshold (``None`` keeps this one)."""
+        return self if seconds is None else replace(self, idle_threshold_s=seconds)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["workday_start"] = f"{self.workday_start:%H:%M}"
+        data["workday_end"] = f"{self.workday_end:%H:%M}"
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TimeSinkSettings:
+        data = json.loads(text)
+        data["workday_start"] = time.fromisoformat(data["workday_start"])
+        data["workday_end"] = time.fromisoformat(data["workday_end"])
+        return cls(**data)
+
+
+DEFAULT_SETTINGS = TimeSinkSettings()
