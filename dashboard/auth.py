@@ -8,7 +8,6 @@ and forgets it after ``HYGIE_SESSION_TIMEOUT_MINUTES`` (default 30) of inactivit
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Mapping
 
@@ -29,10 +28,14 @@ EXPIRED_KEY = "hygie_expired"
 
 
 def timeout_minutes() -> float:
-    """Idle minutes after which a session must log in again."""
+    """Idle minutes after which a session must log in again (the engine's auth setting)."""
+    auth = state.engine("analytics.access.auth")
+    if auth is None:
+        return 30.0
     try:
-        return float(os.environ.get("HYGIE_SESSION_TIMEOUT_MINUTES", "30"))
-    except ValueError:
+        return float(auth.auth_settings(state.con()).session_timeout_minutes)
+    except HygieError:
+        log.exception("invalid session timeout setting; using 30 minutes")
         return 30.0
 
 
@@ -72,16 +75,19 @@ def _oidc_actor() -> Actor | None:
     if role is None:
         return None
     username = st.user.get("email") or st.user.get("sub") or "oidc"
-    return Actor(str(username), role)
+    return Actor(str(username), role, via="oidc")
 
 
-def _record(actor: Actor, action: str) -> None:
+def _record_login(actor: Actor) -> None:
     module = state.engine("analytics.access.access_log")
     if module is not None:
-        try:
-            module.record(state.con(), actor, action, "dashboard")
-        except Exception:
-            log.exception("access log: could not record %s", action)
+        module.record(state.con(), actor, "login", actor.username)
+
+
+def _record_logout(actor: Actor, reason: str) -> None:
+    auth = state.engine("analytics.access.auth")
+    if auth is not None:
+        auth.logout(state.con(), actor, reason=reason)
 
 
 def current_actor() -> Actor | None:
@@ -92,11 +98,11 @@ def current_actor() -> Actor | None:
         if actor is None:
             return None
         st.session_state[ACTOR_KEY] = actor
-        _record(actor, "login")
+        _record_login(actor)
     now = time.monotonic()
     last = st.session_state.get(SEEN_KEY, now)
     if now - last > timeout_minutes() * 60:
-        _record(actor, "session_expired")
+        _record_logout(actor, "timeout")
         _forget()
         st.session_state[EXPIRED_KEY] = True
         return None
@@ -113,10 +119,13 @@ def logout() -> None:
     """Forget the session (and the identity provider's cookie when OIDC was used)."""
     actor = st.session_state.get(ACTOR_KEY)
     if actor is not None:
-        _record(actor, "logout")
+        _record_logout(actor, "user")
     _forget()
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
+
+
+_LOGIN_ERRORS = ("invalid_credentials", "locked")
 
 
 def login_page() -> None:
@@ -148,7 +157,8 @@ def login_page() -> None:
     try:
         actor = auth.authenticate(state.con(), username.strip(), password)
     except HygieError as exc:
-        st.error(str(exc))
+        kind = getattr(exc, "kind", None)
+        st.error(t(f"login.error.{kind}") if kind in _LOGIN_ERRORS else str(exc))
         return
     st.session_state[ACTOR_KEY] = actor
     st.session_state[SEEN_KEY] = time.monotonic()

@@ -48,6 +48,9 @@ FR: dict[str, str] = {
     "login.username": "Identifiant",
     "login.password": "Mot de passe",
     "login.submit": "Se connecter",
+    "login.error.invalid_credentials": "Identifiant ou mot de passe incorrect.",
+    "login.error.locked": "Trop d'échecs de connexion : le compte est verrouillé pour un moment. "
+    "Réessayez plus tard ou contactez l'administrateur.",
     "login.missing": "Saisissez votre identifiant et votre mot de passe.",
     "login.oidc": "Se connecter avec le compte de l'établissement",
     "login.oidc_no_role": "Votre compte de l'établissement n'est rattaché à aucun rôle Hygie. "
