@@ -74,8 +74,7 @@ SELECT concat_ws('|',
     (SELECT count(*)::VARCHAR FROM job_runs),
     (SELECT max(coalesce(finished_at, started_at))::VARCHAR FROM match_runs),
     (SELECT count(*)::VARCHAR FROM pair_reviews),
-    (SELECT max(updated_at)::VARCHAR FROM settings),
-    (SELECT count(*)::VARCHAR FROM ts_sessions)
+    (SELECT max(updated_at)::VARCHAR FROM settings)
 )
 """
 

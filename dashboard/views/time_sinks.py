@@ -1,10 +1,172 @@
-"""time_sinks page (filled as the engine lands)."""
+"""Time sinks: where clinicians' EHR time goes, under adjustable, always-stated settings."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from dashboard.components import actor, unavailable
+from dashboard import charts, state
+from dashboard.components import actor, export_button, guarded, unavailable
 from dashboard.i18n import t
 
-actor()
+me = actor()
 st.title(t("nav.time_sinks"))
-unavailable("time_sinks")
+ts = state.engine("analytics.timesinks")
+if ts is None:
+    unavailable("analytics.timesinks")
+    st.stop()
+
+con = state.con()
+version = state.data_version(con)
+
+# --- settings (applied together: each change rebuilds the precomputed tables) -------------
+current = ts.current_settings(con)
+with st.expander(t("ts.settings"), expanded=False), st.form("ts_settings"):
+    c1, c2, c3, c4 = st.columns(4)
+    idle = c1.number_input(
+        t("ts.idle_threshold"), min_value=1, max_value=3600, step=30,
+        value=int(st.session_state.get("ts_idle", current.idle_threshold_s)), help=t("ts.idle_help"),
+    )
+    start = c2.time_input(t("ts.workday_start"), value=st.session_state.get("ts_start", current.workday_start))
+    end = c3.time_input(t("ts.workday_end"), value=st.session_state.get("ts_end", current.workday_end))
+    share = c4.slider(
+        t("ts.automation_share"), min_value=0, max_value=100, step=5,
+        value=int(st.session_state.get("ts_share", 25)), format="%d %%", help=t("ts.automation_help"),
+    )
+    if st.form_submit_button(t("ts.apply_settings")):
+        st.session_state.update(ts_idle=int(idle), ts_start=start, ts_end=end, ts_share=int(share))
+        st.rerun()
+
+settings = None
+with guarded():
+    settings = ts.TimeSinkSettings(
+        idle_threshold_s=int(st.session_state.get("ts_idle", current.idle_threshold_s)),
+        workday_start=st.session_state.get("ts_start", current.workday_start),
+        workday_end=st.session_state.get("ts_end", current.workday_end),
+    )
+if settings is None:
+    st.stop()
+automation = st.session_state.get("ts_share", 25) / 100
+key = (version, settings.to_json())
+
+
+@st.cache_data(show_spinner=t("ts.computing"), max_entries=16)
+def _figure(_con, key: tuple, name: str, role: str, **kwargs) -> tuple[pd.DataFrame, str]:
+    fig = getattr(ts, name)(_con, settings=settings, actor=me, **kwargs)
+    return fig.frame, fig.label
+
+
+def figure(name: str, **kwargs) -> tuple[pd.DataFrame, str]:
+    return _figure(con, key, name, me.role, **kwargs)
+
+
+with guarded():
+    summary, label = figure("summary")
+    if summary.empty or not summary["sessions"].iloc[0]:
+        st.info(t("ts.no_data"))
+        st.stop()
+    row = summary.iloc[0]
+    st.caption(label)
+    m = st.columns(4)
+    m[0].metric(t("ts.active_hours"), f"{row['active_hours']:,.0f} h".replace(",", " "))
+    m[1].metric(t("overview.after_hours"), f"{(row['outside_share'] or 0) * 100:.0f} %")
+    m[2].metric(t("ts.median_ehr8"), f"{row['median_ehr_time8']:.0f} min")
+    m[3].metric(t("ts.clinicians"), int(row["clinicians"]))
+
+    tab_rank, tab_when, tab_peers, tab_backlog = st.tabs(
+        [t("ts.tab.ranking"), t("ts.tab.when"), t("ts.tab.peers"), t("ts.tab.backlog")]
+    )
+
+    with tab_rank:
+        by = st.segmented_control(
+            t("ts.rank_by"), options=list(ts.RANK_BY), default="document_type",
+            format_func=lambda v: t(f"ts.by.{v}"), key="ts_rank_by",
+        ) or "document_type"
+        ranking, rlabel = figure("time_sink_ranking", by=by, automation_share=automation)
+        if ranking.empty:
+            st.info(t("empty.table"))
+        else:
+            c1, c2 = st.columns(2)
+            c1.plotly_chart(charts.hours_bar(ranking, by, rlabel, title=t("ts.chart.hours_by", by=t(f"ts.by.{by}"))))
+            c2.plotly_chart(charts.ranking_bar(ranking, by, rlabel, title=t("ts.chart.ranking")))
+            shown = ranking[[by, "hours", "after_hours_share", "hours_per_month", "hours_saved_per_month"]]
+            st.dataframe(
+                shown, hide_index=True,
+                column_config={
+                    by: t(f"ts.by.{by}"),
+                    "hours": st.column_config.NumberColumn(t("chart.hours"), format="%.1f"),
+                    "after_hours_share": st.column_config.NumberColumn(t("chart.after_hours"), format="percent"),
+                    "hours_per_month": st.column_config.NumberColumn(t("chart.hours_per_month"), format="%.1f"),
+                    "hours_saved_per_month": st.column_config.NumberColumn(t("chart.hours_saved"), format="%.1f"),
+                },
+            )
+            export_button(ranking, f"temps_{by}", key="ts_export_rank")
+
+    with tab_when:
+        sessions, slabel = figure("sessions", limit=None)
+        st.plotly_chart(charts.heatmap_hour_weekday(sessions, slabel, title=t("ts.chart.heatmap")))
+        period = st.segmented_control(
+            t("ts.period"), options=["week", "month"], default="week",
+            format_func=lambda v: t(f"ts.period.{v}"), key="ts_period",
+        ) or "week"
+        trend, tlabel = figure("period_measures", period=period)
+        if not trend.empty:
+            st.plotly_chart(
+                charts.trend_line(
+                    trend, "period", {"wow8": t("ts.wow8"), "ehr_time8": t("ts.ehr_time8")}, tlabel,
+                    title=t("ts.chart.after_hours_trend"),
+                )
+            )
+
+    with tab_peers:
+        clinicians, clabel = figure("clinician_measures", period="month")
+        peers, _ = figure("peer_stats", period="month")
+        if clinicians.empty:
+            st.info(t("empty.table"))
+        else:
+            c1, c2 = st.columns(2)
+            users = sorted(clinicians["user_id"].unique())
+            who = c1.selectbox(t("ts.clinician"), users, key="ts_who")
+            measure = c2.selectbox(
+                t("ts.measure"), list(ts.MEASURES), format_func=lambda v: t(f"ts.{v}"), key="ts_measure"
+            )
+            mine = clinicians[clinicians["user_id"] == who].sort_values("period").iloc[-1]
+            peer_row = peers[
+                (peers["role"] == mine["role"]) & (peers["service"] == mine["service"])
+                & (peers["period"] == mine["period"])
+            ]
+            if peer_row.empty:
+                st.info(t("empty.table"))
+            else:
+                st.plotly_chart(
+                    charts.peers_chart(
+                        peer_row.iloc[0], mine[measure], measure, clabel, who=str(who),
+                        title=t("ts.chart.peers", who=who, role=mine["role"], service=mine["service"]),
+                    )
+                )
+                pct = mine.get(f"peer_pct_{measure}")
+                if pd.notna(pct):
+                    st.caption(t("ts.percentile", pct=f"{pct * 100:.0f}"))
+            groups, glabel = figure("group_measures", by="service", period="month")
+            if not groups.empty:
+                latest = groups[groups["period"] == groups["period"].max()]
+                st.plotly_chart(
+                    charts.trend_line(
+                        latest.sort_values(measure), "service", {measure: t(f"ts.{measure}")}, glabel,
+                        title=t("ts.chart.services"),
+                    )
+                )
+
+    with tab_backlog:
+        by_b = st.segmented_control(
+            t("ts.backlog_by"), options=["service", "document_type"], default="service",
+            format_func=lambda v: t(f"ts.by.{v}"), key="ts_backlog_by",
+        ) or "service"
+        backlog, blabel = figure("unsigned_backlog", by=by_b)
+        if backlog.empty:
+            st.info(t("empty.table"))
+        else:
+            st.plotly_chart(charts.backlog_bar(backlog, by_b, blabel, title=t("ts.chart.backlog")))
+            export_button(backlog, f"non_signes_{by_b}", key="ts_export_backlog")
+
+st.caption(t("ts.footnote"))

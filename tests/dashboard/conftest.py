@@ -52,7 +52,7 @@ def fill_warehouse(path: Path) -> None:
         events = []
         for n in range(200):
             user = "U1" if n % 2 else "U2"
-            ts = start + timedelta(minutes=3 * n)
+            ts = start + timedelta(minutes=n) + timedelta(hours=11 if n >= 150 else 0)
             events.append((f"E{n}", user, ts, "R", ["documentation", "orders", "inbox"][n % 3],
                            f"P{n % 40:04d}", f"D{n % 30}", "CR", "Cardiologie"))
         con.executemany(
