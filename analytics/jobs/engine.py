@@ -1,0 +1,603 @@
+"""Preview → apply → undo, with an append-only trace.
+
+* :func:`preview` runs a job without writing data: it stores the change set (rows before →
+  after, files to write) and a fingerprint of the job's input tables, in one snapshot.
+* :func:`apply` applies exactly that stored change set in ONE DuckDB transaction, refused
+  (:class:`StalePreview`) if the fingerprint changed or a row no longer holds its previewed
+  value. The run row is committed as ``running`` first, so a crash leaves it ``running`` and
+  :func:`mark_interrupted` (called when the warehouse is opened) shows it as interrupted; a
+  failure rolls back and is recorded as ``failed``. The same request key applies once.
+* :func:`undo` builds the inverse change set from the run's change log and applies it the
+  same way, refused with the reason when a later run touched the same rows.
+
+Every SQL statement applies a whole batch of changes (UPDATE ... FROM the change table);
+identifiers come from the registry's allow-list and ``information_schema``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics.access.roles import Actor, Permission, require
+from analytics.errors import HygieError, JobError, StalePreview
+from analytics.jobs.registry import (
+    TABLE_KEYS,
+    Change,
+    ChangeSet,
+    JobContext,
+    canonical_json,
+    get_job,
+    params_to_json,
+    parse_params,
+)
+
+__all__ = [
+    "Preview",
+    "Progress",
+    "Run",
+    "apply",
+    "get_run",
+    "history",
+    "mark_interrupted",
+    "preview",
+    "preview_changes",
+    "run_changes",
+    "undo",
+]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+#: One apply at a time per process: DuckDB would refuse the second on a write conflict anyway,
+#: but serialising makes "two runs touching the same rows" end in a clean StalePreview.
+_APPLY_LOCK = threading.RLock()
+
+INTERRUPTED_MESSAGE = "interrupted: the process stopped before the run finished; nothing was applied"
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A stored change set, ready to be applied by id."""
+
+    preview_id: str
+    job: str
+    params: dict[str, Any]
+    fingerprint: str
+    change_count: int
+    counts: dict[str, int]
+    notes: list[str]
+    outputs: list[str]
+    created_at: dt.datetime | None = None
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"job {self.job}: {self.change_count} row change(s)"]
+        lines += [f"  {name}: {value}" for name, value in self.counts.items()]
+        lines += [f"  note: {note}" for note in self.notes]
+        lines += [f"  file: {name}" for name in self.outputs]
+        lines.append(f"preview_id={self.preview_id}")
+        return lines
+
+
+@dataclass(frozen=True)
+class Run:
+    """The outcome of an apply or an undo."""
+
+    run_id: str
+    job: str
+    status: str
+    rows_changed: int
+    message: str | None = None
+    output_dir: str | None = None
+    outputs: list[str] = field(default_factory=list)
+    already_applied: bool = False
+    undo_of: str | None = None
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        if self.already_applied:
+            lines.append(f"already applied by run {self.run_id} (status {self.status}); nothing done")
+        elif self.undo_of:
+            lines.append(f"undid run {self.undo_of}: {self.rows_changed} row(s) restored")
+        else:
+            lines.append(f"job {self.job}: {self.status}, {self.rows_changed} row(s) changed")
+        if self.message:
+            lines.append(f"  {self.message}")
+        lines += [f"  file: {p}" for p in self.outputs]
+        lines.append(f"run_id={self.run_id}")
+        return lines
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}{dt.datetime.now().strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def _now(con: duckdb.DuckDBPyConnection) -> dt.datetime:
+    return con.execute("SELECT now()").fetchone()[0]
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, job: str, params_json: str, tables: tuple[str, ...]) -> str:
+    """A hash of the job, its parameters and the full contents of its input tables.
+
+    Per table: row count and the sum of DuckDB's row hashes (order-independent, computed in
+    the database in one scan).
+    """
+    known = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    parts = [job, params_json]
+    for table in tables:
+        if table not in known:
+            raise JobError(f"job {job}: input table {table} does not exist")
+        count, total = con.execute(
+            f'SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM "{table}" t'  # noqa: S608 - allow-listed
+        ).fetchone()
+        parts.append(f"{table}:{count}:{total}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return dict(rows)
+
+
+def _access_log(con: duckdb.DuckDBPyConnection, actor: Actor, action: str, obj: str,
+                row_count: int | None, detail: dict[str, Any]) -> None:
+    """Record the action in the access log when the access module is installed."""
+    try:
+        from analytics.access import access_log
+    except ImportError:
+        return
+    access_log.record(con, actor, action, obj, row_count=row_count, detail=detail)
+
+
+# --------------------------------------------------------------------------- preview
+
+
+def _store_changes(con: duckdb.DuckDBPyConnection, preview_id: str, changes: list[Change]) -> None:
+    for change in changes:
+        if change.table not in TABLE_KEYS:
+            raise JobError(f"a job may not change table {change.table}")
+        if set(change.key) != set(TABLE_KEYS[change.table]):
+            raise JobError(f"change on {change.table}: key must be {TABLE_KEYS[change.table]}")
+    ordered = sorted(changes, key=lambda c: (c.table, c.op, c.cols))  # stable: groups contiguous
+    frame = pd.DataFrame(
+        {
+            "preview_id": [preview_id] * len(ordered),
+            "seq": list(range(1, len(ordered) + 1)),
+            "table_name": [c.table for c in ordered],
+            "op": [c.op for c in ordered],
+            "cols": [c.cols for c in ordered],
+            "row_key": [canonical_json(c.key) for c in ordered],
+            "before": [None if c.before is None else canonical_json(c.before) for c in ordered],
+            "after": [None if c.after is None else canonical_json(c.after) for c in ordered],
+            "origin": [c.origin for c in ordered],
+        },
+        dtype=object,
+    )
+    if len(frame):
+        frame["seq"] = frame["seq"].astype("int64")
+        con.register("_hygie_changes", frame)
+        try:
+            con.execute(
+                "INSERT INTO job_preview_changes SELECT preview_id, seq, table_name, op, cols, "
+                "row_key, CAST(before AS JSON), CAST(after AS JSON), origin FROM _hygie_changes"
+            )
+        finally:
+            con.unregister("_hygie_changes")
+
+
+def preview(con: duckdb.DuckDBPyConnection, actor: Actor, job: str,
+            params: dict[str, Any] | None = None) -> Preview:
+    """Compute and store ``job``'s change set without changing any data."""
+    require(actor, Permission.JOB_PREVIEW)
+    spec = get_job(job)
+    parsed = parse_params(spec, params)
+    params_json = params_to_json(parsed)
+    preview_id = _new_id("p")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        now = _now(con)
+        fp = fingerprint(con, spec.name, params_json, spec.reads)
+        changes: ChangeSet = spec.fn(JobContext(con, actor, now), parsed)
+        _store_changes(con, preview_id, changes.changes)
+        for out in changes.outputs:
+            con.execute("INSERT INTO job_preview_outputs VALUES (?, ?, ?)", [preview_id, out.name, out.content])
+        summary = {"counts": changes.counts, "notes": changes.notes, "outputs": [o.name for o in changes.outputs]}
+        con.execute(
+            "INSERT INTO job_previews VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            [preview_id, spec.name, params_json, actor.username, now, fp, len(changes.changes),
+             canonical_json(summary)],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    _access_log(con, actor, "job_preview", spec.name, len(changes.changes),
+                {"preview_id": preview_id, "params": json.loads(params_json)})
+    return Preview(preview_id, spec.name, json.loads(params_json), fp, len(changes.changes),
+                   changes.counts, changes.notes, summary["outputs"], now)
+
+
+def get_preview(con: duckdb.DuckDBPyConnection, preview_id: str) -> Preview:
+    row = con.execute(
+        "SELECT preview_id, job, params, fingerprint, change_count, summary, created_at, undo_of "
+        "FROM job_previews WHERE preview_id = ?",
+        [preview_id],
+    ).fetchone()
+    if row is None:
+        raise JobError(f"unknown preview {preview_id}")
+    summary = json.loads(row[5] or "{}")
+    return Preview(row[0], row[1], json.loads(row[2] or "{}"), row[3], row[4], summary.get("counts", {}),
+                   summary.get("notes", []), summary.get("outputs", []), row[6])
+
+
+def preview_changes(con: duckdb.DuckDBPyConnection, preview_id: str) -> pd.DataFrame:
+    """The previewed rows (table, op, key, before, after), for display and export."""
+    return con.execute(
+        "SELECT seq, table_name, op, row_key, before, after, origin FROM job_preview_changes "
+        "WHERE preview_id = ? ORDER BY seq",
+        [preview_id],
+    ).df()
+
+
+def run_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+    """The change log of a run (before and after of every changed row)."""
+    return con.execute(
+        "SELECT seq, table_name, op, row_key, before, after, origin FROM job_changes "
+        "WHERE run_id = ? ORDER BY seq",
+        [run_id],
+    ).df()
+
+
+# --------------------------------------------------------------------------- applying a change table
+
+
+def _groups(con: duckdb.DuckDBPyConnection, preview_id: str, batch_size: int) -> list[tuple[str, str, str, int, int]]:
+    """Contiguous (table, op, cols, first seq, last seq) batches of the stored change set."""
+    rows = con.execute(
+        "SELECT table_name, op, cols, min(seq), max(seq) FROM job_preview_changes WHERE preview_id = ? "
+        "GROUP BY ALL ORDER BY min(seq)",
+        [preview_id],
+    ).fetchall()
+    batches = []
+    for table, op, cols, lo, hi in rows:
+        for start in range(lo, hi + 1, batch_size):
+            batches.append((table, op, cols, start, min(hi, start + batch_size - 1)))
+    return batches
+
+
+def _cast(expr_json: str, col: str, types: dict[str, str]) -> str:
+    return f"CAST(json_extract_string({expr_json}, '$.\"{col}\"') AS {types[col]})"
+
+
+def _apply_batch(con: duckdb.DuckDBPyConnection, preview_id: str, batch: tuple[str, str, str, int, int],
+                 stale: Callable[[str], Exception]) -> int:
+    table, op, cols_text, lo, hi = batch
+    types = _column_types(con, table)
+    keys = TABLE_KEYS.get(table)
+    cols = cols_text.split(",") if cols_text else []
+    if keys is None or not types or any(c not in types for c in (*keys, *cols)):
+        raise JobError(f"change log names an unknown table or column: {table}({cols_text})")
+    src = "(SELECT * FROM job_preview_changes WHERE preview_id = $pid AND seq BETWEEN $lo AND $hi) AS c"
+    key_match = " AND ".join(f't."{k}" = {_cast("c.row_key", k, types)}' for k in keys)
+    args = {"pid": preview_id, "lo": lo, "hi": hi}
+    n = hi - lo + 1
+
+    def first_mismatch(expected: str) -> str:
+        cond = " AND ".join(f't."{c}" IS NOT DISTINCT FROM {_cast(expected, c, types)}' for c in cols) or "TRUE"
+        row = con.execute(
+            f"SELECT c.row_key FROM {src} WHERE (SELECT count(*) FROM \"{table}\" t "  # noqa: S608
+            f"WHERE {key_match} AND {cond}) <> 1 ORDER BY c.seq LIMIT 1",
+            args,
+        ).fetchone()
+        return row[0] if row else ""
+
+    if op == "insert":
+        clash = con.execute(
+            f'SELECT c.row_key FROM {src} JOIN "{table}" t ON {key_match} ORDER BY c.seq LIMIT 1', args  # noqa: S608
+        ).fetchone()
+        if clash:
+            raise stale(f"{table} {clash[0]} already exists")
+        col_list = ", ".join(f'"{c}"' for c in cols)
+        values = ", ".join(_cast("c.after", c, types) for c in cols)
+        con.execute(f'INSERT INTO "{table}" ({col_list}) SELECT {values} FROM {src} ORDER BY c.seq', args)  # noqa: S608
+        return n
+    bad = first_mismatch("c.before")
+    if bad:
+        raise stale(f"{table} {bad} no longer holds the values it had")
+    if op == "update":
+        sets = ", ".join(f'"{c}" = {_cast("c.after", c, types)}' for c in cols)
+        done = con.execute(f'UPDATE "{table}" AS t SET {sets} FROM {src} WHERE {key_match}', args).fetchone()[0]  # noqa: S608
+    else:
+        done = con.execute(f'DELETE FROM "{table}" AS t USING {src} WHERE {key_match}', args).fetchone()[0]  # noqa: S608
+    if done != n:
+        raise stale(f"{table}: {done} row(s) matched {n} change(s)")
+    return n
+
+
+def _output_root(con: duckdb.DuckDBPyConnection, override: str | Path | None) -> Path:
+    if override:
+        return Path(override)
+    env = os.environ.get("HYGIE_JOBS_OUTPUT_DIR")
+    if env:
+        return Path(env)
+    row = con.execute("SELECT value FROM settings WHERE key = 'jobs.output_dir'").fetchone()
+    if row and row[0]:
+        return Path(row[0])
+    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    if db:
+        return Path(db).resolve().parent / "outputs"
+    return Path(tempfile.gettempdir()) / "hygie-outputs"
+
+
+def _execute(con: duckdb.DuckDBPyConnection, actor: Actor, prev: Preview, *, request_key: str | None,
+             undo_of: str | None, check_fingerprint: bool, progress: Progress | None,
+             output_dir: str | Path | None, batch_size: int, fail_after: int | None,
+             stale: Callable[[str], Exception]) -> Run:
+    spec = get_job(prev.job)
+    run_id = _new_id("r")
+    now = _now(con)
+    root = _output_root(con, output_dir) / spec.name
+    final_dir = root / run_id
+    con.execute(
+        "INSERT INTO job_runs (run_id, job, params, preview_id, request_key, actor, status, started_at, "
+        "undo_of, pid) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+        [run_id, spec.name, canonical_json(prev.params), prev.preview_id, request_key, actor.username,
+         now, undo_of, os.getpid()],
+    )
+    tmp_dir: Path | None = None
+    written: list[str] = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if check_fingerprint:
+            current = fingerprint(con, spec.name, canonical_json(prev.params), spec.reads)
+            if current != prev.fingerprint:
+                raise StalePreview(
+                    f"preview {prev.preview_id} is stale: the data read by {spec.name} changed since "
+                    "the preview; preview again"
+                )
+        batches = _groups(con, prev.preview_id, batch_size)
+        total = prev.change_count
+        done = 0
+        if progress:
+            progress(0, total)
+        for batch in batches:
+            done += _apply_batch(con, prev.preview_id, batch, stale)
+            if fail_after is not None and done >= fail_after:
+                raise RuntimeError(f"injected fault after {done} change(s)")
+            if progress:
+                progress(done, total)
+        con.execute(
+            "INSERT INTO job_changes SELECT ?, seq, table_name, op, cols, row_key, before, after, origin "
+            "FROM job_preview_changes WHERE preview_id = ?",
+            [run_id, prev.preview_id],
+        )
+        outputs = con.execute(
+            "SELECT name, content FROM job_preview_outputs WHERE preview_id = ? ORDER BY name", [prev.preview_id]
+        ).fetchall()
+        if outputs:
+            root.mkdir(parents=True, exist_ok=True)
+            tmp_dir = Path(tempfile.mkdtemp(prefix=f".{run_id}.", dir=root))
+            for name, content in outputs:
+                safe = Path(name).name  # never a path chosen by the job's input
+                (tmp_dir / safe).write_bytes(content)
+                written.append(str(final_dir / safe))
+                con.execute("INSERT INTO job_outputs VALUES (?, ?, ?, ?)",
+                            [run_id, str(final_dir / safe), hashlib.sha256(content).hexdigest(), len(content)])
+        if undo_of:
+            con.execute("UPDATE job_runs SET status = 'undone', undone_by = ? WHERE run_id = ?", [run_id, undo_of])
+        message = f"undo of run {undo_of}" if undo_of else None
+        con.execute(
+            "UPDATE job_runs SET status = 'succeeded', finished_at = now(), rows_changed = ?, message = ?, "
+            "output_dir = ? WHERE run_id = ?",
+            [total, message, str(final_dir) if outputs else None, run_id],
+        )
+        con.execute("COMMIT")
+    except BaseException as exc:
+        con.execute("ROLLBACK")
+        if tmp_dir is not None:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        con.execute(
+            "UPDATE job_runs SET status = 'failed', finished_at = now(), rows_changed = 0, message = ? "
+            "WHERE run_id = ?",
+            [f"{type(exc).__name__}: {text}", run_id],
+        )
+        if isinstance(exc, HygieError) or not isinstance(exc, Exception):
+            raise
+        raise JobError(f"job {spec.name} failed and was rolled back (run {run_id}): {text}") from exc
+    if tmp_dir is not None:
+        tmp_dir.rename(final_dir)
+    return Run(run_id, spec.name, "succeeded", prev.change_count, message,
+               str(final_dir) if written else None, written, False, undo_of)
+
+
+def _existing_request(con: duckdb.DuckDBPyConnection, request_key: str) -> Run | None:
+    row = con.execute(
+        "SELECT run_id, job, status, rows_changed, message, output_dir FROM job_runs "
+        "WHERE request_key = ? AND status IN ('succeeded', 'undone', 'running') ORDER BY started_at LIMIT 1",
+        [request_key],
+    ).fetchone()
+    if row is None:
+        return None
+    return Run(row[0], row[1], row[2], row[3] or 0, row[4], row[5], [], True)
+
+
+def apply(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str, progress: Progress | None = None,
+          *, request_key: str | None = None, output_dir: str | Path | None = None,
+          batch_size: int = 5000, fail_after: int | None = None) -> Run:
+    """Apply the stored preview ``preview_id`` exactly, in one transaction.
+
+    ``progress(done, total)`` is called after each batch of ``batch_size`` row changes.
+    ``request_key`` (default: the preview id) makes the call idempotent: a second call with
+    the same key returns the first run (``already_applied``) and changes nothing.
+    ``fail_after`` is a test seam: raise once that many changes are applied.
+    """
+    require(actor, Permission.JOB_APPLY)
+    prev = get_preview(con, preview_id)
+    if _is_undo_preview(con, preview_id):
+        raise JobError(f"preview {preview_id} belongs to an undo; it cannot be applied on its own")
+    key = request_key or preview_id
+    with _APPLY_LOCK:
+        existing = _existing_request(con, key)
+        if existing is not None:
+            return existing
+
+        def stale(detail: str) -> Exception:
+            return StalePreview(f"preview {preview_id} is stale: {detail}; preview again")
+
+        run = _execute(con, actor, prev, request_key=key, undo_of=None, check_fingerprint=True,
+                       progress=progress, output_dir=output_dir, batch_size=batch_size,
+                       fail_after=fail_after, stale=stale)
+    _access_log(con, actor, "job_apply", prev.job, run.rows_changed,
+                {"run_id": run.run_id, "preview_id": preview_id, "params": prev.params})
+    return run
+
+
+def _is_undo_preview(con: duckdb.DuckDBPyConnection, preview_id: str) -> bool:
+    row = con.execute("SELECT undo_of FROM job_previews WHERE preview_id = ?", [preview_id]).fetchone()
+    return bool(row and row[0])
+
+
+# --------------------------------------------------------------------------- undo
+
+
+def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """One job_runs row as a dict; :class:`JobError` if there is none."""
+    cur = con.execute("SELECT * FROM job_runs WHERE run_id = ?", [run_id])
+    row = cur.fetchone()
+    if row is None:
+        raise JobError(f"unknown run {run_id}")
+    return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+
+def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Progress | None = None,
+         *, batch_size: int = 5000, fail_after: int | None = None) -> Run:
+    """Restore exactly what run ``run_id`` changed (and remove its files when the job says so).
+
+    Refused with the reason when the run did not succeed, was already undone, is itself an
+    undo, or a later run changed the same rows (undo that one first).
+    """
+    require(actor, Permission.JOB_APPLY)
+    with _APPLY_LOCK:
+        run = get_run(con, run_id)
+        spec = get_job(run["job"])
+        if run["undo_of"]:
+            raise JobError(f"run {run_id} is itself an undo (of run {run['undo_of']}); preview the job again instead")
+        if run["status"] == "undone":
+            raise JobError(f"run {run_id} was already undone by run {run['undone_by']}")
+        if run["status"] != "succeeded":
+            raise JobError(f"run {run_id} did not succeed (status {run['status']}); nothing to undo")
+        if not spec.undoable:
+            raise JobError(f"runs of {spec.name} cannot be undone")
+        later = con.execute(
+            "SELECT DISTINCT r.run_id, r.job, r.started_at FROM job_changes a "
+            "JOIN job_changes b ON a.table_name = b.table_name AND a.row_key = b.row_key "
+            "JOIN job_runs r ON r.run_id = b.run_id "
+            "WHERE a.run_id = $run AND b.run_id <> $run AND r.status = 'succeeded' AND r.undo_of IS NULL "
+            "AND r.started_at > $started ORDER BY r.started_at DESC LIMIT 1",
+            {"run": run_id, "started": run["started_at"]},
+        ).fetchone()
+        if later:
+            raise JobError(
+                f"cannot undo run {run_id}: run {later[0]} ({later[1]}) changed the same rows later; undo it first"
+            )
+        files = con.execute("SELECT path, sha256 FROM job_outputs WHERE run_id = ? ORDER BY path", [run_id]).fetchall()
+        if spec.undo_removes_outputs:
+            for path, digest in files:
+                p = Path(path)
+                if p.exists() and hashlib.sha256(p.read_bytes()).hexdigest() != digest:
+                    raise JobError(f"cannot undo run {run_id}: output file {path} was modified since the run")
+        undo_pid = _new_id("u")
+        now = _now(con)
+        count = run["rows_changed"] or 0
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "INSERT INTO job_preview_changes SELECT $pid, $max + 1 - seq, table_name, "
+                "CASE op WHEN 'insert' THEN 'delete' WHEN 'delete' THEN 'insert' ELSE 'update' END, "
+                "cols, row_key, after, before, origin FROM job_changes WHERE run_id = $run",
+                {"pid": undo_pid, "max": count, "run": run_id},
+            )
+            con.execute(
+                "INSERT INTO job_previews VALUES (?, ?, ?, ?, ?, '', ?, '{}', ?)",
+                [undo_pid, spec.name, run["params"], actor.username, now, count, run_id],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        prev = get_preview(con, undo_pid)
+
+        def stale(detail: str) -> Exception:
+            return JobError(f"cannot undo run {run_id}: {detail} (changed after the run, outside the jobs)")
+
+        result = _execute(con, actor, prev, request_key=None, undo_of=run_id, check_fingerprint=False,
+                          progress=progress, output_dir=None, batch_size=batch_size, fail_after=fail_after,
+                          stale=stale)
+    removed = []
+    if spec.undo_removes_outputs:
+        for path, _digest in files:
+            p = Path(path)
+            if p.exists():
+                p.unlink()
+                removed.append(path)
+        if removed and Path(removed[0]).parent.exists() and not any(Path(removed[0]).parent.iterdir()):
+            Path(removed[0]).parent.rmdir()
+    elif files:
+        result = Run(result.run_id, result.job, result.status, result.rows_changed,
+                     f"undo of run {run_id}; files it sent are kept: {len(files)}", None, [], False, run_id)
+    if removed:
+        result = Run(result.run_id, result.job, result.status, result.rows_changed,
+                     f"undo of run {run_id}; removed {len(removed)} file(s)", None, [], False, run_id)
+    _access_log(con, actor, "job_undo", spec.name, result.rows_changed, {"run_id": result.run_id, "undo_of": run_id})
+    return result
+
+
+# --------------------------------------------------------------------------- history and crashes
+
+
+def mark_interrupted(con: duckdb.DuckDBPyConnection) -> int:
+    """Flip runs left ``running`` by a crashed process to ``interrupted``; call it when opening.
+
+    Safe because DuckDB lets one process write the file: whoever opens it read-write owns every
+    run, and a run still ``running`` then died with its transaction (rolled back).
+    """
+    rows = con.execute(
+        "UPDATE job_runs SET status = 'interrupted', finished_at = now(), rows_changed = 0, message = ? "
+        "WHERE status = 'running'",
+        [INTERRUPTED_MESSAGE],
+    ).fetchone()
+    return int(rows[0]) if rows else 0
+
+
+def history(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
+    """Job runs, newest first: run_id, job, status, started_at, finished_at, actor, rows_changed, ..."""
+    sql = (
+        "SELECT run_id, job, status, started_at, finished_at, actor, rows_changed, preview_id, "
+        "undo_of, undone_by, message, output_dir, params FROM job_runs ORDER BY started_at DESC, run_id DESC"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return con.execute(sql).df()

@@ -1,0 +1,212 @@
+"""merge-identities: merge duplicate identities (fusion), the way an EMPI does it.
+
+Groups come from the latest match run's clusters and from reviewer-approved pairs; a group in
+which reviewers marked any two members "not the same person" is skipped whole (a possible
+collision: merging it would be a patient-safety incident). The survivor is chosen by identity
+status (QUAL > VALI/RECUP > PROV), then the configured tie-breakers; losers stay, inactive,
+with ``merged_into`` = survivor; their documents and audit events are re-pointed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from analytics.errors import InvalidInput
+from analytics.jobs.archive_duplicate_documents import UnionFind
+from analytics.jobs.merge_messages import adt_a40, merge_bundle, patient_resource
+from analytics.jobs.registry import Change, ChangeSet, JobContext, Output, job
+
+STATUS_RANK = {"QUAL": 0, "VALI": 1, "RECUP": 1, "PROV": 2}
+SURVIVORSHIP_KEYS = ("status", "created_at", "patient_id")
+#: Fields completed on the survivor from a loser when empty; a tuple moves as one block.
+COMPLETABLE: tuple[tuple[str, ...], ...] = (
+    ("used_name",), ("used_first_name",), ("birth_place_code",), ("address", "postcode", "city"),
+    ("phone",), ("email",),
+)
+PATIENT_COLS = ("patient_id", "source", "birth_name", "used_name", "first_names", "used_first_name",
+                "birth_date", "sex", "birth_place_code", "identity_status", "address", "postcode", "city",
+                "phone", "email", "created_at", "active", "merged_into")
+
+
+@dataclass(frozen=True)
+class MergeParams:
+    match_run_id: str | None = field(default=None, metadata={"help": "match run (default: the latest)"})
+    include_clusters: bool = field(default=True, metadata={"help": "merge the run's 'match' clusters"})
+    include_reviewed: bool = field(default=True, metadata={"help": "merge pairs reviewers marked 'same'"})
+    survivorship: str = field(default="status,created_at,patient_id",
+                              metadata={"help": "survivor order: status, created_at (oldest), patient_id"})
+    complete_fields: bool = field(default=True, metadata={"help": "fill the survivor's empty fields from losers"})
+    auto_merge: bool = field(default=False, metadata={
+        "help": "unattended mode: clusters only where every pair scores >= auto_merge_threshold "
+                "and every identity is QUAL or VALI"})
+    auto_merge_threshold: float = field(default=0.99, metadata={"help": "strict score for auto_merge (>= 0.95)"})
+    sending_facility: str = field(default="HOPITAL", metadata={"help": "MSH-4 of the ADT^A40 messages"})
+    receiving_application: str = field(default="", metadata={"help": "MSH-5"})
+    receiving_facility: str = field(default="", metadata={"help": "MSH-6"})
+
+    def validate(self) -> None:
+        keys = self.survivorship_keys()
+        if not keys or any(k not in SURVIVORSHIP_KEYS for k in keys):
+            raise InvalidInput(f"job merge-identities: survivorship={self.survivorship!r}: "
+                               f"use a comma list of {', '.join(SURVIVORSHIP_KEYS)}")
+        if not 0.95 <= self.auto_merge_threshold <= 1.0:
+            raise InvalidInput(f"job merge-identities: auto_merge_threshold={self.auto_merge_threshold} "
+                               "must be between 0.95 and 1 (auto-merge needs a strict threshold)")
+
+    def survivorship_keys(self) -> list[str]:
+        return [k.strip() for k in self.survivorship.split(",") if k.strip()]
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def _sort_key(p: dict[str, Any], keys: list[str]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for k in keys:
+        if k == "status":
+            out.append(STATUS_RANK.get(p["identity_status"] or "", 3))
+        elif k == "created_at":
+            out += [p["created_at"] is None, p["created_at"].timestamp() if p["created_at"] else 0]
+        else:
+            out.append(p["patient_id"])
+    return (*out, p["patient_id"])
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _edges(ctx: JobContext, p: MergeParams, run_id: str | None) -> tuple[dict[tuple[str, str], float], set]:
+    edges: dict[tuple[str, str], float] = {}
+    if p.include_clusters and run_id is not None:
+        for r in ctx.rows(
+            "SELECT a.patient_id AS p1, b.patient_id AS p2, max(mp.score) AS score "
+            "FROM match_clusters a JOIN match_clusters b ON a.match_run_id = b.match_run_id "
+            " AND a.cluster_id = b.cluster_id AND a.patient_id < b.patient_id "
+            "LEFT JOIN match_pairs mp ON mp.match_run_id = a.match_run_id "
+            " AND least(mp.patient_id_1, mp.patient_id_2) = a.patient_id "
+            " AND greatest(mp.patient_id_1, mp.patient_id_2) = b.patient_id "
+            "WHERE a.match_run_id = ? GROUP BY ALL ORDER BY ALL",
+            [run_id],
+        ):
+            score = r["score"] if r["score"] is not None else 0.0
+            if p.auto_merge and score < p.auto_merge_threshold:
+                continue
+            edges[(r["p1"], r["p2"])] = score
+    latest = ctx.rows(
+        "SELECT least(patient_id_1, patient_id_2) AS p1, greatest(patient_id_1, patient_id_2) AS p2, "
+        "arg_max(decision, decided_at) AS decision FROM pair_reviews GROUP BY ALL ORDER BY ALL"
+    )
+    not_same = {(r["p1"], r["p2"]) for r in latest if r["decision"] == "not_same"}
+    if p.include_reviewed:
+        for r in latest:
+            if r["decision"] == "same":
+                edges.setdefault((r["p1"], r["p2"]), 1.0)
+    return edges, not_same
+
+
+@job("merge-identities", params=MergeParams,
+     reads=("patients", "documents", "audit_events", "match_runs", "match_clusters", "match_pairs", "pair_reviews"))
+def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
+    """Merge duplicate identities: losers inactive and linked to the survivor, data re-pointed.
+
+    Emits the merges as a FHIR transaction Bundle (Patient.link replaced-by / replaces) and
+    one HL7 v2 ADT^A40 message per loser (PID = survivor, MRG-1 = the loser's IPP).
+    """
+    run_id = p.match_run_id
+    if run_id is None:
+        latest = ctx.rows("SELECT match_run_id FROM match_runs ORDER BY started_at DESC, match_run_id DESC LIMIT 1")
+        run_id = latest[0]["match_run_id"] if latest else None
+    edges, not_same = _edges(ctx, p, run_id)
+    patients = {r["patient_id"]: r for r in ctx.rows(f"SELECT {', '.join(PATIENT_COLS)} FROM patients")}  # noqa: S608
+
+    def root(pid: str) -> str:
+        seen = set()
+        while pid in patients and patients[pid]["merged_into"] and pid not in seen:
+            seen.add(pid)
+            pid = patients[pid]["merged_into"]
+        return pid
+
+    uf = UnionFind()
+    notes: list[str] = []
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        if ra == rb or _pair(ra, rb) in not_same or _pair(a, b) in not_same:
+            continue
+        if ra not in patients or rb not in patients:
+            notes.append(f"pair {a}/{b} names an unknown patient; skipped")
+            continue
+        uf.union(ra, rb)
+    keys = p.survivorship_keys()
+    changes: list[Change] = []
+    resources: list[dict[str, Any]] = []
+    outputs: list[Output] = []
+    skipped = 0
+    for group in uf.groups():
+        members = [patients[g] for g in group]
+        conflict = next(((a, b) for a in group for b in group if a < b and (a, b) in not_same), None)
+        if conflict:
+            skipped += 1
+            notes.append(f"group {', '.join(group)} skipped: reviewers marked {conflict[0]} and {conflict[1]} "
+                         "as not the same person")
+            continue
+        if any(not m["active"] for m in members):
+            skipped += 1
+            notes.append(f"group {', '.join(group)} skipped: an identity is inactive without being merged")
+            continue
+        if p.auto_merge and any(m["identity_status"] not in ("QUAL", "VALI") for m in members):
+            skipped += 1
+            notes.append(f"group {', '.join(group)} skipped by auto-merge: not every identity is QUAL or VALI")
+            continue
+        members.sort(key=lambda m: _sort_key(m, keys))
+        survivor, losers = dict(members[0]), members[1:]
+        links = []
+        for loser in losers:
+            lid = loser["patient_id"]
+            changes.append(Change("patients", {"patient_id": lid},
+                                  {"active": True, "merged_into": None},
+                                  {"active": False, "merged_into": survivor["patient_id"]}, origin=lid))
+            if p.complete_fields:
+                before, after = {}, {}
+                for block in COMPLETABLE:
+                    if all(_empty(survivor[c]) for c in block) and any(not _empty(loser[c]) for c in block):
+                        for c in block:
+                            before[c], after[c] = survivor[c], loser[c]
+                            survivor[c] = loser[c]
+                if after:
+                    changes.append(Change("patients", {"patient_id": survivor["patient_id"]}, before, after,
+                                          origin=lid))
+            resources.append(patient_resource({**loser, "active": False},
+                                              links=[(survivor["patient_id"], "replaced-by")], old_ids=[]))
+            links.append((lid, "replaces"))
+            outputs.append(Output(f"adt_a40_{lid}.hl7", adt_a40(
+                survivor, lid, loser.get("source"), now=ctx.now,
+                control_id=f"HYG{ctx.now:%Y%m%d%H%M%S}{len(outputs) + 1:05d}", operator=ctx.actor.username,
+                sending_facility=p.sending_facility, receiving_application=p.receiving_application,
+                receiving_facility=p.receiving_facility)))
+        resources.append(patient_resource(survivor, links=links, old_ids=[lo["patient_id"] for lo in losers]))
+    losers_all = [c.key["patient_id"] for c in changes if c.table == "patients" and c.cols == "active,merged_into"]
+    for table, key in (("documents", "document_id"), ("audit_events", "event_id")):
+        survivor_of = {c.key["patient_id"]: c.after["merged_into"] for c in changes
+                       if c.table == "patients" and c.after and "merged_into" in c.after}
+        for r in ctx.rows(
+            f"SELECT {key} AS k, patient_id FROM {table} WHERE list_contains(?, patient_id) ORDER BY {key}",  # noqa: S608
+            [losers_all],
+        ):
+            changes.append(Change(table, {key: r["k"]}, {"patient_id": r["patient_id"]},
+                                  {"patient_id": survivor_of[r["patient_id"]]}, origin=r["patient_id"]))
+    if resources:
+        outputs.append(Output("merge_bundle.json", merge_bundle(resources, ctx.now, f"hygie-merge-{ctx.now:%Y%m%d%H%M%S}")))
+    counts = {
+        "groups merged": len(uf.groups()) - skipped,
+        "identities deactivated": len(losers_all),
+        "survivors completed": sum(1 for c in changes if c.table == "patients" and c.cols != "active,merged_into"),
+        "documents re-pointed": sum(1 for c in changes if c.table == "documents"),
+        "audit events re-pointed": sum(1 for c in changes if c.table == "audit_events"),
+        "groups skipped": skipped,
+    }
+    if run_id is None and p.include_clusters:
+        notes.append("no match run yet: only reviewer-approved pairs considered")
+    return ChangeSet(changes=changes, outputs=outputs, counts=counts, notes=notes)

@@ -1,0 +1,101 @@
+"""A small hospital built by direct inserts, so the job tests do not depend on other areas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from analytics.access.roles import Actor
+from analytics.warehouse import connect
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = dt.datetime.now(PARIS)
+ADMIN = Actor("alice", "admin")
+MANAGER = Actor("marc", "manager")
+ANALYST = Actor("anna", "analyst")
+VIEWER = Actor("victor", "viewer")
+
+PATIENTS = [
+    # patient_id, birth_name, used_name, first_names, birth_date, sex, status, postcode, phone, email, created
+    ("P001", "dupont", None, "Jean  Pierre", "1950-03-01", "M", "PROV", "75011", "06 12 34 56 78", None, "2020-01-05"),
+    ("P002", "DUPONT", "MARTIN", "JEAN PIERRE", "1950-03-01", "M", "QUAL", None, None, " JP@Example.FR ", "2021-02-01"),
+    ("P003", "Durand ", None, "Marie", "1962-07-14", "F", "VALI", "69003", "+33 4 78 00 00 00", None, "2019-06-01"),
+    ("P004", "DURAND", None, "MARIE", "1962-07-14", "F", "VALI", "69003", None, None, "2022-06-01"),
+    ("P005", "LEROY", None, "PAUL", "1980-01-01", "M", "PROV", "13001", "0491000000", None, "2023-01-01"),
+    ("P006", "LEROY", None, "PAULE", "1980-01-01", "F", "PROV", "13001", "0491000000", None, "2023-01-02"),
+    ("P007", "BERNARD", None, "LUC", "1975-05-05", "M", "RECUP", "33000", "12", None, "2018-01-01"),
+    ("P008", "BERNARD", None, "LUC", "1975-05-05", "M", "PROV", "33000", None, None, "2017-01-01"),
+]
+
+STAFF = [
+    # user_id, name, service, active, is_head
+    ("DR1", "Dr Un", "CARDIO", True, False),
+    ("DR2", "Dr Deux", "CARDIO", False, False),   # has left
+    ("HEAD", "Dr Chef", "CARDIO", True, True),
+    ("DR3", "Dr Trois", "NEURO", False, False),   # left, no head in NEURO
+]
+
+
+def _ts(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=9, tzinfo=PARIS)
+
+
+def populate(con: duckdb.DuckDBPyConnection) -> None:
+    """Insert the fixture rows (patients, documents, events, staff, matches, reviews, duplicates)."""
+    for p in PATIENTS:
+        con.execute(
+            "INSERT INTO patients (patient_id, birth_name, used_name, first_names, birth_date, sex, "
+            "identity_status, postcode, phone, email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [*p[:10], _ts(p[10])],
+        )
+    for s in STAFF:
+        con.execute("INSERT INTO staff (user_id, display_name, service, active, is_service_head) VALUES (?, ?, ?, ?, ?)",
+                    list(s))
+    old = NOW - dt.timedelta(days=30)
+    docs = [
+        # id, patient, author, service, created, signed_at, status, text
+        ("D1", "P001", "DR1", "CARDIO", old, None, "draft", "note a"),
+        ("D2", "P001", "DR2", "CARDIO", old, None, "draft", "note b"),
+        ("D3", "P002", "DR1", "CARDIO", old, old, "signed", "compte rendu"),
+        ("D4", "P002", "DR1", "CARDIO", old, None, "draft", "compte rendu"),
+        ("D5", "P003", "DR3", "NEURO", old, None, "draft", "=cmd"),
+        ("D6", "P004", "DR1", "CARDIO", NOW - dt.timedelta(days=1), None, "draft", "fresh"),
+        ("D7", "P004", "DR1", "CARDIO", old, old, "signed", "lettre longue"),
+        ("D8", "P004", "DR1", "CARDIO", old, old, "signed", "lettre"),
+    ]
+    for d in docs:
+        con.execute(
+            "INSERT INTO documents (document_id, patient_id, author_id, service, created_at, signed_at, status, text, "
+            "document_type, title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'note', 'titre')",
+            list(d),
+        )
+    for i, (pid, doc) in enumerate([("P001", "D1"), ("P002", "D3"), ("P004", "D7"), ("P001", None)]):
+        con.execute("INSERT INTO audit_events (event_id, user_id, timestamp, action, patient_id, document_id) "
+                    "VALUES (?, 'DR1', ?, 'R', ?, ?)", [f"E{i}", old, pid, doc])
+    con.execute("INSERT INTO match_runs (match_run_id, started_at, threshold_match, threshold_review) "
+                "VALUES ('M1', ?, 0.9, 0.5)", [old])
+    for pid, cluster in [("P001", "C1"), ("P002", "C1"), ("P005", "C2"), ("P006", "C2")]:
+        con.execute("INSERT INTO match_clusters VALUES ('M1', ?, ?)", [pid, cluster])
+    for a, b, score in [("P001", "P002", 0.97), ("P005", "P006", 0.95)]:
+        con.execute("INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision) "
+                    "VALUES ('M1', ?, ?, ?, 10, 'match')", [a, b, score])
+    # reviewers: P003/P004 same (not in a cluster); P005/P006 are twins
+    con.execute("INSERT INTO pair_reviews VALUES ('P004', 'P003', 'same', 'rev', ?, NULL)", [old])
+    con.execute("INSERT INTO pair_reviews VALUES ('P005', 'P006', 'not_same', 'rev', ?, 'jumeaux')", [old])
+    con.execute("INSERT INTO document_duplicates VALUES ('DD1', 'D3', 'D4', 'exact', 1.0, 'same hash')")
+    con.execute("INSERT INTO document_duplicates VALUES ('DD1', 'D7', 'D8', 'near', 0.93, 'near text')")
+
+
+@pytest.fixture
+def warehouse(db_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """A populated warehouse file; job outputs go to tmp_path/outputs."""
+    monkeypatch.setenv("HYGIE_JOBS_OUTPUT_DIR", str(tmp_path / "outputs"))
+    monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path / "test.secret"))
+    con = connect(db_path)
+    populate(con)
+    yield con
+    con.close()
