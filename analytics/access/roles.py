@@ -15,7 +15,7 @@ viewer     aggregates only: no patient-level rows
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from analytics.errors import AccessDenied
@@ -23,7 +23,7 @@ from analytics.errors import AccessDenied
 ROLES = ("admin", "manager", "analyst", "viewer")
 
 
-class Permission(str, Enum):
+class Permission(str, Enum):  # noqa: UP042 - str() behaviour kept as shipped
     VIEW_AGGREGATES = "view aggregates"
     VIEW_PATIENT_DATA = "view patient-level data"
     EXPORT_PSEUDONYMISED = "export pseudonymised data"
@@ -64,10 +64,15 @@ _GRANTS: dict[str, frozenset[Permission]] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a dashboard user, a CLI user (``--as``) or the scheduler."""
+    """Who is acting: a dashboard user, a CLI user (``--as``) or the scheduler.
+
+    ``via`` says through which channel (``dashboard``, ``cli``, ``oidc``, ``scheduler``); it is
+    written to the access log and takes no part in comparisons.
+    """
 
     username: str
     role: str
+    via: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.role not in _GRANTS:
@@ -83,7 +88,7 @@ def system_actor() -> Actor:
         user = getpass.getuser()
     except Exception:  # no passwd entry (containers)
         user = "unknown"
-    return Actor(f"cli:{user}", "admin")
+    return Actor(f"cli:{user}", "admin", via="cli")
 
 
 def allowed(actor: Actor, permission: Permission) -> bool:

@@ -1,0 +1,296 @@
+"""Pseudonymisation of extracts: keyed hashes, generalisation, dropped direct identifiers.
+
+Pseudonymised data remain personal data (GDPR): this lowers the risk of an extract that leaves
+the warehouse, it does not make it anonymous. What happens to each column is decided in one
+place, :data:`COLUMN_POLICY`:
+
+=================== =========================================================================
+rule                columns
+=================== =========================================================================
+hash (keyed)        patient identifiers: ``patient_id``, ``merged_into``, ``patient_id_1/2``,
+                    ``ins``; keys that lead back to a patient in the source system:
+                    ``document_id(_1/2)``, ``stay_id`` (NDA), ``record_key``, ``rid``
+drop                direct identifiers and free text: names, address, city, phone, e-mail,
+                    document ``text`` and ``title``, review ``comment``, raw values,
+                    JSON snapshots (``before``/``after``/``row_key``), ``content_hash``
+generalise          ``birth_date`` -> ``birth_year``; ``postcode`` -> ``departement``
+                    (2 characters, 3 for overseas 97x, 2A/2B for Corsica);
+                    ``birth_place_code`` (INSEE) -> ``birth_departement`` (99 = abroad)
+staff               clinicians' identifiers (``user_id``, ``author_id``, ``signed_by``,
+                    ``signer_id``, ``reviewer``, ``actor``, staff ``display_name``): **kept**
+                    by default, because time-sink analysis is about clinicians' workload and
+                    its readers (DSI, service heads) know the staff; ``staff="pseudonymise"``
+                    hashes them (and drops staff names) for extracts that leave the DSI
+keep                everything else that is known (codes, dates of records, measures)
+=================== =========================================================================
+
+A column that is not in the table is kept when it is numeric, boolean or a date/time, and
+refused (``InvalidInput``) when it holds text: a new text column may hold names, so its rule
+must be decided (``columns_policy={"my_column": "keep"}``) rather than guessed. Export frames
+with the warehouse's canonical column names; translate headers for display only.
+
+Pseudonyms are ``HMAC-SHA-256(secret, kind + ":" + value)``, hex, truncated to 16 characters
+(64 bits) and prefixed by the kind (``pat_``, ``ins_``, ``doc_``...): the same patient gets the
+same pseudonym in every table of every extract made with one secret, so extracts still join,
+but without the secret a pseudonym cannot be brute-forced back to an IPP or a NIR (a plain hash
+of a NIR could). The secret lives outside the warehouse (:func:`load_secret`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analytics.config import default_db_path
+from analytics.errors import InvalidInput
+
+__all__ = [
+    "COLUMN_POLICY",
+    "QUASI_IDENTIFIERS",
+    "departement",
+    "k_anonymity",
+    "load_secret",
+    "policy_for",
+    "pseudonym",
+    "pseudonymise_frame",
+    "secret_for",
+]
+
+SECRET_BYTES = 32
+_MIN_SECRET = 16
+
+
+def _hash(kind: str) -> tuple[str, str]:
+    return ("hash", kind)
+
+
+KEEP = ("keep", "")
+DROP = ("drop", "")
+STAFF = ("staff", "staff")
+
+#: The single place where each known column's fate is decided (see the module docstring).
+COLUMN_POLICY: dict[str, tuple[str, str]] = {
+    # patient identifiers
+    **dict.fromkeys(["patient_id", "merged_into", "patient_id_1", "patient_id_2"], _hash("pat")),
+    "ins": _hash("ins"),
+    # keys that lead back to a patient in the source system
+    **dict.fromkeys(["document_id", "document_id_1", "document_id_2"], _hash("doc")),
+    "stay_id": _hash("stay"),
+    "record_key": _hash("key"),
+    "rid": _hash("key"),
+    # direct identifiers and free text
+    **dict.fromkeys(
+        [
+            "birth_name", "used_name", "first_names", "used_first_name", "first_name",
+            "address", "city", "phone", "email", "text", "title", "comment", "raw_value",
+            "before", "after", "row_key", "explanation", "content_hash", "content",
+            "bn", "bn_key", "bn_np", "un", "un_key", "un_np", "fn_list", "fn1", "fn_all", "ufn",
+            "bn_sdx", "un_sdx", "fn_sdx",
+        ],
+        DROP,
+    ),
+    # generalised
+    "birth_date": ("year", "birth_year"),
+    "postcode": ("departement", "departement"),
+    "birth_place_code": ("departement", "birth_departement"),
+    "birth_place": ("departement", "birth_departement"),
+    # clinicians
+    **dict.fromkeys(
+        ["user_id", "author_id", "signed_by", "signer_id", "reviewer", "actor", "computed_by"], STAFF
+    ),
+    "display_name": ("staff_name", ""),
+    # known, kept as they are
+    **dict.fromkeys(
+        [
+            "source", "sex", "identity_status", "active", "import_id", "document_type", "service",
+            "status", "event_id", "action", "activity", "workstation", "role", "is_service_head",
+            "kind", "reason", "decision", "rule", "match_run_id", "cluster_id", "table_name",
+            "file_name", "column_name", "problem", "format", "encoding", "delimiter", "message",
+            "job", "run_id", "preview_id", "schedule_id", "params", "summary", "session_id",
+            "activity_label", "day", "basis", "origin", "op", "cols", "routing_id", "cron",
+            "name", "settings_json", "data_fingerprint", "file_sha256", "fingerprint", "undo_of",
+            "undone_by", "request_key", "actor_role", "last_status", "last_message", "output_dir",
+            "blocking_report", "decided_at", "object", "via", "detail", "ins_strong", "bd_default",
+            # the per-field agreement levels of match_pairs are levels, not values
+            "birth_name_level", "first_name_level",
+        ],
+        KEEP,
+    ),
+}
+
+#: Columns (after generalisation) that, combined, could single a person out: k-anonymity is
+#: measured on those present in an extract.
+QUASI_IDENTIFIERS = ("birth_year", "sex", "departement", "birth_departement")
+
+
+def load_secret(db_path: str | Path | None = None) -> bytes:
+    """The pseudonymisation key: ``HYGIE_SECRET_FILE``, else ``<warehouse>.secret`` beside it.
+
+    The file is created on first use with 32 random bytes and mode 0600. It is never inside
+    the warehouse (an extract of the warehouse does not carry it) and ``*.secret`` files must
+    stay out of git. Losing it changes every pseudonym of later extracts.
+    """
+    env = os.environ.get("HYGIE_SECRET_FILE")
+    if env:
+        path = Path(env)
+    else:
+        base = Path(db_path) if db_path is not None else default_db_path()
+        if str(base) == ":memory:":
+            raise InvalidInput("an in-memory warehouse has no secret file beside it; set HYGIE_SECRET_FILE")
+        path = base.with_name(base.name + ".secret")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # created meanwhile by another process: read theirs
+            pass
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(SECRET_BYTES))
+    try:
+        key = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the pseudonymisation secret ({exc.strerror})") from None
+    if len(key) < _MIN_SECRET:
+        raise InvalidInput(f"{path}: the pseudonymisation secret is too short (at least {_MIN_SECRET} bytes)")
+    return key
+
+
+_EPHEMERAL = secrets.token_bytes(SECRET_BYTES)
+
+
+def secret_for(con: duckdb.DuckDBPyConnection) -> bytes:
+    """The secret of the warehouse behind ``con``.
+
+    An in-memory warehouse (tests, previews) without ``HYGIE_SECRET_FILE`` gets a random key
+    that lives as long as the process: its pseudonyms are stable within one run only.
+    """
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    path = row[0] if row else None
+    if not path and not os.environ.get("HYGIE_SECRET_FILE"):
+        return _EPHEMERAL
+    return load_secret(path)
+
+
+def pseudonym(value: object, secret: bytes, kind: str = "pat") -> str | None:
+    """``kind_`` + the first 16 hex digits of HMAC-SHA-256(secret, ``kind:value``); None stays None."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    digest = hmac.new(secret, f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind}_{digest[:16]}"
+
+
+def _pseudonym_series(series: pd.Series, secret: bytes, kind: str) -> pd.Series:
+    # Hash each distinct value once: identifiers repeat (documents per patient, pairs).
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = [pseudonym(v, secret, kind) for v in uniques]
+    out = pd.Series([None] * len(series), index=series.index, dtype=object)
+    present = codes >= 0
+    if present.any():
+        out[present] = pd.Series(mapped, dtype=object).to_numpy()[codes[present]]
+    return out
+
+
+def departement(code: object) -> str | None:
+    """The département of a postcode or an INSEE commune code (2A/2B, 97x, 99 abroad)."""
+    if code is None or (not isinstance(code, str) and pd.isna(code)):
+        return None
+    text = str(code).strip().upper()
+    if len(text) == 4 and text.isdigit():  # postcode whose leading zero was lost (01000 -> 1000)
+        text = "0" + text
+    if len(text) != 5:
+        return None
+    if text[:2] in ("2A", "2B"):
+        return text[:2]
+    if not text.isdigit():
+        return None
+    if text.startswith("97") or text.startswith("98"):
+        return text[:3]
+    if text.startswith("20"):  # Corsican postcodes: 200xx-201xx Corse-du-Sud, 202xx+ Haute-Corse
+        return "2A" if int(text) < 20200 else "2B"
+    return text[:2]
+
+
+def _year(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, errors="coerce").dt.year.astype("Int64")
+
+
+def policy_for(column: str, extra: Mapping[str, str | tuple[str, str]] | None = None) -> tuple[str, str] | None:
+    """The rule for ``column``: ``extra`` first, then :data:`COLUMN_POLICY`; None if unknown."""
+    if extra and column in extra:
+        rule = extra[column]
+        if isinstance(rule, str):
+            if rule == "hash":
+                return _hash("id")
+            if rule not in ("keep", "drop"):
+                raise InvalidInput(f"column policy for '{column}': '{rule}' is not keep, drop or hash")
+            return (rule, "")
+        return rule
+    return COLUMN_POLICY.get(column)
+
+
+def pseudonymise_frame(
+    df: pd.DataFrame,
+    secret: bytes,
+    columns_policy: Mapping[str, str | tuple[str, str]] | None = None,
+    *,
+    staff: str = "keep",
+) -> pd.DataFrame:
+    """A pseudonymised copy of ``df`` following :data:`COLUMN_POLICY` (plus ``columns_policy``).
+
+    ``staff`` is ``keep`` (clinicians' ids kept, the default) or ``pseudonymise``.
+    """
+    if staff not in ("keep", "pseudonymise"):
+        raise InvalidInput(f"staff: '{staff}' is not keep or pseudonymise")
+    unknown = []
+    out: dict[str, pd.Series] = {}
+    for column in df.columns:
+        series = df[column]
+        rule = policy_for(str(column), columns_policy)
+        if rule is None:
+            if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series) \
+                    or pd.api.types.is_datetime64_any_dtype(series) or series.isna().all():
+                out[column] = series
+            else:
+                unknown.append(str(column))
+            continue
+        action, arg = rule
+        if action == "keep":
+            out[column] = series
+        elif action == "hash":
+            out[column] = _pseudonym_series(series, secret, arg)
+        elif action == "staff":
+            out[column] = series if staff == "keep" else _pseudonym_series(series, secret, "staff")
+        elif action == "staff_name":
+            if staff == "keep":
+                out[column] = series
+        elif action == "year":
+            out[arg] = _year(series)
+        elif action == "departement":
+            mapped = series.map(departement, na_action="ignore").astype(object)
+            out[arg] = mapped.where(mapped.notna(), None)
+        elif action != "drop":
+            raise InvalidInput(f"column policy for '{column}': unknown rule '{action}'")
+    if unknown:
+        raise InvalidInput(
+            "no pseudonymisation rule for text column(s) "
+            + ", ".join(f"'{c}'" for c in unknown)
+            + ": declare them in columns_policy (keep, drop or hash) or export canonical column names"
+        )
+    return pd.DataFrame(out, index=df.index)
+
+
+def k_anonymity(df: pd.DataFrame) -> int | None:
+    """The size of the smallest group sharing the quasi-identifiers present (None: none present)."""
+    present = [c for c in QUASI_IDENTIFIERS if c in df.columns]
+    if not present or df.empty:
+        return None
+    return int(df.groupby(present, dropna=False).size().min())

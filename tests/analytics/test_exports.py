@@ -1,0 +1,204 @@
+import pandas as pd
+import pytest
+from argon2 import PasswordHasher
+
+from analytics.access import Actor
+from analytics.access.passwords import use_hasher
+from analytics.errors import AccessDenied, InvalidInput
+from analytics.exports import (
+    build_export,
+    export_filename,
+    export_frame,
+    export_table,
+    neutralise,
+    to_csv_bytes,
+    write_csv,
+)
+from analytics.pseudonymise import pseudonym
+
+KEY = b"s" * 32
+ADMIN, MANAGER, ANALYST, VIEWER = (Actor(r, r) for r in ("admin", "manager", "analyst", "viewer"))
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher():
+    with use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)):
+        yield
+
+
+NEUTRALISE = [
+    # (description, text, expected)
+    ("formula", '=HYPERLINK("http://x","clic")', '\'=HYPERLINK("http://x","clic")'),
+    ("plus", "+33 6 01 02 03 04", "'+33 6 01 02 03 04"),
+    ("minus text", "-3", "'-3"),
+    ("at", "@SUM(A1)", "'@SUM(A1)"),
+    ("tab", "\t=1", "'\t=1"),
+    ("carriage return", "\r=1", "'\r=1"),
+    ("plain name", "DUPONT", "DUPONT"),
+    ("equals later", "a=b", "a=b"),
+    ("NUL removed", "A\x00B", "AB"),
+    ("empty", "", ""),
+]
+
+
+@pytest.mark.parametrize(("description", "text", "expected"), NEUTRALISE, ids=[n[0] for n in NEUTRALISE])
+def test_neutralise(description, text, expected):
+    assert neutralise(text) == expected
+
+
+def _frame():
+    return pd.DataFrame(
+        {
+            "service": ['=HYPERLINK("http://x","clic")', "-3", "Cardio; Nord", None],
+            "hours": [-3.5, 0.25, 1234.5, float("nan")],
+            "events": [-2, 0, 7, 1],
+            "mixed": [-1, "+1", 2.5, None],
+        }
+    )
+
+
+def test_excel_fr_bytes():
+    data = to_csv_bytes(_frame(), "excel-fr")
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert data.decode("utf-8-sig").split("\r\n") == [
+        "service;hours;events;mixed",
+        '"\'=HYPERLINK(""http://x"",""clic"")";-3,5;-2;-1',
+        "'-3;0,25;0;'+1",
+        '"Cardio; Nord";1234,5;7;2,5',
+        ";;1;",
+        "",
+    ]
+
+
+def test_standard_bytes():
+    data = to_csv_bytes(_frame(), "standard")
+    assert not data.startswith(b"\xef\xbb\xbf")
+    assert data.decode("utf-8").split("\n") == [
+        "service,hours,events,mixed",
+        '"\'=HYPERLINK(""http://x"",""clic"")",-3.5,-2,-1',
+        "'-3,0.25,0,'+1",
+        "Cardio; Nord,1234.5,7,2.5",
+        ",,1,",
+        "",
+    ]
+
+
+def test_dates_and_times_per_dialect():
+    frame = pd.DataFrame(
+        {
+            "birth": pd.to_datetime(["2024-02-29"]),
+            "at": pd.to_datetime(["2024-07-01 08:30:05+00:00"]),
+        }
+    )
+    assert to_csv_bytes(frame, "excel-fr").decode("utf-8-sig") == "birth;at\r\n29/02/2024;01/07/2024 10:30:05\r\n"
+    assert to_csv_bytes(frame, "standard").decode() == "birth,at\n2024-02-29,2024-07-01T10:30:05+02:00\n"
+
+
+def test_unknown_dialect():
+    with pytest.raises(InvalidInput, match="^dialect 'tsv': expected excel-fr or standard$"):
+        to_csv_bytes(_frame(), "tsv")
+
+
+def test_headers_are_neutralised():
+    assert to_csv_bytes(pd.DataFrame({"=cmd": [1]}), "standard") == b"'=cmd\n1\n"
+
+
+def _patients():
+    return pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2"],
+            "birth_name": ["=HYPERLINK(\"http://x\",\"clic\")", "MARTIN"],
+            "birth_date": pd.to_datetime(["1980-05-01", "1990-01-31"]),
+            "sex": ["M", "F"],
+        }
+    )
+
+
+def test_analyst_export_is_pseudonymised_and_recorded(con):
+    exp = build_export(con, ANALYST, "patients", _patients(), "standard", secret=KEY)
+    assert exp.data.decode().splitlines() == [
+        "patient_id,birth_year,sex",
+        f"{pseudonym('P1', KEY)},1980,M",
+        f"{pseudonym('P2', KEY)},1990,F",
+    ]
+    assert (exp.pseudonymised, exp.aggregate, exp.k_anonymity) == (True, False, 1)
+    row = con.execute("SELECT actor, role, action, object, row_count, detail FROM access_log").fetchone()
+    assert row[:5] == ("analyst", "analyst", "export", "patients", 2)
+    assert '"pseudonymised":true' in row[5] and '"dialect":"standard"' in row[5]
+
+
+def test_admin_identified_export_keeps_identities_but_neutralises(con):
+    data = export_frame(con, ADMIN, "patients", _patients(), "excel-fr", identified=True)
+    text = data.decode("utf-8-sig")
+    assert "P1;'=HYPERLINK" in text.replace('"', "") and "MARTIN" in text
+    detail = con.execute("SELECT detail FROM access_log").fetchone()[0]
+    assert '"identified":true' in detail and '"pseudonymised":false' in detail
+
+
+REFUSALS = [
+    # (description, actor, name, identified, aggregate, message)
+    ("viewer, patient-level table", VIEWER, "patients", False, False,
+     "viewer (role viewer) may export aggregate tables only; 'patients' holds patient-level rows"),
+    ("viewer, frame declared aggregate but with patient ids", VIEWER, "queue", False, True,
+     "viewer (role viewer) may export aggregate tables only; 'queue' holds patient-level rows"),
+    ("analyst, identified", ANALYST, "patients", True, False,
+     "analyst (role analyst) may not export identified (non-pseudonymised) data"),
+    ("manager, identified", MANAGER, "patients", True, False,
+     "manager (role manager) may not export identified (non-pseudonymised) data"),
+]
+
+
+@pytest.mark.parametrize(("description", "actor", "name", "identified", "aggregate", "message"), REFUSALS,
+                         ids=[r[0] for r in REFUSALS])
+def test_role_refusals_are_recorded(con, description, actor, name, identified, aggregate, message):
+    with pytest.raises(AccessDenied) as err:
+        export_frame(con, actor, name, _patients(), "excel-fr", identified=identified, aggregate=aggregate)
+    assert str(err.value) == message
+    row = con.execute("SELECT actor, action, object, detail FROM access_log").fetchone()
+    assert row[:3] == (actor.username, "export", name) and message in row[3]
+
+
+def test_viewer_may_export_aggregates(con):
+    frame = pd.DataFrame({"service": ["Cardio"], "document_type": ["CR"], "hours": [12.5]})
+    data = export_frame(con, VIEWER, "timesinks_by_type", frame, "excel-fr", aggregate=True)
+    assert data.decode("utf-8-sig") == "service;document_type;hours\r\nCardio;CR;12,5\r\n"
+    assert '"aggregate":true' in con.execute("SELECT detail FROM access_log").fetchone()[0]
+
+
+def _load(con):
+    con.execute("INSERT INTO patients (patient_id, birth_name, birth_date, sex, postcode) VALUES "
+                "('P1', '-DUPONT', DATE '1980-05-01', 'M', '75012'), ('P2', 'MARTIN', DATE '1990-01-31', 'F', NULL)")
+    con.execute("INSERT INTO imports (import_id, table_name, file_name, status, started_at, rows_in_file) "
+                "VALUES ('i1', 'patients', '=evil.csv', 'loaded', now(), 2)")
+
+
+def test_export_table_allow_list_and_roles(con):
+    _load(con)
+    with pytest.raises(InvalidInput, match=r"^table 'users' cannot be exported \(exportable: "):
+        export_table(con, ADMIN, "users")
+    with pytest.raises(InvalidInput, match="^table 'patients; DROP TABLE x' cannot be exported"):
+        export_table(con, ADMIN, "patients; DROP TABLE x")
+    with pytest.raises(AccessDenied, match="may export aggregate tables only"):
+        export_table(con, VIEWER, "patients")
+    imports = export_table(con, VIEWER, "imports", "standard")
+    assert imports.aggregate and "'=evil.csv" in imports.data.decode()
+    patients = export_table(con, ANALYST, "patients", "standard", secret=KEY)
+    assert patients.rows == 2 and "DUPONT" not in patients.data.decode()
+    assert patients.columns[:3] == ["patient_id", "source", "birth_year"]
+
+
+def test_write_csv(tmp_path):
+    out = tmp_path / "x.csv"
+    assert write_csv(_patients(), out, dialect="standard", secret=KEY) == 2
+    assert out.read_text().startswith("patient_id,birth_year,sex\n")
+    with pytest.raises(InvalidInput, match="needs the secret"):
+        write_csv(_patients(), out)
+    write_csv(_patients(), out, pseudonymise=False)
+    assert "MARTIN" in out.read_text(encoding="utf-8-sig")
+
+
+def test_export_filename():
+    import datetime
+
+    assert export_filename("file d'attente/doublons", today=datetime.date(2026, 3, 2)) == \
+        "hygie_file_d_attente_doublons_2026-03-02.csv"
