@@ -1,12 +1,132 @@
-"""``hygie timesinks``."""
+"""``hygie timesinks``: a thin translator over :mod:`analytics.timesinks`."""
 
 from __future__ import annotations
 
-import click
+import csv
+from datetime import date, datetime
+from pathlib import Path
 
-from analytics.cli.common import HygieGroup
+import click
+import pandas as pd
+
+from analytics.cli.common import HygieGroup, db_path
+from analytics.errors import InvalidInput
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+# OWASP CSV injection: text cells starting with these are prefixed with a quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _parse_date(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise InvalidInput(f"{option}: '{value}' is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+
+
+def _common(function):
+    for decorator in reversed(
+        [
+            click.option(
+                "--idle-threshold",
+                type=int,
+                default=None,
+                help="Idle threshold in seconds (default: the last run's, else 300).",
+            ),
+            click.option("--from", "date_from", default=None, help="First day (YYYY-MM-DD)."),
+            click.option("--to", "date_to", default=None, help="Last day (YYYY-MM-DD), included."),
+        ]
+    ):
+        function = decorator(function)
+    return function
+
+
+def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            )
+    return frame
 
 
 @click.group(cls=HygieGroup)
 def timesinks() -> None:
     """Measure documentation time sinks from EHR audit logs."""
+
+
+@timesinks.command()
+@_common
+@click.pass_context
+def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | None, date_to: str | None) -> None:
+    """Headline figures: active and after-hours hours, per activity, top time sinks."""
+    from analytics import timesinks as ts
+    from analytics.warehouse import connect
+
+    start, end = _parse_date("--from", date_from), _parse_date("--to", date_to)
+    settings = None if idle_threshold is None else ts.DEFAULT_SETTINGS.with_threshold(idle_threshold)
+    con = connect(db_path(ctx))
+    try:
+        result = ts.summary(con, date_from=start, date_to=end, settings=settings)
+        ranking = ts.time_sink_ranking(
+            con, by="document_type", date_from=start, date_to=end, settings=result.settings, top=5
+        )
+    finally:
+        con.close()
+    row = result.frame.iloc[0]
+
+    def num(value: object, fmt: str = "{:.1f}") -> str:
+        return "-" if value is None or pd.isna(value) else fmt.format(value)
+
+    click.echo(f"Settings: idle threshold {result.settings.idle_threshold_s} s; "
+               f"after hours: {result.settings.after_hours_rule}")
+    click.echo(f"Clinicians: {row['clinicians']}  sessions: {row['sessions']}")
+    click.echo(f"Active hours: {num(row['active_hours'])}  after hours: {num(row['outside_hours'])} "
+               f"({num(row['outside_share'] * 100 if pd.notna(row['outside_share']) else None, '{:.0f}')} %)")
+    for activity in ts.ACTIVITIES:
+        click.echo(f"  {activity}: {num(row[f'{activity}_hours'])} h")
+    click.echo(f"Scheduled hours: {num(row['scheduled_hours'])}  median EHR-Time8: "
+               f"{num(row['median_ehr_time8'])} min  median WOW8: {num(row['median_wow8'])} min")
+    click.echo("Top document types by active hours:")
+    for item in ranking.frame.itertuples():
+        click.echo(f"  {item.document_type or '(none)'}: {item.hours:.1f} h, "
+                   f"{item.after_hours_share * 100 if pd.notna(item.after_hours_share) else 0:.0f} % after hours")
+
+
+@timesinks.command()
+@click.option("--by", "by", type=click.Choice(["user", "service", "document_type", "activity", "week"]),
+              required=True, help="One row per user, service, document type, activity or week.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="CSV file to write.")
+@click.option("--dialect", type=click.Choice(["standard", "excel-fr"]), default="standard",
+              show_default=True, help="standard: comma, UTF-8, dot decimal; excel-fr: ';', BOM, comma decimal.")
+@_common
+@click.pass_context
+def export(ctx: click.Context, by: str, out: str, dialect: str, idle_threshold: int | None,
+           date_from: str | None, date_to: str | None) -> None:
+    """Write the time-sinks table --by user|service|document_type|activity|week as CSV."""
+    from analytics import timesinks as ts
+    from analytics.warehouse import connect
+
+    start, end = _parse_date("--from", date_from), _parse_date("--to", date_to)
+    settings = None if idle_threshold is None else ts.DEFAULT_SETTINGS.with_threshold(idle_threshold)
+    con = connect(db_path(ctx))
+    try:
+        result = ts.export_table(con, by=by, date_from=start, date_to=end, settings=settings)
+    finally:
+        con.close()
+    frame = _neutralise(result.frame)
+    target = Path(out)
+    try:
+        if dialect == "excel-fr":
+            frame.to_csv(target, index=False, sep=";", decimal=",", encoding="utf-8-sig",
+                         quoting=csv.QUOTE_MINIMAL)
+        else:
+            frame.to_csv(target, index=False, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{target}: cannot write the export: {exc.strerror}") from None
+    click.echo(f"Wrote {len(frame)} rows to {target} ({result.label})")

@@ -49,12 +49,12 @@ def summary(
     totals = con.execute(
         """
         SELECT count(DISTINCT ud.user_id) AS clinicians,
-               sum(active_s) / 3600 AS active_hours, sum(outside_s) / 3600 AS outside_hours,
+               coalesce(sum(active_s), 0) / 3600 AS active_hours, coalesce(sum(outside_s), 0) / 3600 AS outside_hours,
                sum(outside_s) / nullif(sum(active_s), 0) AS outside_share,
-               sum(documentation_s) / 3600 AS documentation_hours,
-               sum(chart_review_s) / 3600 AS chart_review_hours,
-               sum(orders_s) / 3600 AS orders_hours, sum(inbox_s) / 3600 AS inbox_hours,
-               sum(other_s) / 3600 AS other_hours, sum(scheduled_s) / 3600 AS scheduled_hours
+               coalesce(sum(documentation_s), 0) / 3600 AS documentation_hours,
+               coalesce(sum(chart_review_s), 0) / 3600 AS chart_review_hours,
+               coalesce(sum(orders_s), 0) / 3600 AS orders_hours, coalesce(sum(inbox_s), 0) / 3600 AS inbox_hours,
+               coalesce(sum(other_s), 0) / 3600 AS other_hours, coalesce(sum(scheduled_s), 0) / 3600 AS scheduled_hours
         FROM ts_user_day ud
         LEFT JOIN (SELECT user_id, min(service) AS service FROM staff GROUP BY user_id) st USING (user_id)
         WHERE ($date_from IS NULL OR day >= $date_from) AND ($date_to IS NULL OR day <= $date_to)
