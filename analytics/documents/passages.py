@@ -1,0 +1,185 @@
+"""Re-typed passages: the same sentence typed again in another document of the patient.
+
+Pipeline, all set-based:
+
+1. DuckDB splits each text into sentences/paragraphs (``regexp_extract_all``) and keeps
+   those of at least ``min_chars`` characters, with a comparison key (lower case, no
+   accents, punctuation folded to spaces).
+2. Template phrases are dropped: a key seen in ``template_min_patients`` or more distinct
+   patients is boilerplate of a form, not information typed twice.
+3. Candidate pairs come from a bottom-k sketch: each passage keeps the ``sketch`` smallest
+   hashes of its character ``gram``-grams; two passages of the same patient sharing one of
+   them are candidates. For passages with Jaccard similarity J, the chance of sharing at
+   least the minimum hash is ≥ J, so near-identical passages (a few typos) are found, and
+   joining within a patient bounds the work.
+4. rapidfuzz confirms each candidate in bulk (``process.cpdist`` with ``fuzz.ratio``).
+5. Each re-typed (later) passage is attributed once, to its best and earliest source.
+
+Pairs of documents listed in ``_docs_dup_pairs`` (exact and near duplicates) are left out:
+a duplicated document is not double entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+__all__ = ["PassageStats", "match_passages"]
+
+#: A sentence ends at . ! ? or a line break; the punctuation stays with the sentence.
+PASSAGE_PATTERN = r"[^.!?\n]+[.!?]*"
+
+
+@dataclass(frozen=True)
+class PassageStats:
+    passages: int
+    template_passages: int
+    candidate_pairs: int
+    retyped_passages: int
+
+
+def match_passages(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    min_chars: int,
+    threshold: float,
+    scope: str,
+    template_min_patients: int | None,
+    gram: int = 5,
+    sketch: int = 4,
+) -> PassageStats:
+    """Fill the temporary tables ``_docs_retyped`` (one row per re-typed passage) and
+    ``_docs_retyped_pairs`` (one row per earlier/later document pair).
+
+    Needs ``_docs`` (see :mod:`analytics.documents.prepare`) and ``_docs_dup_pairs``.
+    ``gram`` and ``sketch`` are validated integers (they are interpolated).
+    """
+    gram, sketch = int(gram), int(sketch)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _docs_passages AS
+        WITH parts AS (
+            SELECT document_id, patient_id, stay_id, doc_seq,
+                   unnest(regexp_extract_all(text, '{PASSAGE_PATTERN}')) AS raw
+            FROM _docs WHERE text_chars >= $min_chars
+        ), cleaned AS (
+            SELECT * EXCLUDE (raw), trim(regexp_replace(raw, '\\s+', ' ', 'g')) AS passage FROM parts
+        ), keyed AS (
+            SELECT *, trim(regexp_replace(lower(strip_accents(passage)), '[^a-z0-9]+', ' ', 'g')) AS pkey
+            FROM cleaned WHERE length(passage) >= $min_chars
+        )
+        SELECT row_number() OVER (ORDER BY doc_seq, passage) AS pid, *, length(passage) AS chars
+        FROM keyed WHERE length(pkey) >= {gram}
+        """,  # noqa: S608 - gram is an int, the pattern a constant
+        {"min_chars": min_chars},
+    )
+    total = con.execute("SELECT count(*) FROM _docs_passages").fetchone()[0]
+    templates = 0
+    if template_min_patients is not None:
+        templates = con.execute(
+            """
+            DELETE FROM _docs_passages WHERE pkey IN (
+                SELECT pkey FROM _docs_passages GROUP BY pkey
+                HAVING count(DISTINCT patient_id) >= $n)
+            """,
+            {"n": template_min_patients},
+        ).fetchone()[0]
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _docs_sketch AS
+        SELECT pid, patient_id, unnest(min(h, {sketch})) AS h FROM (
+            SELECT pid, patient_id, hash(substr(pkey, i, {gram})) AS h FROM (
+                SELECT pid, patient_id, pkey, unnest(range(1, length(pkey) - {gram} + 2)) AS i
+                FROM _docs_passages))
+        GROUP BY pid, patient_id
+        """  # noqa: S608 - gram and sketch are ints
+    )
+    candidates = con.execute(
+        """
+        WITH cand AS (
+            SELECT DISTINCT a.pid AS pid_a, b.pid AS pid_b
+            FROM _docs_sketch a JOIN _docs_sketch b
+              ON a.patient_id = b.patient_id AND a.h = b.h AND a.pid < b.pid)
+        SELECT c.pid_a, c.pid_b, pa.pkey AS key_a, pb.pkey AS key_b
+        FROM cand c
+        JOIN _docs_passages pa ON pa.pid = c.pid_a
+        JOIN _docs_passages pb ON pb.pid = c.pid_b
+        LEFT JOIN _docs_dup_pairs d
+          ON d.d1 = least(pa.document_id, pb.document_id)
+         AND d.d2 = greatest(pa.document_id, pb.document_id)
+        WHERE pa.document_id <> pb.document_id
+          AND d.d1 IS NULL
+          AND ($scope = 'patient' OR pa.stay_id = pb.stay_id)
+          -- fuzz.ratio can only reach the threshold if the lengths allow it
+          AND 200.0 * least(length(pa.pkey), length(pb.pkey))
+              >= $threshold * (length(pa.pkey) + length(pb.pkey))
+        """,
+        {"scope": scope, "threshold": threshold},
+    ).fetchnumpy()
+    n_candidates = len(candidates["pid_a"])
+    scores = (
+        process.cpdist(
+            candidates["key_a"],
+            candidates["key_b"],
+            scorer=fuzz.ratio,
+            score_cutoff=threshold,
+            workers=-1,
+        )
+        if n_candidates
+        else np.empty(0)
+    )
+    keep = scores >= threshold
+    matched = pd.DataFrame(
+        {
+            "pid_a": np.asarray(candidates["pid_a"])[keep],
+            "pid_b": np.asarray(candidates["pid_b"])[keep],
+            "score": np.asarray(scores, dtype="float64")[keep],
+        }
+    )
+    con.register("_docs_pscore_view", matched)
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _docs_retyped AS
+            WITH m AS (
+                SELECT CASE WHEN pa.doc_seq < pb.doc_seq THEN pa.pid ELSE pb.pid END AS source_pid,
+                       CASE WHEN pa.doc_seq < pb.doc_seq THEN pb.pid ELSE pa.pid END AS target_pid,
+                       s.score
+                FROM _docs_pscore_view s
+                JOIN _docs_passages pa ON pa.pid = s.pid_a
+                JOIN _docs_passages pb ON pb.pid = s.pid_b
+            )
+            SELECT tgt.patient_id,
+                   CASE WHEN src.stay_id = tgt.stay_id THEN tgt.stay_id END AS stay_id,
+                   src.document_id AS source_document_id,
+                   tgt.document_id AS target_document_id,
+                   src.passage AS source_passage,
+                   tgt.passage AS target_passage,
+                   tgt.chars,
+                   m.score AS similarity
+            FROM m
+            JOIN _docs_passages src ON src.pid = m.source_pid
+            JOIN _docs_passages tgt ON tgt.pid = m.target_pid
+            QUALIFY row_number() OVER (
+                PARTITION BY m.target_pid ORDER BY m.score DESC, src.doc_seq, m.source_pid) = 1
+            """
+        )
+    finally:
+        con.unregister("_docs_pscore_view")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _docs_retyped_pairs AS
+        SELECT r.patient_id, r.stay_id, r.source_document_id, r.target_document_id,
+               count(*) AS passages,
+               sum(r.chars) AS retyped_chars,
+               avg(r.similarity) AS mean_similarity
+        FROM _docs_retyped r
+        GROUP BY ALL
+        """
+    )
+    retyped = con.execute("SELECT count(*) FROM _docs_retyped").fetchone()[0]
+    return PassageStats(total, templates, n_candidates, retyped)

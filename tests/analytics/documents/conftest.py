@@ -1,0 +1,57 @@
+"""Fixtures for the documents tests: a migrated warehouse and a small document builder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pytest
+
+from analytics.warehouse import schema_version
+from analytics.warehouse.migrations import m0006_documents
+
+DOC_COLUMNS = (
+    "document_id",
+    "patient_id",
+    "document_type",
+    "title",
+    "author_id",
+    "service",
+    "created_at",
+    "signed_at",
+    "status",
+    "content_hash",
+    "text",
+    "stay_id",
+)
+
+
+@pytest.fixture
+def docs_con(con):
+    """The shared ``con`` warehouse with the documents tables (m0006) present."""
+    if schema_version(con) < 6:  # until m0006 is registered in the migrations list
+        m0006_documents.apply(con)
+    return con
+
+
+def insert_documents(con, docs: Iterable[Mapping[str, Any]]) -> None:
+    """Insert documents given as dicts; missing columns are NULL, status defaults to draft."""
+    rows = []
+    for doc in docs:
+        row = {"status": "draft", **doc}
+        rows.append([row.get(col) for col in DOC_COLUMNS])
+    if rows:
+        con.executemany(
+            f"INSERT INTO documents ({', '.join(DOC_COLUMNS)}) VALUES ({', '.join('?' * len(DOC_COLUMNS))})",
+            rows,
+        )
+
+
+def insert_events(con, events: Iterable[tuple[str, str, str, str]]) -> None:
+    """Audit events as (event_id, user_id, timestamp, document_id)."""
+    rows = [list(e) for e in events]
+    if rows:
+        con.executemany(
+            'INSERT INTO audit_events (event_id, user_id, "timestamp", document_id) VALUES (?, ?, ?, ?)',
+            rows,
+        )
