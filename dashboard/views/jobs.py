@@ -1,10 +1,159 @@
-"""jobs page (filled as the engine lands)."""
+"""Cleanup jobs: pick, set parameters, preview, confirm, apply with progress, history, undo."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.components import actor, unavailable
+from analytics.access.roles import Permission
+from dashboard import state
+from dashboard.components import actor, can, guarded, page_window, record_view, unavailable
 from dashboard.i18n import t
 
-actor()
+me = actor()
 st.title(t("nav.jobs"))
-unavailable("jobs")
+jobs = state.engine("analytics.jobs")
+if jobs is None:
+    unavailable("analytics.jobs")
+    st.stop()
+con = state.con()
+may_apply = can(Permission.JOB_APPLY)
+
+if message := st.session_state.pop("jobs_flash", None):
+    st.success(message)
+
+specs = {spec.name: spec for spec in jobs.list_jobs()}
+name = st.selectbox(
+    t("jobs.pick"), list(specs), key="jobs_pick",
+    format_func=lambda n: f"{n} — {specs[n].summary}" if specs[n].summary else n,
+)
+spec = specs[name]
+with st.expander(t("jobs.doc")):
+    st.text(spec.doc or "—")
+
+
+def _param_widget(param) -> object | None:
+    label = param.name.replace("_", " ")
+    help_text = param.help or None
+    key = f"jobs_param_{name}_{param.name}"
+    kind = param.type_name
+    if kind == "bool":
+        return st.checkbox(label, value=bool(param.default), help=help_text, key=key)
+    if kind == "int":
+        return int(st.number_input(label, value=int(param.default or 0), step=1, help=help_text, key=key))
+    if kind == "float":
+        return float(st.number_input(label, value=float(param.default or 0.0), help=help_text, key=key))
+    if "|" in kind and " | None" not in kind and all(part for part in kind.split("|")):
+        options = kind.split("|")
+        index = options.index(str(param.default)) if str(param.default) in options else 0
+        return st.selectbox(label, options, index=index, help=help_text, key=key)
+    text = st.text_input(label, value="" if param.default is None else str(param.default), help=help_text, key=key)
+    return text.strip() or None
+
+
+with st.form(f"jobs_params_{name}"):
+    st.markdown(t("jobs.params"))
+    values = {p.name: _param_widget(p) for p in spec.params()}
+    if not spec.params():
+        st.caption(t("jobs.no_params"))
+    previewed = st.form_submit_button(t("jobs.preview"), type="primary", icon=":material/preview:")
+
+if previewed:
+    with guarded(), st.spinner(t("jobs.previewing")):
+        params = {k: v for k, v in values.items() if v is not None}
+        st.session_state["jobs_preview"] = jobs.preview(con, me, name, params)
+
+preview = st.session_state.get("jobs_preview")
+if preview is not None and preview.job == name:
+    st.subheader(t("jobs.preview_title", count=preview.change_count))
+    cols = st.columns(max(1, min(4, len(preview.counts))))
+    for i, (what, count) in enumerate(preview.counts.items()):
+        cols[i % len(cols)].metric(what.replace("_", " "), count)
+    for note in preview.notes:
+        st.caption(note)
+    changes = jobs.preview_changes(con, preview.preview_id)
+    offset, limit = page_window(len(changes), key="jobs_preview_page")
+    window = changes.iloc[offset : offset + limit][["table_name", "op", "row_key", "before", "after"]]
+    st.dataframe(window, hide_index=True, column_config={
+        "table_name": t("jobs.col.table"), "op": t("jobs.col.op"), "row_key": t("jobs.col.key"),
+        "before": t("jobs.col.before"), "after": t("jobs.col.after"),
+    })
+    if len(window):
+        record_view(f"job_preview:{preview.job}", len(window), {"preview_id": preview.preview_id})
+
+    @st.dialog(t("jobs.confirm_title"), on_dismiss=lambda: st.session_state.pop("jobs_confirming", None))
+    def confirm_apply() -> None:
+        st.write(t("jobs.confirm_text", job=preview.job, count=preview.change_count))
+        if st.button(t("jobs.confirm"), type="primary", key="jobs_confirm_apply"):
+            with st.status(t("jobs.applying"), expanded=True) as status:
+                bar = st.progress(0.0)
+
+                def progress(done: int, total: int) -> None:
+                    bar.progress(done / total if total else 1.0, text=t("jobs.progress", done=done, total=total))
+
+                with guarded():
+                    run = jobs.apply(con, me, preview.preview_id, progress=progress)
+                    status.update(label=t("jobs.applied", rows=run.rows_changed), state="complete")
+                    st.session_state.pop("jobs_preview", None)
+                    st.session_state.pop("jobs_confirming", None)
+                    st.session_state["jobs_flash"] = t("jobs.applied_flash", job=run.job, rows=run.rows_changed, run=run.run_id)
+                    st.rerun()
+                status.update(state="error")
+
+    if may_apply:
+        # The open dialog is remembered in the session: a click inside it reruns the page.
+        if preview.change_count and st.button(t("jobs.apply"), type="primary", icon=":material/play_arrow:", key="jobs_apply"):
+            st.session_state["jobs_confirming"] = preview.preview_id
+        if st.session_state.get("jobs_confirming") == preview.preview_id:
+            confirm_apply()
+    else:
+        st.caption(t("jobs.apply_denied"))
+
+# --- history and undo --------------------------------------------------------------------
+st.divider()
+st.subheader(t("jobs.history"))
+history = jobs.history(con)
+if history.empty:
+    st.info(t("jobs.no_history"))
+else:
+    offset, limit = page_window(len(history), key="jobs_history_page", page_size=20)
+    shown = history.iloc[offset : offset + limit][
+        ["run_id", "job", "status", "actor", "started_at", "finished_at", "rows_changed", "undo_of", "undone_by", "message"]
+    ]
+    st.dataframe(shown, hide_index=True, column_config={
+        "run_id": t("jobs.col.run"), "job": t("jobs.col.job"), "status": t("jobs.col.status"),
+        "actor": t("jobs.col.actor"), "started_at": st.column_config.DatetimeColumn(t("jobs.col.started"), format="DD/MM/YYYY HH:mm"),
+        "finished_at": st.column_config.DatetimeColumn(t("jobs.col.finished"), format="DD/MM/YYYY HH:mm"),
+        "rows_changed": t("jobs.col.rows"), "undo_of": t("jobs.col.undo_of"),
+        "undone_by": t("jobs.col.undone_by"), "message": t("jobs.col.message"),
+    })
+    undoable = history[(history["status"] == "succeeded") & history["undone_by"].isna() & history["undo_of"].isna()]
+    if may_apply and not undoable.empty:
+        run_id = st.selectbox(t("jobs.undo_pick"), list(undoable["run_id"]), key="jobs_undo_pick",
+                              format_func=lambda r: f"{r} — {undoable.set_index('run_id').loc[r, 'job']}")
+
+        @st.dialog(t("jobs.undo_title"), on_dismiss=lambda: st.session_state.pop("jobs_undoing", None))
+        def confirm_undo() -> None:
+            st.write(t("jobs.undo_text", run=run_id))
+            if st.button(t("jobs.confirm"), type="primary", key="jobs_confirm_undo"):
+                with st.status(t("jobs.undoing"), expanded=True) as status, guarded():
+                    st.session_state.pop("jobs_undoing", None)
+                    run = jobs.undo(con, me, run_id)
+                    status.update(label=t("jobs.undone", rows=run.rows_changed), state="complete")
+                    st.session_state["jobs_flash"] = t("jobs.undone", rows=run.rows_changed)
+                    st.rerun()
+
+        if st.button(t("jobs.undo"), icon=":material/undo:", key="jobs_undo"):
+            st.session_state["jobs_undoing"] = run_id
+        if st.session_state.get("jobs_undoing") == run_id:
+            confirm_undo()
+
+# --- schedules ---------------------------------------------------------------------------
+st.divider()
+st.subheader(t("jobs.schedules"))
+schedules = state.engine("analytics.jobs.schedules")
+if schedules is None:
+    unavailable("analytics.jobs.schedules")
+else:
+    with guarded():
+        frame = schedules.list_schedules(con)
+        st.dataframe(frame, hide_index=True) if not frame.empty else st.info(t("jobs.no_schedules"))

@@ -44,6 +44,9 @@ def fill_warehouse(path: Path) -> None:
             "identity_status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             patients,
         )
+        # one untidy record for the normalisation job
+        con.execute("UPDATE patients SET birth_name = ' leroy ', phone = '06 12 34 56 78' "
+                    "WHERE patient_id = 'P0007'")
         con.executemany(
             "INSERT INTO staff (user_id, display_name, role, service) VALUES (?, ?, ?, ?)",
             [("U1", "Dr A", "physician", "Cardiologie"), ("U2", "Dr B", "physician", "Urgences")],

@@ -1,0 +1,47 @@
+"""Cleanup jobs from the page: preview, confirm, apply changes the warehouse; undo restores."""
+
+from __future__ import annotations
+
+from analytics.warehouse import connect
+
+
+def _name(db) -> str:
+    con = connect(db)
+    try:
+        return con.execute("SELECT birth_name FROM patients WHERE patient_id = 'P0007'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _preview(at, job="normalise-identities"):
+    at.selectbox(key="jobs_pick").select(job).run()
+    at.button[0].click()  # the form's submit button is the first button on the page
+    at.run()
+    return at
+
+
+def test_manager_previews_applies_and_undoes(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/jobs.py").run()
+    _preview(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.subheader[0].value.startswith("Aperçu : ")
+    assert _name(fresh_warehouse) == " leroy "  # preview changes nothing
+    at.button(key="jobs_apply").click().run()
+    at.button(key="jobs_confirm_apply").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert _name(fresh_warehouse) == "LEROY"
+    assert "appliqué" in at.success[0].value
+    at.button(key="jobs_undo").click().run()
+    at.button(key="jobs_confirm_undo").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert _name(fresh_warehouse) == " leroy "
+
+
+def test_analyst_may_preview_but_not_apply(app, fresh_warehouse):
+    at = app(fresh_warehouse, "analyst").run()
+    at.switch_page("views/jobs.py").run()
+    _preview(at)
+    assert at.subheader[0].value.startswith("Aperçu : ")
+    assert not [b for b in at.button if b.key == "jobs_apply"]
+    assert "pas d'appliquer" in " ".join(c.value for c in at.caption)
