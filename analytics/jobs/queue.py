@@ -1,0 +1,181 @@
+"""A small multi-process-safe request queue beside the warehouse, outside DuckDB.
+
+DuckDB lets one process write a database file. When the dashboard server holds the warehouse,
+``hygie jobs ...`` cannot open it; it writes a request to ``<db>.queue.sqlite`` (stdlib
+sqlite3, WAL, ``BEGIN IMMEDIATE`` for claims) and waits for the server's job worker to answer.
+The worker heartbeats in the same file, so the CLI can tell "locked by a server that will do
+the work" from "locked by something else".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from analytics.errors import JobError
+
+__all__ = ["JobQueue", "queue_path"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind           TEXT NOT NULL,
+    payload        TEXT NOT NULL,
+    status         TEXT NOT NULL DEFAULT 'queued',   -- queued / running / done
+    result         TEXT,
+    progress_done  INTEGER,
+    progress_total INTEGER,
+    client_pid     INTEGER,
+    worker_pid     INTEGER,
+    created_at     REAL NOT NULL,
+    claimed_at     REAL,
+    finished_at    REAL
+);
+CREATE TABLE IF NOT EXISTS workers (
+    pid        INTEGER PRIMARY KEY,
+    started_at REAL NOT NULL,
+    heartbeat  REAL NOT NULL
+);
+"""
+
+#: A worker that has not beaten for this long is considered gone.
+HEARTBEAT_STALE_S = 15.0
+
+
+def queue_path(db_path: str | Path) -> Path:
+    """``<db>.queue.sqlite`` next to the warehouse file."""
+    db = Path(db_path).resolve()
+    return db.with_name(db.name + ".queue.sqlite")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class JobQueue:
+    """Requests from CLI processes to the job worker of the process that owns the warehouse."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        with closing(self._connect()) as con:
+            con.executescript(SCHEMA)
+        try:
+            os.chmod(self.path, 0o600)  # requests carry who acts: keep them to the owner
+        except OSError:
+            pass
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA busy_timeout=30000")
+        return con
+
+    # ----------------------------------------------------------------- client side
+
+    def submit(self, kind: str, payload: dict[str, Any]) -> int:
+        with closing(self._connect()) as con:
+            cur = con.execute(
+                "INSERT INTO requests (kind, payload, client_pid, created_at) VALUES (?, ?, ?, ?)",
+                [kind, json.dumps(payload), os.getpid(), time.time()],
+            )
+            return int(cur.lastrowid or 0)
+
+    def status(self, request_id: int) -> dict[str, Any]:
+        with closing(self._connect()) as con:
+            con.row_factory = sqlite3.Row
+            row = con.execute("SELECT * FROM requests WHERE id = ?", [request_id]).fetchone()
+        if row is None:
+            raise JobError(f"unknown queue request {request_id}")
+        return dict(row)
+
+    def wait(self, request_id: int, timeout: float = 3600.0, poll: float = 0.1,
+             on_progress: Any = None) -> dict[str, Any]:
+        """Block until the worker answers; the worker's result dict."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            row = self.status(request_id)
+            if row["status"] == "done":
+                return json.loads(row["result"])
+            progress = (row["progress_done"], row["progress_total"])
+            if on_progress and progress[1] is not None and progress != last:
+                on_progress(*progress)
+                last = progress
+            if row["status"] == "queued" and self.worker_pid() is None:
+                raise JobError(f"request {request_id} is queued but no job worker is running; "
+                               "start the dashboard or `hygie jobs worker`")
+            if time.monotonic() > deadline:
+                raise JobError(f"request {request_id} did not finish within {timeout:.0f} s "
+                               f"(status {row['status']}); see `hygie jobs history` later")
+            time.sleep(poll)
+
+    # ----------------------------------------------------------------- worker side
+
+    def heartbeat(self, pid: int | None = None) -> None:
+        now = time.time()
+        with closing(self._connect()) as con:
+            con.execute(
+                "INSERT INTO workers VALUES (?, ?, ?) ON CONFLICT(pid) DO UPDATE SET heartbeat = excluded.heartbeat",
+                [pid or os.getpid(), now, now],
+            )
+
+    def retire(self, pid: int | None = None) -> None:
+        with closing(self._connect()) as con:
+            con.execute("DELETE FROM workers WHERE pid = ?", [pid or os.getpid()])
+
+    def worker_pid(self) -> int | None:
+        """The pid of a live worker (recent heartbeat, process alive), if any."""
+        with closing(self._connect()) as con:
+            rows = con.execute("SELECT pid FROM workers WHERE heartbeat > ? ORDER BY heartbeat DESC",
+                               [time.time() - HEARTBEAT_STALE_S]).fetchall()
+        for (pid,) in rows:
+            if _pid_alive(pid):
+                return int(pid)
+        return None
+
+    def claim(self) -> tuple[int, str, dict[str, Any]] | None:
+        """Take the oldest queued request (atomically: BEGIN IMMEDIATE)."""
+        with closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")
+            row = con.execute("SELECT id, kind, payload FROM requests WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                con.execute("COMMIT")
+                return None
+            con.execute("UPDATE requests SET status = 'running', worker_pid = ?, claimed_at = ? WHERE id = ?",
+                        [os.getpid(), time.time(), row[0]])
+            con.execute("COMMIT")
+        return int(row[0]), row[1], json.loads(row[2])
+
+    def progress(self, request_id: int, done: int, total: int) -> None:
+        with closing(self._connect()) as con:
+            con.execute("UPDATE requests SET progress_done = ?, progress_total = ? WHERE id = ?",
+                        [done, total, request_id])
+
+    def finish(self, request_id: int, result: dict[str, Any]) -> None:
+        with closing(self._connect()) as con:
+            con.execute("UPDATE requests SET status = 'done', result = ?, finished_at = ? WHERE id = ?",
+                        [json.dumps(result, default=str), time.time(), request_id])
+
+    def fail_orphans(self) -> int:
+        """Answer requests left 'running' by a worker that died (their run shows as interrupted)."""
+        with closing(self._connect()) as con:
+            rows = con.execute("SELECT id, worker_pid FROM requests WHERE status = 'running'").fetchall()
+        count = 0
+        for rid, pid in rows:
+            if pid is None or pid == os.getpid() or not _pid_alive(pid):
+                self.finish(rid, {"ok": False, "exit_code": 5, "lines": [],
+                                  "error": "the job worker stopped while running this request; "
+                                           "see `hygie jobs history` (the run is shown as interrupted)"})
+                count += 1
+        return count

@@ -1,0 +1,131 @@
+"""Scheduled jobs: a cron expression, a job, its parameters, preview-only or apply.
+
+The job worker calls :func:`run_due` every few seconds. A due schedule runs as the actor
+who created it (role re-read from ``users`` when that account exists, so a demoted or
+disabled account stops its schedules). An applying schedule uses the request key
+``schedule:<id>:<due time>`` so one due slot applies once even if the worker restarts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+from croniter import croniter
+
+from analytics.access.roles import Actor, Permission, require
+from analytics.errors import AccessDenied, HygieError, InvalidInput, JobError
+from analytics.jobs import engine
+from analytics.jobs.registry import canonical_json, get_job, params_to_json, parse_params
+
+__all__ = ["ScheduleResult", "add_schedule", "list_schedules", "next_due", "remove_schedule", "run_due"]
+
+
+@dataclass(frozen=True)
+class ScheduleResult:
+    schedule_id: str
+    job: str
+    status: str            # previewed / succeeded / failed
+    message: str
+    run_id: str | None = None
+    preview_id: str | None = None
+
+
+def add_schedule(con: duckdb.DuckDBPyConnection, actor: Actor, job: str, cron: str,
+                 params: dict[str, Any] | None = None, *, apply: bool = False) -> str:
+    """Schedule ``job`` on ``cron`` (5 fields, local time); returns the schedule id."""
+    require(actor, Permission.JOB_APPLY if apply else Permission.JOB_PREVIEW)
+    spec = get_job(job)
+    if not croniter.is_valid(cron):
+        raise InvalidInput(f"schedule: '{cron}' is not a valid cron expression (e.g. '0 2 * * *' for 02:00 daily)")
+    parsed = parse_params(spec, params)
+    schedule_id = f"s{uuid.uuid4().hex[:10]}"
+    con.execute(
+        "INSERT INTO job_schedules (schedule_id, job, params, cron, apply, actor, actor_role, enabled, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, now())",
+        [schedule_id, spec.name, params_to_json(parsed), cron, apply, actor.username, actor.role],
+    )
+    return schedule_id
+
+
+def remove_schedule(con: duckdb.DuckDBPyConnection, actor: Actor, schedule_id: str) -> None:
+    """Delete a schedule (its past runs stay in job_runs)."""
+    require(actor, Permission.JOB_APPLY)
+    gone = con.execute("DELETE FROM job_schedules WHERE schedule_id = ?", [schedule_id]).fetchone()[0]
+    if not gone:
+        raise JobError(f"unknown schedule {schedule_id}")
+
+
+def next_due(cron: str, after: dt.datetime) -> dt.datetime:
+    """The first time strictly after ``after`` that matches ``cron`` (in ``after``'s zone)."""
+    return croniter(cron, after).get_next(dt.datetime)
+
+
+def list_schedules(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Schedules with their next due time."""
+    frame = con.execute(
+        "SELECT schedule_id, job, cron, apply, actor, enabled, params, created_at, last_run_at, last_status, "
+        "last_message FROM job_schedules ORDER BY created_at, schedule_id"
+    ).df()
+    frame["next_run_at"] = [
+        next_due(row.cron, (row.last_run_at if not pd.isna(row.last_run_at) else row.created_at).to_pydatetime())
+        for row in frame.itertuples()
+    ] if len(frame) else []
+    return frame
+
+
+def _schedule_actor(con: duckdb.DuckDBPyConnection, username: str, role: str) -> Actor:
+    try:
+        row = con.execute("SELECT role, active FROM users WHERE username = ?", [username]).fetchone()
+    except duckdb.CatalogException:
+        row = None
+    if row is None:
+        return Actor(username, role, via="scheduler")
+    if not row[1]:
+        raise AccessDenied(f"schedule owner {username} is disabled")
+    return Actor(username, row[0], via="scheduler")
+
+
+def run_due(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> list[ScheduleResult]:
+    """Run every enabled schedule whose next due time has passed; record the outcome on it."""
+    now = now or con.execute("SELECT now()").fetchone()[0]
+    results = []
+    rows = con.execute(
+        "SELECT schedule_id, job, params, cron, apply, actor, actor_role, created_at, last_run_at "
+        "FROM job_schedules WHERE enabled ORDER BY schedule_id"
+    ).fetchall()
+    for sid, job, params, cron, do_apply, username, role, created_at, last_run_at in rows:
+        due = next_due(cron, last_run_at or created_at)
+        if due > now:
+            continue
+        run_id = preview_id = None
+        try:
+            actor = _schedule_actor(con, username, role)
+            prev = engine.preview(con, actor, job, json.loads(params or "{}"))
+            preview_id = prev.preview_id
+            status, message = "previewed", f"{prev.change_count} change(s) previewed"
+            if do_apply:
+                run = engine.apply(con, actor, prev.preview_id, request_key=f"schedule:{sid}:{due.isoformat()}")
+                run_id, status = run.run_id, run.status
+                message = f"{run.rows_changed} row(s) changed"
+        except HygieError as exc:
+            status, message = "failed", str(exc)
+        except Exception as exc:  # the worker must keep serving: record and go on
+            status, message = "failed", f"{type(exc).__name__}: {exc}"
+        con.execute(
+            "UPDATE job_schedules SET last_run_at = ?, last_status = ?, last_message = ? WHERE schedule_id = ?",
+            [now, status, message[:500], sid],
+        )
+        results.append(ScheduleResult(sid, job, status, message, run_id, preview_id))
+    return results
+
+
+def schedule_params_text(params_json: str | None) -> str:
+    """Parameters as KEY=VALUE text for listings."""
+    values = json.loads(params_json or "{}")
+    return " ".join(f"{k}={canonical_json(v) if not isinstance(v, str) else v}" for k, v in values.items())

@@ -1,0 +1,107 @@
+"""One request → one result, the same whether the CLI runs it or hands it to the job worker.
+
+A request is a plain JSON-able dict (``kind`` plus arguments) so that it can travel through the
+queue; the result is ``{"ok", "exit_code", "lines", "error", "data"}``. Errors on purpose
+(:class:`HygieError`) become a result with their exit code; anything else is reported as a
+failure too, so the worker keeps serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+
+from analytics.access.roles import Actor
+from analytics.errors import AccessDenied, HygieError, InvalidInput, JobError
+from analytics.jobs import engine, schedules
+
+__all__ = ["KINDS", "execute", "resolve_actor"]
+
+KINDS = ("run", "undo", "history", "schedule_add", "schedule_list", "schedule_remove")
+
+
+def resolve_actor(con: duckdb.DuckDBPyConnection, request: dict[str, Any]) -> Actor:
+    """``as_user`` from the users table, else the actor the caller sent (the CLI's system actor)."""
+    as_user = request.get("as_user")
+    if as_user:
+        try:
+            row = con.execute("SELECT role, active FROM users WHERE username = ?", [as_user]).fetchone()
+        except duckdb.CatalogException:
+            row = None
+        if row is None:
+            raise AccessDenied(f"--as {as_user}: no such user")
+        if not row[1]:
+            raise AccessDenied(f"--as {as_user}: the account is disabled")
+        return Actor(as_user, row[0], via="cli")
+    actor = request.get("actor") or {}
+    if not actor.get("username") or not actor.get("role"):
+        raise AccessDenied("the request names no actor")
+    return Actor(actor["username"], actor["role"], via=actor.get("via", "cli"))
+
+
+def _run(con: duckdb.DuckDBPyConnection, actor: Actor, req: dict[str, Any],
+         progress: engine.Progress | None) -> dict[str, Any]:
+    prev = engine.preview(con, actor, req["job"], req.get("params") or {})
+    lines = prev.summary_lines()
+    data: dict[str, Any] = {"preview_id": prev.preview_id, "change_count": prev.change_count}
+    if req.get("apply"):
+        run = engine.apply(con, actor, prev.preview_id, progress, request_key=req.get("request_key"))
+        lines += run.summary_lines()
+        data.update(run_id=run.run_id, status=run.status, rows_changed=run.rows_changed,
+                    already_applied=run.already_applied)
+    return {"lines": lines, "data": data}
+
+
+def _history(con: duckdb.DuckDBPyConnection, req: dict[str, Any]) -> dict[str, Any]:
+    frame = engine.history(con, req.get("limit"))
+    cols = ["run_id", "job", "status", "started_at", "finished_at", "actor", "rows_changed", "undo_of", "message"]
+    records = [{k: (None if v is None or v != v else str(v)) for k, v in row.items()}
+               for row in frame[cols].astype(object).to_dict("records")]
+    lines = ["\t".join(cols[:7])] + ["\t".join(r[c] or "" for c in cols[:7]) for r in records]
+    return {"lines": lines, "data": {"columns": cols, "rows": records}}
+
+
+def _schedule_list(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    frame = schedules.list_schedules(con)
+    lines = []
+    for row in frame.itertuples():
+        mode = "apply" if row.apply else "preview"
+        params = schedules.schedule_params_text(row.params)
+        last = f"last {row.last_status} {row.last_run_at}" if row.last_status else "never run"
+        lines.append(f"{row.schedule_id}\t{row.cron}\t{row.job}\t{mode}\t{params}\tnext {row.next_run_at}\t{last}")
+    return {"lines": lines or ["no schedules"], "data": {"count": len(frame)}}
+
+
+def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
+            progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Execute ``request`` on ``con`` and return its result dict (never raises for job faults)."""
+    kind = request.get("kind")
+    try:
+        if kind not in KINDS:
+            raise InvalidInput(f"unknown request kind {kind!r}")
+        if kind == "history":
+            out = _history(con, request)
+        elif kind == "schedule_list":
+            out = _schedule_list(con)
+        else:
+            actor = resolve_actor(con, request)
+            if kind == "run":
+                out = _run(con, actor, request, progress)
+            elif kind == "undo":
+                run = engine.undo(con, actor, request["run_id"], progress)
+                out = {"lines": run.summary_lines(), "data": {"run_id": run.run_id}}
+            elif kind == "schedule_add":
+                sid = schedules.add_schedule(con, actor, request["job"], request["cron"], request.get("params"),
+                                             apply=bool(request.get("apply")))
+                out = {"lines": [f"schedule_id={sid}"], "data": {"schedule_id": sid}}
+            else:
+                schedules.remove_schedule(con, actor, request["schedule_id"])
+                out = {"lines": [f"removed schedule {request['schedule_id']}"], "data": {}}
+    except HygieError as exc:
+        return {"ok": False, "exit_code": exc.exit_code, "error": str(exc), "lines": [], "data": {}}
+    except Exception as exc:  # noqa: BLE001 - reported, the worker keeps serving
+        err = JobError(f"{type(exc).__name__}: {exc}")
+        return {"ok": False, "exit_code": err.exit_code, "error": str(err), "lines": [], "data": {}}
+    return {"ok": True, "exit_code": 0, "error": None, **out}
