@@ -47,7 +47,7 @@ _LAYOUT: list[tuple[str, list[tuple[str, str, str, Permission]]]] = [
         "nav.section.data",
         [
             ("data.py", "nav.data", ":material/upload_file:", Permission.VIEW_AGGREGATES),
-            ("exports.py", "nav.exports", ":material/download:", Permission.EXPORT_PSEUDONYMISED),
+            ("exports.py", "nav.exports", ":material/download:", Permission.VIEW_AGGREGATES),
             ("admin.py", "nav.admin", ":material/admin_panel_settings:", Permission.VIEW_ACCESS_LOG),
         ],
     ),

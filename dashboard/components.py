@@ -78,13 +78,44 @@ def page_window(total: int, key: str, page_size: int = 50) -> tuple[int, int]:
     return offset, page_size
 
 
-def export_button(frame: pd.DataFrame, name: str, *, key: str) -> None:
-    """Download ``frame`` through the engine's export (pseudonymised by default, recorded).
+def export_button(frame: pd.DataFrame, name: str, *, key: str, aggregate: bool = False) -> None:
+    """Download ``frame`` through the engine's export: pseudonymised by default, recorded.
 
-    Streamlit's own table download is disabled (``client.disableDataExport``), so this is
-    the only way out for rows.
+    The CSV is built only when the user clicks (a deferred download), so the access log
+    records real downloads, not page renders. Streamlit's own table download is disabled
+    (``client.disableDataExport``), so this is the only way out for rows.
     """
     exports = state.engine("analytics.exports")
     if exports is None:
-        st.caption(t("unavailable", what="exports"))
+        st.caption(t("unavailable", what="analytics.exports"))
         return
+    who = actor()
+    if not aggregate and not allowed(who, Permission.EXPORT_PSEUDONYMISED):
+        return
+    with st.popover(t("export.button"), icon=":material/download:"):
+        dialect = st.radio(
+            t("export.dialect"), list(exports.DIALECTS), key=f"{key}_dialect", horizontal=True,
+            format_func=lambda d: t(f"export.dialect.{d}"),
+        )
+        identified = False
+        if not aggregate and allowed(who, Permission.EXPORT_IDENTIFIED):
+            identified = st.checkbox(t("export.identified"), key=f"{key}_identified", help=t("export.identified_help"))
+        elif not aggregate:
+            st.caption(t("export.pseudonymised"))
+        root = state.root_connection()
+        snapshot = frame.copy()
+
+        def build() -> bytes:
+            cursor = root.cursor()
+            try:
+                return exports.export_frame(
+                    cursor, who, name, snapshot, dialect, identified, aggregate=aggregate
+                )
+            finally:
+                cursor.close()
+
+        st.download_button(
+            t("export.download", rows=len(frame)), data=build, mime="text/csv",
+            file_name=exports.export_filename(name, dialect), key=f"{key}_download",
+            icon=":material/file_download:", on_click="ignore",
+        )

@@ -203,12 +203,41 @@ FR: dict[str, str] = {
     "jobs.col.undo_of": "Annule",
     "jobs.col.undone_by": "Annulée par",
     "jobs.col.message": "Message",
+    # --- exports -------------------------------------------------------------------------
+    "export.button": "Exporter",
+    "export.dialect": "Format",
+    "export.dialect.excel-fr": "Excel (France) : « ; » et BOM UTF-8",
+    "export.dialect.standard": "Standard : « , » UTF-8",
+    "export.identified": "Export nominatif (non pseudonymisé)",
+    "export.identified_help": "Réservé aux administrateurs ; l'export est tracé comme nominatif.",
+    "export.pseudonymised": "Identifiants pseudonymisés (HMAC-SHA-256), dates de naissance "
+    "généralisées.",
+    "export.download": "Télécharger le CSV ({rows} lignes)",
+    "exports.intro": "Chaque table de l'entrepôt en CSV. Les données patient sont "
+    "pseudonymisées par défaut et chaque téléchargement est tracé dans le journal des accès.",
+    "exports.viewer": "Votre rôle permet d'exporter les tables agrégées uniquement.",
+    "exports.table": "Table",
+    "exports.summary": "**{rows}** lignes · colonnes : {columns}",
+    "exports.aggregate": "Table agrégée : aucune donnée patient, exportée telle quelle.",
     # --- table names ---------------------------------------------------------------------
     "table.patients": "Patients",
     "table.documents": "Documents",
     "table.audit_events": "Traces d'audit DPI",
     "table.staff": "Personnels",
     "table.schedules": "Plannings",
+    "table.imports": "Imports",
+    "table.data_quality_findings": "Anomalies d'import",
+    "table.match_runs": "Détections de doublons",
+    "table.match_pairs": "Paires candidates",
+    "table.match_clusters": "Groupes de doublons",
+    "table.pair_reviews": "Décisions de revue",
+    "table.document_duplicates": "Documents en double",
+    "table.job_runs": "Exécutions de travaux",
+    "table.ts_sessions": "Sessions DPI",
+    "table.ts_user_day": "Temps par clinicien et jour",
+    "table.ts_service_day": "Temps par service et jour",
+    "table.ts_document_time": "Temps par document",
+    "table.ts_runs": "Calculs de temps documentaire",
 }
 
 MESSAGES: dict[str, dict[str, str]] = {"fr": FR}

@@ -44,6 +44,14 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
     return connect(path)
 
 
+def root_connection() -> duckdb.DuckDBPyConnection:
+    """The server's connection itself, for work outside a script run (deferred downloads).
+
+    Callers take their own ``cursor()`` from it and close it when done.
+    """
+    return _connection(db_path())
+
+
 @contextlib.contextmanager
 def run_cursor() -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on the server's connection for the duration of one script run."""

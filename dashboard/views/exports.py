@@ -1,10 +1,62 @@
-"""exports page (filled as the engine lands)."""
+"""Exports: every warehouse table as CSV, pseudonymised by default, each download recorded."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.components import actor, unavailable
+from analytics.access.roles import Permission
+from dashboard import state
+from dashboard.components import actor, can, unavailable
 from dashboard.i18n import t
 
-actor()
+me = actor()
 st.title(t("nav.exports"))
-unavailable("exports")
+exports = state.engine("analytics.exports")
+if exports is None:
+    unavailable("analytics.exports")
+    st.stop()
+con = state.con()
+st.caption(t("exports.intro"))
+
+present = {r[0] for r in con.execute(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+tables = sorted(exports.EXPORTABLE_TABLES & present)
+if not can(Permission.EXPORT_PSEUDONYMISED):
+    tables = [name for name in tables if name in exports.AGGREGATE_TABLES]
+    st.info(t("exports.viewer"))
+
+table = st.selectbox(t("exports.table"), tables, key="exports_table",
+                     format_func=lambda n: f"{t('table.' + n)} ({n})" if t("table." + n) != "table." + n else n)
+count = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608 - allow-listed name
+columns = [r[0] for r in con.execute(
+    "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+    [table]).fetchall()]
+st.markdown(t("exports.summary", rows=f"{count:,}".replace(",", " "), columns=", ".join(columns)))
+
+dialect = st.radio(t("export.dialect"), list(exports.DIALECTS), key="exports_dialect", horizontal=True,
+                   format_func=lambda d: t(f"export.dialect.{d}"))
+aggregate = table in exports.AGGREGATE_TABLES
+identified = False
+if aggregate:
+    st.caption(t("exports.aggregate"))
+elif can(Permission.EXPORT_IDENTIFIED):
+    identified = st.checkbox(t("export.identified"), key="exports_identified", help=t("export.identified_help"))
+else:
+    st.caption(t("export.pseudonymised"))
+
+root = state.root_connection()
+
+
+def build() -> bytes:
+    cursor = root.cursor()
+    try:
+        return exports.export_table(cursor, me, table, dialect, identified).data
+    finally:
+        cursor.close()
+
+
+st.download_button(
+    t("export.download", rows=count), data=build, mime="text/csv", type="primary",
+    file_name=exports.export_filename(table, dialect), key="exports_download",
+    icon=":material/file_download:", on_click="ignore",
+)

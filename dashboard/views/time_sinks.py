@@ -100,7 +100,7 @@ with guarded():
                     "hours_saved_per_month": st.column_config.NumberColumn(t("chart.hours_saved"), format="%.1f"),
                 },
             )
-            export_button(ranking, f"temps_{by}", key="ts_export_rank")
+            export_button(ranking, f"temps_{by}", key="ts_export_rank", aggregate=True)
 
     with tab_when:
         sessions, slabel = figure("sessions", limit=None)
@@ -167,6 +167,6 @@ with guarded():
             st.info(t("empty.table"))
         else:
             st.plotly_chart(charts.backlog_bar(backlog, by_b, blabel, title=t("ts.chart.backlog")))
-            export_button(backlog, f"non_signes_{by_b}", key="ts_export_backlog")
+            export_button(backlog, f"non_signes_{by_b}", key="ts_export_backlog", aggregate=True)
 
 st.caption(t("ts.footnote"))

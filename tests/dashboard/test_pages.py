@@ -13,7 +13,7 @@ PAGES = {
     "views/duplicates.py": {"admin", "manager", "analyst"},
     "views/jobs.py": {"admin", "manager", "analyst"},
     "views/data.py": {"admin", "manager", "analyst", "viewer"},
-    "views/exports.py": {"admin", "manager", "analyst"},
+    "views/exports.py": {"admin", "manager", "analyst", "viewer"},
     "views/admin.py": {"admin"},
 }
 
