@@ -1,13 +1,47 @@
-"""``hygie import``."""
+"""``hygie import``: a thin translator over :func:`analytics.importing.import_file`."""
 
 from __future__ import annotations
 
 import click
 
+from analytics.cli.common import db_path, parse_mapping
+from analytics.errors import FileRefused
+
 
 @click.command(name="import")
 @click.argument("table", type=click.Choice(["patients", "documents", "audit", "staff", "schedules"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def import_(table: str, file: str) -> None:
-    """Import FILE (CSV, Parquet or FHIR NDJSON) into TABLE."""
-    raise click.ClickException("import is not available yet")
+@click.option("--format", "file_format", type=click.Choice(["csv", "parquet", "fhir"]), default=None,
+              help="File format (default: from the extension; .parquet, .ndjson/.jsonl, else CSV).")
+@click.option("--source", default="default", show_default=True,
+              help="Source system the patient identifiers belong to.")
+@click.option("--map", "mapping", default=None, metavar="SRC=DEST,...",
+              help="Explicit header mapping, e.g. --map 'N_PAT=patient_id,NOM_JF=birth_name'.")
+@click.option("--as", "actor", default="cli", show_default=True, help="User recorded as having run the import.")
+@click.pass_context
+def import_(ctx: click.Context, table: str, file: str, file_format: str | None, source: str,
+            mapping: str | None, actor: str) -> None:
+    """Import FILE (CSV, Parquet or FHIR NDJSON) into TABLE, upserting on its source key.
+
+    A structurally broken file is refused whole (non-zero exit, nothing changed); bad values
+    are loaded empty and listed as findings.
+    """
+    from analytics.importing import import_file, mark_interrupted_imports
+    from analytics.warehouse import connect
+
+    parsed = parse_mapping(mapping)
+    con = connect(db_path(ctx))
+    try:
+        mark_interrupted_imports(con)
+        try:
+            report = import_file(con, table, file, source=source, mapping=parsed, actor=actor,
+                                 file_format=file_format)
+        except FileRefused as exc:
+            if exc.report is not None:
+                for line in exc.report.summary_lines():
+                    click.echo(line)
+            raise
+        for line in report.summary_lines():
+            click.echo(line)
+    finally:
+        con.close()

@@ -1,0 +1,228 @@
+"""Value checks and conversions, written as SQL so DuckDB runs them over whole columns.
+
+Each canonical column has a *kind*. A kind gives the SQL that converts the trimmed raw text
+``r`` to the warehouse value (NULL when the value is unusable) and the SQL that explains,
+for the rows where the conversion failed, what was wrong. Text columns are only checked for
+mojibake (UTF-8 text read as Windows-1252, ``Ã©`` for ``é``) and kept as they are.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "KINDS",
+    "column_kind",
+    "convert_sql",
+    "ins_key",
+    "ins_is_valid",
+    "mojibake_sql",
+    "problem_sql",
+    "quote_ident",
+]
+
+TIMEZONE = "Europe/Paris"
+
+_DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d", "%d/%m/%Y %H:%M:%S",
+                 "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+_NAIVE_TS_FORMATS = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M:%S",
+                     "%d-%m-%Y %H:%M"]
+_OFFSET_RE = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+# Kinds of the canonical columns; anything not listed is free text.
+KINDS: dict[str, dict[str, str]] = {
+    "patients": {"birth_date": "birth_date", "sex": "sex", "birth_place_code": "birth_place",
+                 "ins": "ins", "identity_status": "identity_status", "postcode": "postcode",
+                 "email": "email", "created_at": "timestamp", "updated_at": "timestamp",
+                 "active": "bool", "patient_id": "id"},
+    "documents": {"created_at": "timestamp", "signed_at": "timestamp", "status": "doc_status",
+                  "document_id": "id", "content_hash": "id"},
+    "audit_events": {"timestamp": "timestamp", "activity": "activity", "event_id": "id",
+                     "user_id": "id"},
+    "staff": {"active": "bool", "is_service_head": "bool", "user_id": "id"},
+    "schedules": {"start": "timestamp", "end": "timestamp", "user_id": "id"},
+}
+
+_TEXT_KINDS = ("text", "id")
+
+
+def column_kind(table: str, column: str) -> str:
+    return KINDS[table].get(column, "text")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier that already passed an allow-list (canonical column names)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"not an allow-listed identifier: {name!r}")
+    return f'"{name}"'
+
+
+def _lit_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + item.replace("'", "''") + "'" for item in items) + "]"
+
+
+def _norm(r: str) -> str:
+    """Lower case, no accents, spaces and hyphens as underscores: 'Féminin' -> 'feminin'."""
+    return f"regexp_replace(lower(strip_accents({r})), '[\\s\\-]+', '_', 'g')"
+
+
+def _case(r: str, table: dict[str, tuple[str, ...]]) -> str:
+    arms = " ".join(
+        f"WHEN {_norm(r)} IN ({', '.join(repr(v) for v in values)}) THEN '{code}'"
+        for code, values in table.items()
+    )
+    return f"CASE {arms} END"
+
+
+_SEX = {
+    "M": ("m", "h", "1", "homme", "masculin", "male", "man", "masc"),
+    "F": ("f", "2", "femme", "feminin", "female", "woman", "fem"),
+    "U": ("u", "i", "inconnu", "indetermine", "unknown", "other", "autre", "0", "9"),
+}
+_STATUS = {
+    "PROV": ("prov", "provisoire"),
+    "RECUP": ("recup", "recuperee", "recupere"),
+    "VALI": ("vali", "validee", "valide"),
+    "QUAL": ("qual", "qualifiee", "qualifie"),
+}
+_ACTIVITY = {
+    "documentation": ("documentation", "doc", "redaction", "saisie", "note", "notes", "ecriture"),
+    "chart_review": ("chart_review", "consultation", "consultation_dossier", "lecture", "review",
+                     "revue_dossier", "revue"),
+    "orders": ("orders", "order", "prescription", "prescriptions", "commande"),
+    "inbox": ("inbox", "messagerie", "courrier", "boite_de_reception", "message", "messages"),
+    "other": ("other", "autre", "divers"),
+}
+_DOC_STATUS = {
+    "draft": ("draft", "brouillon", "preliminary", "en_cours", "provisoire"),
+    "signed": ("signed", "signe", "valide", "final"),
+    "sent": ("sent", "envoye", "diffuse", "transmis"),
+    "archived": ("archived", "archive"),
+}
+_BOOL_TRUE = ("1", "true", "vrai", "oui", "o", "y", "yes", "x", "actif", "t")
+_BOOL_FALSE = ("0", "false", "faux", "non", "n", "no", "inactif", "f")
+
+_INS_RE = "^[1-478][0-9]{4}([0-9]{2}|2A|2B)[0-9]{8}$"
+
+
+def ins_key(nir13: str) -> int:
+    """Control key of a 13-character NIR/NIA: ``97 - (NIR mod 97)``.
+
+    Corsican départements are made numeric first: ``2A`` -> ``19``, ``2B`` -> ``18`` (positions
+    6-7). Mirrors the SQL used on whole columns (:func:`convert_sql` for kind ``ins``).
+    """
+    dept = nir13[5:7].upper()
+    numeric = nir13[:5] + {"2A": "19", "2B": "18"}.get(dept, dept) + nir13[7:13]
+    return 97 - int(numeric) % 97
+
+
+def ins_is_valid(value: str) -> bool:
+    """True for a 15-character INS matricule (NIR/NIA) with a correct key."""
+    text = re.sub(r"[\s.\-]", "", value).upper()
+    return bool(re.fullmatch(_INS_RE, text)) and int(text[13:]) == ins_key(text[:13])
+
+
+def _ins_norm(r: str) -> str:
+    return f"upper(regexp_replace({r}, '[\\s.\\-]', '', 'g'))"
+
+
+def _ins_expected_key(n: str) -> str:
+    numeric = (f"left({n}, 5) || CASE substr({n}, 6, 2) WHEN '2A' THEN '19' WHEN '2B' THEN '18' "
+               f"ELSE substr({n}, 6, 2) END || substr({n}, 8, 6)")
+    return f"(97 - CAST({numeric} AS BIGINT) % 97)"
+
+
+def _date(r: str) -> str:
+    return f"CAST(try_strptime({r}, {_lit_list(_DATE_FORMATS)}) AS DATE)"
+
+
+def timestamp_sql(r: str) -> str:
+    """Raw text -> TIMESTAMPTZ; naive times are Europe/Paris local time (DST-correct)."""
+    return (
+        f"coalesce(timezone('{TIMEZONE}', try_strptime({r}, {_lit_list(_NAIVE_TS_FORMATS)})), "
+        f"CASE WHEN regexp_matches({r}, '{_OFFSET_RE}') THEN try_cast({r} AS TIMESTAMPTZ) "
+        f"ELSE timezone('{TIMEZONE}', try_cast({r} AS TIMESTAMP)) END)"
+    )
+
+
+def _bool(r: str) -> str:
+    n = _norm(r)
+    return (f"CASE WHEN {n} IN ({', '.join(repr(v) for v in _BOOL_TRUE)}) THEN TRUE "
+            f"WHEN {n} IN ({', '.join(repr(v) for v in _BOOL_FALSE)}) THEN FALSE END")
+
+
+def convert_sql(kind: str, r: str) -> str:
+    """SQL turning trimmed raw text ``r`` into the stored value, NULL when unusable."""
+    if kind in _TEXT_KINDS:
+        return r
+    if kind == "date":
+        return _date(r)
+    if kind == "birth_date":
+        d = _date(r)
+        return f"CASE WHEN {d} BETWEEN DATE '1880-01-01' AND current_date THEN {d} END"
+    if kind == "timestamp":
+        return timestamp_sql(r)
+    if kind == "sex":
+        return _case(r, _SEX)
+    if kind == "identity_status":
+        return _case(r, _STATUS)
+    if kind == "activity":
+        return _case(r, _ACTIVITY)
+    if kind == "doc_status":
+        return _case(r, _DOC_STATUS)
+    if kind == "bool":
+        return _bool(r)
+    if kind == "ins":
+        n = _ins_norm(r)
+        return (f"CASE WHEN regexp_full_match({n}, '{_INS_RE}') AND "
+                f"CAST(right({n}, 2) AS INTEGER) = {_ins_expected_key(n)} THEN {n} END")
+    if kind == "birth_place":
+        return f"CASE WHEN regexp_full_match(upper({r}), '[0-9]{{5}}|2[AB][0-9]{{3}}') THEN upper({r}) END"
+    if kind == "postcode":
+        n = f"regexp_replace({r}, '\\s', '', 'g')"
+        return f"CASE WHEN regexp_full_match({n}, '[0-9]{{5}}') THEN {n} END"
+    if kind == "email":
+        return f"CASE WHEN regexp_full_match({r}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') THEN lower({r}) END"
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def problem_sql(kind: str, r: str) -> str:
+    """SQL explaining why ``convert_sql(kind, r)`` gave NULL (evaluated on failing rows only)."""
+    if kind == "birth_date":
+        return (f"CASE WHEN {_date(r)} IS NULL THEN 'not a valid date (expected dd/mm/yyyy or yyyy-mm-dd)' "
+                f"ELSE 'birth date outside 1880-01-01..today' END")
+    simple = {
+        "date": "'not a valid date (expected dd/mm/yyyy or yyyy-mm-dd)'",
+        "timestamp": "'not a valid timestamp (expected dd/mm/yyyy HH:MM[:SS] or ISO 8601)'",
+        "sex": "'unknown sex code (expected M/F/U, H, 1/2, homme/femme, inconnu)'",
+        "identity_status": "'unknown identity status (expected PROV, RECUP, VALI or QUAL)'",
+        "activity": "'unknown activity (expected documentation, chart_review, orders, inbox or other)'",
+        "doc_status": "'unknown document status (expected draft, signed, sent or archived)'",
+        "bool": "'not a yes/no value (expected oui/non, 1/0, true/false)'",
+        "birth_place": "'not an INSEE place code (5 characters, e.g. 75056 or 2A004)'",
+        "postcode": "'not a French postcode (5 digits)'",
+        "email": "'not an e-mail address'",
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "ins":
+        n = _ins_norm(r)
+        return (
+            f"CASE WHEN length({n}) <> 15 THEN 'malformed INS: ' || length({n}) || "
+            f"' characters, expected 15 (13-character NIR + 2-digit key)' "
+            f"WHEN NOT regexp_full_match({n}, '{_INS_RE}') THEN "
+            f"'malformed INS: not a NIR/NIA (sex digit, year, month, departement, commune, order, key)' "
+            f"ELSE 'malformed INS: key ' || right({n}, 2) || ' does not match the expected ' || "
+            f"lpad(CAST({_ins_expected_key(n)} AS VARCHAR), 2, '0') END"
+        )
+    raise ValueError(f"kind {kind!r} has no problem text")
+
+
+# UTF-8 bytes of an accented letter decoded as Windows-1252: 'é' -> 'Ã©', '’' -> 'â€™'.
+_MOJIBAKE_RE = "Ã[\\x{80}-\\x{BF}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|Â[\\x{A0}-\\x{BF}]|â€"
+
+
+def mojibake_sql(r: str) -> str:
+    """True when text looks like UTF-8 read as Windows-1252."""
+    return (f"((contains({r}, 'Ã') OR contains({r}, 'Â') OR contains({r}, 'â€')) "
+            f"AND regexp_matches({r}, '{_MOJIBAKE_RE}'))")
