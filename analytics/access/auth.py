@@ -195,7 +195,7 @@ def create_user(
     if actor is None:
         if not bootstrap:
             raise AccessDenied("only an administrator may create accounts (an admin already exists)")
-        actor = Actor(name, "admin")
+        actor = Actor(name, "admin", via="bootstrap")
     elif not bootstrap:
         require(actor, Permission.MANAGE_USERS)
     if _user(con, name) is not None:

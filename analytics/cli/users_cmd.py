@@ -1,12 +1,172 @@
-"""``hygie users``."""
+"""``hygie users``: local accounts, a thin translator over :mod:`analytics.access.auth`.
+
+Without ``--as`` the CLI acts as the system administrator ``cli:<os user>``: whoever can open
+the warehouse file already holds its data. ``--as USER`` acts with that account's role (no
+password asked, for the same reason); the access log records ``via=cli`` either way.
+"""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from analytics.cli.common import HygieGroup
+from analytics.access.roles import ROLES, Actor, system_actor
+from analytics.cli.common import HygieGroup, db_path
+from analytics.errors import InvalidInput
+
+as_option = click.option(
+    "--as", "as_user", default=None, metavar="USER",
+    help="Act with this account's role (default: the system administrator).",
+)
+
+
+def cli_actor(con, as_user: str | None) -> Actor:
+    """The acting user for a CLI command: ``--as USER`` or the system administrator."""
+    from analytics.access.auth import actor_for
+
+    return actor_for(con, as_user, via="cli") if as_user else system_actor()
+
+
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        if password.endswith("\r"):
+            password = password[:-1]
+        if not password:
+            raise InvalidInput("--password-stdin: no password on standard input")
+        return password
+    return click.prompt(prompt, hide_input=True, confirmation_prompt="Repeat the password")
+
+
+def _connect(ctx: click.Context):
+    from analytics.warehouse import connect
+
+    return connect(db_path(ctx))
 
 
 @click.group(cls=HygieGroup)
 def users() -> None:
     """Manage local accounts and roles."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="admin, manager, analyst or viewer.")
+@click.option("--display-name", default=None, help="Name shown in the dashboard.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@as_option
+@click.pass_context
+def add(ctx: click.Context, username: str, role: str, display_name: str | None, password_stdin: bool,
+        as_user: str | None) -> None:
+    """Create account USERNAME (the first admin of a warehouse can always be created)."""
+    from analytics.access.auth import create_user
+    from analytics.access.passwords import check_password
+
+    password = _read_password(password_stdin, "Password")
+    check_password(password, username.strip().lower())
+    con = _connect(ctx)
+    try:
+        create_user(con, cli_actor(con, as_user), username, role, password, display_name)
+    finally:
+        con.close()
+    click.echo(f"Account '{username.strip().lower()}' created with role {role}.")
+
+
+@users.command("list")
+@as_option
+@click.pass_context
+def list_(ctx: click.Context, as_user: str | None) -> None:
+    """List accounts with their role and state."""
+    from analytics.access.auth import list_users
+
+    con = _connect(ctx)
+    try:
+        frame = list_users(con, cli_actor(con, as_user))
+    finally:
+        con.close()
+    if frame.empty:
+        click.echo("No accounts. Create the first admin with: hygie users add NAME --role admin")
+        return
+    header = f"{'username':<20} {'role':<8} {'state':<12} {'last login':<16} display name"
+    click.echo(header)
+    for row in frame.itertuples(index=False):
+        state = "locked" if row.locked_until is not None and not _is_na(row.locked_until) else (
+            "active" if row.active else "deactivated")
+        last = "-" if _is_na(row.last_login_at) else row.last_login_at.strftime("%d/%m/%Y %H:%M")
+        name = "" if _is_na(row.display_name) else row.display_name
+        click.echo(f"{row.username:<20} {row.role:<8} {state:<12} {last:<16} {name}".rstrip())
+
+
+def _is_na(value: object) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@as_option
+@click.pass_context
+def set_role_(ctx: click.Context, username: str, role: str, as_user: str | None) -> None:
+    """Give USERNAME the role ROLE."""
+    from analytics.access.auth import set_role
+
+    con = _connect(ctx)
+    try:
+        set_role(con, cli_actor(con, as_user), username, role)
+    finally:
+        con.close()
+    click.echo(f"Account '{username}' now has role {role}.")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of stdin.")
+@as_option
+@click.pass_context
+def passwd(ctx: click.Context, username: str, password_stdin: bool, as_user: str | None) -> None:
+    """Set a new password for USERNAME."""
+    from analytics.access.auth import set_password
+
+    password = _read_password(password_stdin, "New password")
+    con = _connect(ctx)
+    try:
+        set_password(con, cli_actor(con, as_user), username, password)
+    finally:
+        con.close()
+    click.echo(f"Password of '{username}' changed.")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@as_option
+@click.pass_context
+def deactivate_(ctx: click.Context, username: str, as_user: str | None) -> None:
+    """Deactivate USERNAME (kept for the access log; can no longer log in)."""
+    from analytics.access.auth import deactivate
+
+    con = _connect(ctx)
+    try:
+        deactivate(con, cli_actor(con, as_user), username)
+    finally:
+        con.close()
+    click.echo(f"Account '{username}' deactivated.")
+
+
+@users.command("unlock")
+@click.argument("username")
+@as_option
+@click.pass_context
+def unlock_(ctx: click.Context, username: str, as_user: str | None) -> None:
+    """Clear the failed-login count and lock of USERNAME."""
+    from analytics.access.auth import unlock
+
+    con = _connect(ctx)
+    try:
+        cleared = unlock(con, cli_actor(con, as_user), username)
+    finally:
+        con.close()
+    click.echo(f"Account '{username}' unlocked." if cleared else f"'{username}' was not locked.")
