@@ -1,0 +1,79 @@
+"""Build a demo warehouse from the shipped small sample hospital (``hygie demo``).
+
+The five sample files are imported through the real importer, in dependency order, then the
+post-import steps in :data:`POST_IMPORT_STEPS` run (demo accounts, duplicate detection,
+time-sink precomputation are added there by the areas that own them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from analytics.errors import InvalidInput
+from sample_data import SMALL_DIR
+
+__all__ = ["IMPORT_ORDER", "POST_IMPORT_STEPS", "build_demo"]
+
+#: (table, file) in the order they are imported: staff first, events last.
+IMPORT_ORDER: tuple[tuple[str, str], ...] = (
+    ("staff", "staff.csv"),
+    ("schedules", "schedules.csv"),
+    ("patients", "patients.csv"),
+    ("documents", "documents.csv"),
+    ("audit_events", "audit_events.csv"),
+)
+
+#: A post-import step takes the open connection and returns report lines.
+PostImportStep = Callable[[duckdb.DuckDBPyConnection], list[str]]
+
+# HOOK POINT (integrator): append the steps that make the demo complete, in this order:
+#   1. demo accounts (analytics.access.auth.create_user for each demo role),
+#   2. duplicate detection (analytics.identity.find_duplicates, analytics.documents
+#      find_duplicate_documents / find_double_entry),
+#   3. time-sinks precomputation (analytics.timesinks).
+# Each step is ``step(con) -> list[str]``; its lines are appended to build_demo's report.
+POST_IMPORT_STEPS: list[PostImportStep] = []
+
+
+def build_demo(
+    path: Path | str,
+    force: bool = False,
+    *,
+    sample_dir: Path | None = None,
+    steps: list[PostImportStep] | None = None,
+) -> list[str]:
+    """Create the warehouse at ``path`` from the small sample; return report lines.
+
+    Refuses to touch an existing file unless ``force`` (then the file and its WAL are deleted
+    and rebuilt). ``sample_dir`` and ``steps`` are test seams (defaults: the shipped sample
+    and :data:`POST_IMPORT_STEPS`).
+    """
+    from analytics.importing import import_file
+    from analytics.warehouse import connect
+
+    target = Path(path)
+    source = Path(sample_dir) if sample_dir is not None else SMALL_DIR
+    missing = [name for _, name in IMPORT_ORDER if not (source / name).is_file()]
+    if missing:
+        raise InvalidInput(f"sample hospital incomplete in {source}: missing {', '.join(missing)}")
+    if target.exists():
+        if not force:
+            raise InvalidInput(f"{target} already exists; use --force to rebuild the demo warehouse")
+        for leftover in (target, target.with_name(target.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    lines = [f"Demo warehouse {target} from {source}"]
+    con = connect(target)
+    try:
+        for table, name in IMPORT_ORDER:
+            report = import_file(con, table, source / name, source="default", actor="demo")
+            lines.extend(report.summary_lines())
+        for step in POST_IMPORT_STEPS if steps is None else steps:
+            lines.extend(step(con))
+    finally:
+        con.close()
+    return lines
