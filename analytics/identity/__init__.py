@@ -1,0 +1,34 @@
+"""Duplicate patient identities: French-aware, explained, incremental.
+
+Pipeline: :mod:`normalise` (keys beside the originals) → :mod:`blocking` (candidate pairs in
+DuckDB) → :mod:`comparisons` (levels per field, rapidfuzz over whole columns) → :mod:`model`
+(Fellegi–Sunter weights) → :mod:`decide` (thresholds and collision guards) → :mod:`clusters`.
+
+Public interface::
+
+    find_duplicates(con, *, threshold_match=None, threshold_review=None, actor=None) -> MatchSummary
+    match_new_patients(con, *, actor=None) -> MatchSummary          # incremental
+    review_queue(con, actor, *, limit=100) -> DataFrame
+    record_review(con, actor, patient_id_1, patient_id_2, decision)  # same / not_same / unsure
+    explain_pair(con, actor, id1, id2) -> DataFrame                  # field, left, right, level, weight
+    search_identities(con, actor, *, birth_name, first_names, birth_date, ..., limit=10) -> DataFrame
+"""
+
+from analytics.identity.explain import explain_pair
+from analytics.identity.exports import export_clusters, export_pairs
+from analytics.identity.incremental import match_new_patients
+from analytics.identity.reviews import record_review, review_queue
+from analytics.identity.run import MatchSummary, find_duplicates
+from analytics.identity.search import search_identities
+
+__all__ = [
+    "MatchSummary",
+    "explain_pair",
+    "export_clusters",
+    "export_pairs",
+    "find_duplicates",
+    "match_new_patients",
+    "record_review",
+    "review_queue",
+    "search_identities",
+]

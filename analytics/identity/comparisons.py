@@ -1,0 +1,252 @@
+"""Field comparisons over whole candidate-pair columns, vectorised.
+
+The identity index is loaded once into numpy arrays ordered by ``rid``; strings that are
+compared for equality are replaced by integer codes (``pandas.factorize``, shared between the
+columns compared across, e.g. birth name vs usage name), so equality over millions of pairs is
+integer work. Similarities go through ``rapidfuzz.process.cpdist`` (pairwise, all cores), and
+only on the pairs that still need them (not exact, not missing).
+
+Every field gets a level per pair: an integer index into ``FIELDS[field]`` (0 = missing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, JaroWinkler
+
+__all__ = ["FIELDS", "IndexArrays", "compare", "load_index"]
+
+#: Levels per field, weakest evidence first; index 0 is always "missing" (weight 0).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "birth_name": ("missing", "far", "close", "cross", "exact"),
+    "first_name": ("missing", "far", "partial", "close", "exact"),
+    "birth_date": ("missing", "far", "default", "typo", "swap", "exact"),
+    "sex": ("missing", "far", "exact"),
+    "birth_place": ("missing", "far", "close", "exact"),
+    "ins": ("missing", "far_strong", "far", "exact"),
+    "phone": ("missing", "far", "exact"),
+    "email": ("missing", "far", "close", "exact"),
+    "address": ("missing", "far", "postcode", "close", "exact"),
+}
+#: Fields whose exact level is adjusted by how frequent the agreeing value is.
+TF_FIELDS = ("birth_name", "first_name", "phone", "address")
+
+_STRINGS = ("bn_key", "bn_np", "un_np", "fn1", "fn_all", "fn_list", "ufn", "email", "address")
+
+
+@dataclass
+class IndexArrays:
+    """Columns of identity_index as arrays, position = order by rid."""
+
+    rid: np.ndarray
+    patient_id: np.ndarray
+    s: dict[str, np.ndarray]       # strings ('' for NULL)
+    c: dict[str, np.ndarray]       # integer codes (-1 for NULL)
+    tf: dict[str, np.ndarray]      # relative frequency of the row's value
+    ymd: np.ndarray                # yyyymmdd or -1
+    bd_default: np.ndarray
+    ins_strong: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.rid)
+
+    def positions(self, rids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.rid, rids)
+
+
+def _codes(*cols: np.ndarray) -> list[np.ndarray]:
+    """Factorize columns in one shared code space (None/'' → -1)."""
+    allv = pd.array(np.concatenate(cols), dtype="string")
+    codes, _ = pd.factorize(allv.fillna(""), use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    empty = np.asarray(allv.fillna("") == "")
+    codes[empty] = -1
+    out, start = [], 0
+    for col in cols:
+        out.append(codes[start:start + len(col)])
+        start += len(col)
+    return out
+
+
+def _tf(codes: np.ndarray) -> np.ndarray:
+    valid = codes >= 0
+    counts = np.bincount(codes[valid]) if valid.any() else np.zeros(1)
+    out = np.full(len(codes), np.nan)
+    total = max(int(valid.sum()), 1)
+    out[valid] = counts[codes[valid]] / total
+    return out
+
+
+_TF_COLUMNS = {"birth_name": "bn_np", "first_name": "fn1", "phone": "phone", "address": "address"}
+
+
+def _external_tf(con: duckdb.DuckDBPyConnection, table: str, source: str) -> dict[str, np.ndarray]:
+    """Frequencies of ``table``'s values measured in ``source`` (a few rows vs the whole index)."""
+    out = {}
+    for f, column in _TF_COLUMNS.items():
+        d = con.execute(f"""
+            WITH tot AS (SELECT count({column}) AS n FROM {source}),
+                 cnt AS (SELECT {column} AS v, count(*) AS c FROM {source}
+                         WHERE {column} IN (SELECT {column} FROM {table}) GROUP BY ALL)
+            SELECT t.rid, coalesce(cnt.c, 1) / greatest((SELECT n FROM tot), 1) AS tf
+            FROM {table} t LEFT JOIN cnt ON cnt.v = t.{column} ORDER BY t.rid
+        """).fetchnumpy()  # noqa: S608 - internal identifiers only
+        out[f] = np.asarray(d["tf"], dtype=float)
+    return out
+
+
+def load_index(con: duckdb.DuckDBPyConnection, table: str = "identity_index",
+               tf_from: str | None = None) -> IndexArrays:
+    """Load ``table`` (an identity_index-shaped table) into arrays ordered by rid; term
+    frequencies are measured in ``tf_from`` when given (default: the table itself)."""
+    d = con.execute(f"""
+        SELECT rid, patient_id, bn_key, bn_np, un_np, fn1, fn_all, fn_list, ufn, email, address,
+               bn_sdx, fn_sdx, sex, birth_place, left(birth_place, 2) AS bp_dept, ins, phone,
+               postcode, array_to_string(list_sort(string_split(fn_list, ' ')), ' ') AS fn_set,
+               coalesce(year(birth_date) * 10000 + month(birth_date) * 100 + day(birth_date), -1) AS ymd,
+               bd_default, ins_strong, coalesce(length(fn1), 0) AS fn1_len
+        FROM {table} ORDER BY rid
+    """).fetchnumpy()  # noqa: S608 - internal identifiers only
+
+    def col(name: str) -> np.ndarray:
+        v = d[name]
+        if isinstance(v, np.ma.MaskedArray):
+            out = np.asarray(v.data, dtype=object)
+            out[np.ma.getmaskarray(v)] = None
+            return out
+        return np.asarray(v, dtype=object)
+
+    s = {k: np.where(pd.isna(col(k)), "", col(k)).astype(object) for k in _STRINGS}
+    c: dict[str, np.ndarray] = {}
+    c["bn_np"], c["un_np"] = _codes(col("bn_np"), col("un_np"))
+    c["bn_key"], = _codes(col("bn_key"))
+    c["fn1"], c["ufn"] = _codes(col("fn1"), col("ufn"))
+    for k in ("fn_all", "fn_set", "bn_sdx", "fn_sdx", "sex", "birth_place", "bp_dept", "ins",
+              "phone", "postcode", "email", "address"):
+        c[k], = _codes(col(k) if k != "address" else s["address"])
+    c["fn1_len"] = np.asarray(d["fn1_len"], dtype=np.int64)
+    tf = {"birth_name": _tf(c["bn_np"]), "first_name": _tf(c["fn1"]), "phone": _tf(c["phone"]),
+          "address": _tf(c["address"])}
+    if tf_from is not None:
+        tf = _external_tf(con, table, tf_from)
+    ymd = np.asarray(d["ymd"], dtype=np.int64)
+    return IndexArrays(
+        rid=np.asarray(d["rid"], dtype=np.int64), patient_id=col("patient_id"), s=s, c=c, tf=tf,
+        ymd=ymd, bd_default=np.asarray(d["bd_default"], dtype=bool),
+        ins_strong=np.asarray(d["ins_strong"], dtype=bool),
+    )
+
+
+def _eq(code: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x, y = code[a], code[b]
+    return (x == y) & (x >= 0)
+
+
+def _present(code: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (code[a] >= 0) & (code[b] >= 0)
+
+
+def _sim(scorer, left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``scorer`` over the masked pairs only (0 elsewhere), multi-threaded."""
+    out = np.zeros(len(mask))
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        out[idx] = process.cpdist(left[idx], right[idx], scorer=scorer, workers=-1)
+    return out
+
+
+def _date_levels(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    v1, v2 = ix.ymd[a], ix.ymd[b]
+    present = (v1 >= 0) & (v2 >= 0)
+    lvl = np.where(present, 1, 0).astype(np.int8)
+    d1 = np.stack([(v1 // 10**k) % 10 for k in range(8)])
+    d2 = np.stack([(v2 // 10**k) % 10 for k in range(8)])
+    diff = d1 != d2
+    ndiff = diff.sum(axis=0)
+    transposed = np.zeros(len(a), dtype=bool)
+    for k in range(7):
+        transposed |= diff[k] & diff[k + 1] & (d1[k] == d2[k + 1]) & (d1[k + 1] == d2[k])
+    typo = (ndiff == 1) | ((ndiff == 2) & transposed)
+    y1, y2 = v1 // 10000, v2 // 10000
+    m1, m2, dd1, dd2 = (v1 // 100) % 100, (v2 // 100) % 100, v1 % 100, v2 % 100
+    default = (y1 == y2) & (ix.bd_default[a] | ix.bd_default[b])
+    swap = (y1 == y2) & (m1 == dd2) & (dd1 == m2)
+    lvl[present & default] = 2
+    lvl[present & typo] = 3
+    lvl[present & swap] = 4
+    lvl[present & (v1 == v2)] = 5
+    return lvl
+
+
+def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Levels per field (int8 arrays) and the term frequency of agreeing values, for the pairs
+    of positions (``a[i]``, ``b[i]``)."""
+    c, s = ix.c, ix.s
+    L: dict[str, np.ndarray] = {}
+
+    # Birth name: exact on either key; cross = birth name of one is the usage name of the other.
+    present = _present(c["bn_np"], a, b)
+    exact = _eq(c["bn_np"], a, b) | _eq(c["bn_key"], a, b)
+    cross = ((c["bn_np"][a] == c["un_np"][b]) & (c["bn_np"][a] >= 0)) | (
+        (c["un_np"][a] == c["bn_np"][b]) & (c["un_np"][a] >= 0))
+    todo = present & ~exact
+    jw = np.maximum(_sim(JaroWinkler.normalized_similarity, s["bn_np"][a], s["bn_np"][b], todo),
+                    _sim(JaroWinkler.normalized_similarity, s["bn_key"][a], s["bn_key"][b], todo))
+    close = todo & ((jw >= 0.9) | _eq(c["bn_sdx"], a, b))
+    L["birth_name"] = np.select([~present, exact, cross, close], [0, 4, 3, 2], 1).astype(np.int8)
+
+    # First name: first of the list, the glued list, or the used first name of the other.
+    present = _present(c["fn1"], a, b)
+    exact = (_eq(c["fn1"], a, b) | _eq(c["fn_all"], a, b)
+             | ((c["ufn"][a] == c["fn1"][b]) & (c["ufn"][a] >= 0))
+             | ((c["fn1"][a] == c["ufn"][b]) & (c["fn1"][a] >= 0)))
+    todo = present & ~exact
+    osa = np.minimum(_sim(OSA.distance, s["fn1"][a], s["fn1"][b], todo),
+                     np.where(todo, _sim(OSA.distance, s["fn_all"][a], s["fn_all"][b], todo), 99))
+    osa = np.where(todo, osa, 99)
+    jw = _sim(JaroWinkler.normalized_similarity, s["fn1"][a], s["fn1"][b], todo)
+    lens = np.minimum(c["fn1_len"][a], c["fn1_len"][b])
+    close = todo & (((osa <= 1) & (lens >= 3)) | (_eq(c["fn_sdx"], a, b) & (jw >= 0.9))
+                    | _eq(c["fn_set"], a, b)
+                    | (_sim(fuzz.token_sort_ratio, s["fn_list"][a], s["fn_list"][b], todo) >= 90))
+    # One list contained in the other (PAUL / JEAN PAUL): maybe the same person, maybe a twin.
+    partial = todo & ~close & (_sim(fuzz.token_set_ratio, s["fn_list"][a], s["fn_list"][b], todo) >= 100)
+    L["first_name"] = np.select([~present, exact, close, partial], [0, 4, 3, 2], 1).astype(np.int8)
+
+    L["birth_date"] = _date_levels(ix, a, b)
+
+    L["sex"] = np.select([~_present(c["sex"], a, b), _eq(c["sex"], a, b)], [0, 2], 1).astype(np.int8)
+    L["birth_place"] = np.select(
+        [~_present(c["birth_place"], a, b), _eq(c["birth_place"], a, b), _eq(c["bp_dept"], a, b)],
+        [0, 3, 2], 1).astype(np.int8)
+    strong = ix.ins_strong[a] & ix.ins_strong[b]
+    L["ins"] = np.select([~_present(c["ins"], a, b), _eq(c["ins"], a, b), strong], [0, 3, 1], 2).astype(np.int8)
+    L["phone"] = np.select([~_present(c["phone"], a, b), _eq(c["phone"], a, b)], [0, 2], 1).astype(np.int8)
+
+    present = _present(c["email"], a, b)
+    exact = _eq(c["email"], a, b)
+    jw = _sim(JaroWinkler.normalized_similarity, s["email"][a], s["email"][b], present & ~exact)
+    L["email"] = np.select([~present, exact, jw >= 0.92], [0, 3, 2], 1).astype(np.int8)
+
+    pc_present = _present(c["postcode"], a, b)
+    ad_present = _present(c["address"], a, b)
+    same_pc = _eq(c["postcode"], a, b)
+    ad_exact = _eq(c["address"], a, b) & (same_pc | ~pc_present)
+    tsr = _sim(fuzz.token_sort_ratio, s["address"][a], s["address"][b], ad_present & ~ad_exact & same_pc)
+    L["address"] = np.select(
+        [~(pc_present | ad_present), ad_exact, same_pc & (tsr >= 85), same_pc],
+        [0, 4, 3, 2], 1).astype(np.int8)
+
+    tf = {
+        "birth_name": np.where(L["birth_name"] == 4, ix.tf["birth_name"][a], np.nan),
+        "first_name": np.where(L["first_name"] == 4, ix.tf["first_name"][a], np.nan),
+        "phone": np.where(L["phone"] == 2, ix.tf["phone"][a], np.nan),
+        "address": np.where(L["address"] == 4, ix.tf["address"][a], np.nan),
+    }
+    return L, tf

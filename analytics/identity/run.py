@@ -1,0 +1,162 @@
+"""``find_duplicates``: the full matching run, from patients to stored pairs and clusters."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics.access.roles import Actor, Permission, require
+from analytics.identity import blocking
+from analytics.identity.comparisons import FIELDS, IndexArrays, load_index
+from analytics.identity.decide import resolve_thresholds
+from analytics.identity.model import Model, estimate_u, fit
+from analytics.identity.normalise import build_index
+from analytics.identity.scoring import ScoredPairs, cluster_labels, score_pairs
+
+__all__ = ["MatchSummary", "find_duplicates", "latest_model", "store_results"]
+
+
+@dataclass
+class MatchSummary:
+    match_run_id: str
+    patients: int
+    candidate_pairs: int
+    matches: int
+    reviews: int
+    clusters: int
+    threshold_match: float
+    threshold_review: float
+    seconds: float
+    blocking: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    def summary_lines(self) -> list[str]:
+        return [
+            f"match run {self.match_run_id}: {self.patients} patients, {self.candidate_pairs} candidate pairs",
+            f"{self.matches} pairs decided match (score >= {self.threshold_match}), "
+            f"{self.reviews} to review (score >= {self.threshold_review})",
+            f"{self.clusters} clusters of duplicates, in {self.seconds:.1f} s",
+        ]
+
+
+def _pairs_positions(con: duckdb.DuckDBPyConnection, ix: IndexArrays, sql: str) -> tuple[np.ndarray, np.ndarray]:
+    d = con.execute(sql).fetchnumpy()
+    return ix.positions(np.asarray(d["r1"], dtype=np.int64)), ix.positions(np.asarray(d["r2"], dtype=np.int64))
+
+
+def latest_model(con: duckdb.DuckDBPyConnection) -> Model | None:
+    """The model of the latest full run, if any."""
+    row = con.execute(
+        "SELECT params FROM match_runs WHERE kind = 'full' AND params IS NOT NULL ORDER BY started_at DESC LIMIT 1"
+    ).fetchone()
+    return Model.from_json(json.loads(row[0])["model"]) if row else None
+
+
+def store_results(
+    con: duckdb.DuckDBPyConnection, run_id: str, ix: IndexArrays, sp: ScoredPairs, labels: np.ndarray,
+    *, replace: bool = True,
+) -> int:
+    """Write pairs (all candidates, with levels) and clusters (records in groups of 2+)."""
+    pa, pb = ix.patient_id[sp.a], ix.patient_id[sp.b]
+    swap = pa > pb
+    frame = pd.DataFrame({
+        "match_run_id": run_id,
+        "patient_id_1": np.where(swap, pb, pa),
+        "patient_id_2": np.where(swap, pa, pb),
+        "score": sp.score, "match_weight": sp.match_weight,
+        "decision": pd.Categorical(sp.decision, categories=["match", "review", "non-match"]),
+        "rule": sp.rule,
+        **{f: pd.Categorical.from_codes(sp.levels[f].astype(np.int64), categories=list(FIELDS[f])) for f in FIELDS},
+    })
+    if replace:
+        con.execute("DELETE FROM match_pairs")
+    con.register("_hy_frame", frame)
+    con.execute("INSERT INTO match_pairs BY NAME SELECT * FROM _hy_frame")
+    con.unregister("_hy_frame")
+    sizes = np.bincount(labels, minlength=len(labels))
+    grouped = np.flatnonzero(sizes[labels] >= 2)
+    clusters = pd.DataFrame({
+        "match_run_id": run_id,
+        "patient_id": ix.patient_id[grouped],
+        "cluster_id": ix.patient_id[labels[grouped]],
+    })
+    con.execute("DELETE FROM match_clusters")
+    con.register("_hy_clusters", clusters)
+    con.execute("INSERT INTO match_clusters BY NAME SELECT * FROM _hy_clusters")
+    con.unregister("_hy_clusters")
+    return int((sizes >= 2).sum())
+
+
+def find_duplicates(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    threshold_match: float | None = None,
+    threshold_review: float | None = None,
+    actor: Actor | None = None,
+    model: Model | None = None,
+    max_block: int = 100,
+    seed: int = 42,
+) -> MatchSummary:
+    """Match every active patient against the others; store the run, pairs and clusters.
+
+    ``model``: reuse given m/u parameters instead of estimating them (reproducible reruns,
+    incremental-equals-full checks). ``actor=None`` is the system (CLI, scheduler).
+    """
+    if actor is not None:
+        require(actor, Permission.VIEW_PATIENT_DATA)
+    t_match, t_review = resolve_thresholds(con, threshold_match, threshold_review)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    run_id = uuid.uuid4().hex[:12]
+    started = pd.Timestamp.now(tz="UTC")
+
+    def lap(name: str, since: list[float] = [t0]) -> None:  # noqa: B006 - a timer cell
+        now = time.perf_counter()
+        timings[name] = round(now - since[0], 3)
+        since[0] = now
+
+    n = build_index(con)
+    lap("normalise")
+    report = blocking.candidate_pairs(con, max_block=max_block)
+    lap("blocking")
+    ix = load_index(con)
+    a, b = _pairs_positions(con, ix, "SELECT r1, r2 FROM _hy_pairs")
+    lap("load")
+    if model is None:
+        from analytics.identity.comparisons import compare
+
+        levels, _ = compare(ix, a, b)
+        lap("compare")
+        model = fit(levels, estimate_u(ix, seed=seed), ix.n)
+        lap("train")
+        sp = score_pairs(con, ix, a, b, model, t_match, t_review, levels=levels)
+    else:
+        sp = score_pairs(con, ix, a, b, model, t_match, t_review)
+    lap("score")
+    labels = cluster_labels(con, ix, sp, model, t_match, t_review)
+    lap("cluster")
+    n_clusters = store_results(con, run_id, ix, sp, labels)
+    params = {"model": model.to_json(), "max_block": max_block, "seed": seed}
+    summary = MatchSummary(
+        match_run_id=run_id, patients=n, candidate_pairs=len(a),
+        matches=int((sp.decision == "match").sum()), reviews=int((sp.decision == "review").sum()),
+        clusters=n_clusters, threshold_match=t_match, threshold_review=t_review,
+        seconds=0.0, blocking=report, timings=timings,
+    )
+    lap("store")
+    summary.seconds = round(time.perf_counter() - t0, 3)
+    con.execute(
+        """INSERT INTO match_runs (match_run_id, started_at, finished_at, kind, actor, threshold_match,
+               threshold_review, patients, candidate_pairs, matches, reviews, clusters, params, blocking_report)
+           VALUES (?, ?, now(), 'full', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [run_id, started, actor.username if actor else "system", t_match, t_review, n, len(a),
+         summary.matches, summary.reviews, n_clusters, json.dumps(params), json.dumps(report)],
+    )
+    con.execute("DROP TABLE IF EXISTS _hy_keys; DROP TABLE IF EXISTS _hy_blocks")
+    return summary
