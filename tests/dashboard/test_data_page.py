@@ -1,0 +1,54 @@
+"""Imports from the page: upload limits, server-chosen file names, report; roles."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.warehouse import connect
+from dashboard.uploads import safe_name
+
+STAFF_CSV = "user_id;display_name;role;service\r\nU9;Dr Neuf;physician;Pédiatrie\r\n".encode("cp1252")
+
+
+@pytest.mark.parametrize(
+    ("description", "name", "expected"),
+    [
+        ("plain name kept", "patients.csv", "patients.csv"),
+        ("folders dropped", "../../etc/passwd", "passwd"),
+        ("windows folders dropped", "C:\\\\temp\\\\x.csv", "x.csv"),
+        ("unsafe characters replaced", "é t;é.csv", "__t__.csv"),
+        ("hidden file made visible", ".bashrc", "bashrc"),
+    ],
+)
+def test_safe_name(description, name, expected):
+    assert safe_name(name) == expected, description
+
+
+def _staff_rows(db) -> int:
+    con = connect(db)
+    try:
+        return con.execute("SELECT count(*) FROM staff").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_manager_uploads_a_french_csv_and_sees_the_report(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/data.py").run()
+    at.selectbox(key="data_table").select("staff")
+    at.file_uploader(key="data_upload").upload("../../etc/staff.csv", STAFF_CSV, "text/csv")
+    at.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert _staff_rows(fresh_warehouse) == 3
+    assert "Import terminé." in [s.value for s in at.success]
+    files = at.dataframe[0].value["file_name"].tolist()
+    assert files[0] == "staff.csv"  # the safe name, never the user's path
+
+
+@pytest.mark.parametrize("role", ["analyst", "viewer"])
+def test_roles_without_import_see_no_upload(app, warehouse, role):
+    at = app(warehouse, role).run()
+    at.switch_page("views/data.py").run()
+    assert not at.file_uploader
+    assert at.subheader[0].value == "Ce qui est chargé, et quand"
