@@ -122,20 +122,22 @@ def record(
     detail: dict[str, Any] | None = None,
     *,
     now: datetime | None = None,
+    via: str | None = None,
 ) -> int:
     """Append one row to the access log and return its ``log_id``.
 
     ``actor`` is an :class:`Actor`, or the name typed at a failed login (a plain string).
-    ``detail`` is a small JSON-able dict (dialect, filters, job parameters...).
+    ``detail`` is a small JSON-able dict (dialect, filters, job parameters...). ``via``
+    overrides the actor's channel (for a plain-string actor, it is the only source).
     """
     if action not in ACTIONS:
         raise InvalidInput(f"access log: unknown action '{action}' (expected one of {sorted(ACTIONS)})")
     if detail is not None and not isinstance(detail, dict):
         raise InvalidInput("access log: detail must be a dict")
     if isinstance(actor, Actor):
-        name, role, via = actor.username, actor.role, actor.via
+        name, role, via = actor.username, actor.role, via or actor.via
     else:
-        name, role, via = str(actor)[:_MAX_TEXT], None, None
+        name, role = str(actor)[:_MAX_TEXT], None
     clean = _redact(detail) if detail is not None else None
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:

@@ -274,12 +274,12 @@ def authenticate(
         passwords.verify_password(_DUMMY_HASH, password)
         good = False
     if locked_until is not None:
-        record(con, typed, "login_failed", typed, detail={"reason": "locked", "via": via}, now=moment)
+        record(con, typed, "login_failed", typed, detail={"reason": "locked"}, now=moment, via=via)
         raise _error(LOCKED, "too many failed attempts: the account is locked for a while; try again later")
     if not good or not row[3]:
         _count_failure(con, typed, failures + 1, moment, cfg)
-        record(con, typed, "login_failed", typed, detail={"reason": "invalid credentials", "via": via},
-               now=moment)
+        record(con, typed, "login_failed", typed, detail={"reason": "invalid credentials"}, now=moment,
+               via=via)
         raise _error(INVALID_CREDENTIALS, "invalid username or password")
     con.execute("DELETE FROM login_failures WHERE username = ?", [typed])
     if passwords.needs_rehash(row[2]):

@@ -226,3 +226,9 @@ def test_actor_for_cli(users):
     deactivate(users, ADMIN, "anna")
     with pytest.raises(InvalidInput, match="^--as anna: no active account with that name$"):
         actor_for(users, "anna")
+
+
+def test_failed_login_recorded_with_channel_and_typed_name(users):
+    _fail(users, "Ghost")
+    row = users.execute("SELECT actor, role, via, action, detail FROM access_log ORDER BY log_id DESC LIMIT 1").fetchone()
+    assert row == ("ghost", None, "dashboard", "login_failed", '{"reason":"invalid credentials"}')
