@@ -13,9 +13,8 @@ from pathlib import Path
 import duckdb
 
 from analytics.errors import InvalidInput
-from sample_data import SMALL_DIR
 
-__all__ = ["IMPORT_ORDER", "POST_IMPORT_STEPS", "build_demo"]
+__all__ = ["IMPORT_ORDER", "POST_IMPORT_STEPS", "build_demo", "default_sample_dir"]
 
 #: (table, file) in the order they are imported: staff first, events last.
 IMPORT_ORDER: tuple[tuple[str, str], ...] = (
@@ -25,6 +24,17 @@ IMPORT_ORDER: tuple[tuple[str, str], ...] = (
     ("documents", "documents.csv"),
     ("audit_events", "audit_events.csv"),
 )
+
+
+
+def default_sample_dir() -> Path:
+    """The shipped small sample (``sample_data/small`` next to the ``analytics`` package)."""
+    try:
+        from sample_data import SMALL_DIR
+    except ImportError:  # an editable install made before sample_data was a package
+        return Path(__file__).resolve().parents[1] / "sample_data" / "small"
+    return SMALL_DIR
+
 
 #: A post-import step takes the open connection and returns report lines.
 PostImportStep = Callable[[duckdb.DuckDBPyConnection], list[str]]
@@ -55,7 +65,7 @@ def build_demo(
     from analytics.warehouse import connect
 
     target = Path(path)
-    source = Path(sample_dir) if sample_dir is not None else SMALL_DIR
+    source = Path(sample_dir) if sample_dir is not None else default_sample_dir()
     missing = [name for _, name in IMPORT_ORDER if not (source / name).is_file()]
     if missing:
         raise InvalidInput(f"sample hospital incomplete in {source}: missing {', '.join(missing)}")
