@@ -140,7 +140,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, job: str, params_json: str, tabl
     Per table: row count and the sum of DuckDB's row hashes (order-independent, computed in
     the database in one scan).
     """
-    known = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    known = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     parts = [job, params_json]
     for table in tables:
         if table not in known:
@@ -154,8 +154,8 @@ def fingerprint(con: duckdb.DuckDBPyConnection, job: str, params_json: str, tabl
 
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
         [table],
     ).fetchall()
     return dict(rows)
@@ -307,11 +307,12 @@ def _apply_batch(con: duckdb.DuckDBPyConnection, preview_id: str, batch: tuple[s
     def first_mismatch(expected: str) -> str:
         cond = " AND ".join(f't."{c}" IS NOT DISTINCT FROM {_cast(expected, c, types)}' for c in cols) or "TRUE"
         row = con.execute(
-            f"SELECT c.row_key FROM {src} WHERE (SELECT count(*) FROM \"{table}\" t "  # noqa: S608
-            f"WHERE {key_match} AND {cond}) <> 1 ORDER BY c.seq LIMIT 1",
+            f'SELECT c.seq, any_value(c.row_key), count(t."{keys[0]}") AS n, bool_and({cond}) AS ok '  # noqa: S608
+            f'FROM {src} LEFT JOIN "{table}" t ON {key_match} GROUP BY c.seq '
+            "HAVING n <> 1 OR NOT coalesce(ok, FALSE) ORDER BY c.seq LIMIT 1",
             args,
         ).fetchone()
-        return row[0] if row else ""
+        return row[1] if row else ""
 
     if op == "insert":
         clash = con.execute(
@@ -405,6 +406,8 @@ def _execute(con: duckdb.DuckDBPyConnection, actor: Actor, prev: Preview, *, req
                 written.append(str(final_dir / safe))
                 con.execute("INSERT INTO job_outputs VALUES (?, ?, ?, ?)",
                             [run_id, str(final_dir / safe), hashlib.sha256(content).hexdigest(), len(content)])
+        if fail_after is not None and done >= fail_after:
+            raise RuntimeError(f"injected fault after {done} change(s)")
         if undo_of:
             con.execute("UPDATE job_runs SET status = 'undone', undone_by = ? WHERE run_id = ?", [run_id, undo_of])
         message = f"undo of run {undo_of}" if undo_of else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -90,12 +91,29 @@ def populate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO document_duplicates VALUES ('DD1', 'D7', 'D8', 'near', 0.93, 'near text')")
 
 
+@pytest.fixture(scope="session")
+def template_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The populated warehouse built once; each test works on its own copy."""
+    path = tmp_path_factory.mktemp("template") / "hygie.duckdb"
+    con = connect(path)
+    populate(con)
+    con.execute("CHECKPOINT")
+    con.close()
+    return path
+
+
 @pytest.fixture
-def warehouse(db_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    """A populated warehouse file; job outputs go to tmp_path/outputs."""
+def warehouse_path(template_warehouse: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A populated warehouse file of this test's own; job outputs go to tmp_path/outputs."""
     monkeypatch.setenv("HYGIE_JOBS_OUTPUT_DIR", str(tmp_path / "outputs"))
     monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path / "test.secret"))
-    con = connect(db_path)
-    populate(con)
+    shutil.copyfile(template_warehouse, db_path)
+    return db_path
+
+
+@pytest.fixture
+def warehouse(warehouse_path: Path):
+    """A read-write connection to :func:`warehouse_path`."""
+    con = connect(warehouse_path)
     yield con
     con.close()
