@@ -9,9 +9,11 @@ rule                columns
 =================== =========================================================================
 hash (keyed)        patient identifiers: ``patient_id``, ``merged_into``, ``patient_id_1/2``,
                     ``ins``; keys that lead back to a patient in the source system:
-                    ``document_id(_1/2)``, ``stay_id`` (NDA), ``record_key``, ``rid``
+                    ``document_id(_1/2)``, ``stay_id`` (NDA), ``record_key``, ``rid``,
+                    ``cluster_id`` (named after one of its patients)
 drop                direct identifiers and free text: names, address, city, phone, e-mail,
-                    document ``text`` and ``title``, review ``comment``, raw values,
+                    document ``text`` and ``title``, review ``comment``, raw values, the
+                    ``left``/``right`` values of a pair explanation,
                     JSON snapshots (``before``/``after``/``row_key``), ``content_hash``
 generalise          ``birth_date`` -> ``birth_year``; ``postcode`` -> ``departement``
                     (2 characters, 3 for overseas 97x, 2A/2B for Corsica);
@@ -21,7 +23,8 @@ staff               clinicians' identifiers (``user_id``, ``author_id``, ``signe
                     by default, because time-sink analysis is about clinicians' workload and
                     its readers (DSI, service heads) know the staff; ``staff="pseudonymise"``
                     hashes them (and drops staff names) for extracts that leave the DSI
-keep                everything else that is known (codes, dates of records, measures)
+keep                everything else that is known (codes, dates of records, measures), and
+                    the matcher's ``<field>_level`` agreement levels
 =================== =========================================================================
 
 A column that is not in the table is kept when it is numeric, boolean or a date/time, and
@@ -84,6 +87,7 @@ COLUMN_POLICY: dict[str, tuple[str, str]] = {
     **dict.fromkeys(["document_id", "document_id_1", "document_id_2"], _hash("doc")),
     "stay_id": _hash("stay"),
     "record_key": _hash("key"),
+    "cluster_id": _hash("pat"),  # the matcher names a cluster after one of its patient_ids
     "rid": _hash("key"),
     # direct identifiers and free text
     **dict.fromkeys(
@@ -92,7 +96,7 @@ COLUMN_POLICY: dict[str, tuple[str, str]] = {
             "address", "city", "phone", "email", "text", "title", "comment", "raw_value",
             "before", "after", "row_key", "explanation", "content_hash", "content",
             "bn", "bn_key", "bn_np", "un", "un_key", "un_np", "fn_list", "fn1", "fn_all", "ufn",
-            "bn_sdx", "un_sdx", "fn_sdx",
+            "bn_sdx", "un_sdx", "fn_sdx", "left", "right",
         ],
         DROP,
     ),
@@ -111,15 +115,13 @@ COLUMN_POLICY: dict[str, tuple[str, str]] = {
         [
             "source", "sex", "identity_status", "active", "import_id", "document_type", "service",
             "status", "event_id", "action", "activity", "workstation", "role", "is_service_head",
-            "kind", "reason", "decision", "rule", "match_run_id", "cluster_id", "table_name",
+            "kind", "reason", "decision", "rule", "match_run_id", "table_name", "field", "level",
             "file_name", "column_name", "problem", "format", "encoding", "delimiter", "message",
             "job", "run_id", "preview_id", "schedule_id", "params", "summary", "session_id",
             "activity_label", "day", "basis", "origin", "op", "cols", "routing_id", "cron",
             "name", "settings_json", "data_fingerprint", "file_sha256", "fingerprint", "undo_of",
             "undone_by", "request_key", "actor_role", "last_status", "last_message", "output_dir",
             "blocking_report", "decided_at", "object", "via", "detail", "ins_strong", "bd_default",
-            # the per-field agreement levels of match_pairs are levels, not values
-            "birth_name_level", "first_name_level",
         ],
         KEEP,
     ),
@@ -224,7 +226,11 @@ def _year(series: pd.Series) -> pd.Series:
 
 
 def policy_for(column: str, extra: Mapping[str, str | tuple[str, str]] | None = None) -> tuple[str, str] | None:
-    """The rule for ``column``: ``extra`` first, then :data:`COLUMN_POLICY`; None if unknown."""
+    """The rule for ``column``: ``extra`` first, then :data:`COLUMN_POLICY`; None if unknown.
+
+    ``<field>_level`` columns (the matcher's agreement level per field: exact/close/far...) are
+    kept: they describe a comparison, not a value.
+    """
     if extra and column in extra:
         rule = extra[column]
         if isinstance(rule, str):
@@ -234,6 +240,8 @@ def policy_for(column: str, extra: Mapping[str, str | tuple[str, str]] | None = 
                 raise InvalidInput(f"column policy for '{column}': '{rule}' is not keep, drop or hash")
             return (rule, "")
         return rule
+    if column.endswith("_level") and column not in COLUMN_POLICY:
+        return KEEP
     return COLUMN_POLICY.get(column)
 
 

@@ -157,3 +157,17 @@ def test_secret_is_not_inside_the_warehouse(tmp_path, monkeypatch):
     con.close()
     assert key == load_secret(db)
     assert key not in db.read_bytes()
+
+
+def test_identity_export_frames():
+    pairs = pd.DataFrame({"patient_id_1": ["P1"], "patient_id_2": ["P2"], "score": [0.9],
+                          "birth_name_level": ["close"], "sex_level": ["exact"], "decision": ["review"]})
+    out = pseudonymise_frame(pairs, KEY)
+    assert out.to_dict("records") == [{"patient_id_1": pseudonym("P1", KEY), "patient_id_2": pseudonym("P2", KEY),
+                                       "score": 0.9, "birth_name_level": "close", "sex_level": "exact",
+                                       "decision": "review"}]
+    clusters = pseudonymise_frame(pd.DataFrame({"patient_id": ["P2"], "cluster_id": ["P1"]}), KEY)
+    assert clusters["cluster_id"][0] == pseudonym("P1", KEY)
+    explained = pseudonymise_frame(pd.DataFrame({"field": ["birth_name"], "left": ["DUPONT"], "right": ["DUPOND"],
+                                                 "level": ["close"], "weight": [3.2]}), KEY)
+    assert list(explained.columns) == ["field", "level", "weight"]
