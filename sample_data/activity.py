@@ -113,16 +113,17 @@ class Documents:
     patient_row: np.ndarray  # patient row of each document
 
 
-def _text(doc_type: str, date: str, stay: tuple[str, str, str], rnd: random.Random) -> str:
+def _text(doc_type: str, date: str, ipp: str, stay: tuple[str, str, str], rnd: random.Random) -> str:
+    """A short body; the IPP makes two patients' otherwise alike documents differ."""
     motif, antecedents, treatment = stay
     vitals = f"TA {rnd.randint(100, 165)}/{rnd.randint(55, 95)}, FC {rnd.randint(55, 110)}, T {rnd.randint(361, 389) / 10}"
     conclusion = rnd.choice(pools.CONCLUSIONS)
     if doc_type in PASSAGE_TYPES:
-        return (f"{doc_type} du {date}. Motif : {motif}. Antécédents : {antecedents}. "
+        return (f"{doc_type} du {date}, IPP {ipp}. Motif : {motif}. Antécédents : {antecedents}. "
                 f"Traitement habituel : {treatment}. Examen : {vitals}. Conclusion : {conclusion}.")
     if doc_type == "Ordonnance":
-        return f"Ordonnance du {date}. {rnd.choice(pools.TREATMENTS)}. {rnd.choice(pools.TREATMENTS)}."
-    return f"{doc_type} du {date}. {motif.capitalize()}. Examen : {vitals}. {conclusion.capitalize()}."
+        return f"Ordonnance du {date}, IPP {ipp}. {rnd.choice(pools.TREATMENTS)}. {rnd.choice(pools.TREATMENTS)}."
+    return f"{doc_type} du {date}, IPP {ipp}. {motif.capitalize()}. Examen : {vitals}. {conclusion.capitalize()}."
 
 
 def _near_copy(text: str, rnd: random.Random) -> str:
@@ -190,7 +191,8 @@ def generate_documents(
         if key not in facts:
             facts[key] = (rnd.choice(pools.MOTIFS), ", ".join(rnd.sample(pools.ANTECEDENTS, 2)),
                           rnd.choice(pools.TREATMENTS))
-        text = _text(doc_type, _fmt(local_s), facts[key], rnd)
+        ipp = patients.columns["patient_id"][int(patient_of_burst[b])]
+        text = _text(doc_type, _fmt(local_s), ipp, facts[key], rnd)
         quick = doc_type in ("Ordonnance", "Transmissions infirmières")
         delay = rnd.randint(30, 900) if quick else int(rnd.lognormvariate(10.5, 1.3))
         signer = heads[service] if role == "resident" and rnd.random() < 0.6 else author
@@ -200,7 +202,7 @@ def generate_documents(
         status = "draft" if draft else ("sent" if doc_type == "Lettre de liaison" and rnd.random() < 0.8 else "signed")
         row = {
             "document_id": f"DOC{len(cols['document_id']) + 1:08d}",
-            "patient_id": patients.columns["patient_id"][int(patient_of_burst[b])],
+            "patient_id": ipp,
             "document_type": doc_type, "title": f"{doc_type} du {_fmt(local_s)}",
             "author_id": staff.user_id[author], "service": service, "created_s": local_s,
             "signed_s": "" if draft else signed, "signed_by": "" if draft else staff.user_id[signer],
@@ -252,11 +254,12 @@ def _old_backlog(cols: dict[str, list], staff: Staff, patients: Patients, rnd: r
         patient_row = rnd.randrange(len(patients.columns["patient_id"]))
         local_s = day_seconds(WINDOW_START) - rnd.randint(1, 300) * DAY + rnd.randint(8 * 3600, 19 * 3600)
         doc_type = rnd.choice(["Compte rendu d'hospitalisation", "Lettre de liaison", "Compte rendu de consultation"])
-        text = f"{doc_type} du {_fmt(local_s)}. À compléter."
+        ipp = patients.columns["patient_id"][patient_row]
+        text = f"{doc_type} du {_fmt(local_s)}, IPP {ipp}. À compléter."
         text += f" Patient vu pour {rnd.choice(pools.MOTIFS)}."
         for key, value in {
             "document_id": f"DOC{len(cols['document_id']) + 1:08d}",
-            "patient_id": patients.columns["patient_id"][patient_row], "document_type": doc_type,
+            "patient_id": ipp, "document_type": doc_type,
             "title": f"{doc_type} du {_fmt(local_s)}", "author_id": staff.user_id[author],
             "service": staff.service[author], "created_s": local_s, "signed_s": "", "signed_by": "",
             "status": "draft", "content_hash": hashlib.sha1(text.encode("utf-8")).hexdigest(),
