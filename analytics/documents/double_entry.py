@@ -72,14 +72,15 @@ def find_double_entry(
     con: duckdb.DuckDBPyConnection,
     *,
     actor: Actor | None = None,
-    min_chars: int = 60,
+    min_chars: int = 25,
     typing_chars_per_minute: float = DEFAULT_TYPING_CHARS_PER_MINUTE,
     idle_threshold_s: int = DEFAULT_IDLE_THRESHOLD_S,
     retyped_threshold: float = 90.0,
-    scope: str = "patient",
-    near_days: int = 7,
-    near_threshold: float = 90.0,
+    scope: str = "stay",
+    near_days: int = 10,
+    near_threshold: float = 97.0,
     template_min_patients: int | None = 10,
+    template_share: float = 0.2,
 ) -> pd.DataFrame:
     """Find passages typed again in a later document of the same patient (or stay, with
     ``scope="stay"``) and what they cost; store them in ``double_entry`` and
@@ -99,6 +100,7 @@ def find_double_entry(
         "near_days": near_days,
         "near_threshold": near_threshold,
         "template_min_patients": template_min_patients,
+        "template_share": template_share,
     }
     check_params(**params)
     if not (isinstance(typing_chars_per_minute, int | float) and typing_chars_per_minute > 0):
@@ -118,6 +120,7 @@ def find_double_entry(
         threshold=retyped_threshold,
         scope=scope,
         template_min_patients=template_min_patients,
+        template_share=template_share,
     )
     con.execute(_AUDIT_SQL, {"idle": idle_threshold_s})
     binds = {"run_id": run_id, "speed": float(typing_chars_per_minute), "idle": idle_threshold_s}

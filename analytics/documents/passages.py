@@ -5,15 +5,21 @@ Pipeline, all set-based:
 1. DuckDB splits each text into sentences/paragraphs (``regexp_extract_all``) and keeps
    those of at least ``min_chars`` characters, with a comparison key (lower case, no
    accents, punctuation folded to spaces).
-2. Template phrases are dropped: a key seen in ``template_min_patients`` or more distinct
-   patients is boilerplate of a form, not information typed twice.
+2. Template phrases are dropped: a key seen in at least ``template_min_patients`` patients
+   *and* in at least ``template_share`` of all documents is boilerplate inserted by a form,
+   not information typed twice. (Common field values such as a frequent admission motive
+   are spread over many patients but each sits in a small share of documents: they stay.)
 3. Candidate pairs come from a bottom-k sketch: each passage keeps the ``sketch`` smallest
    hashes of its character ``gram``-grams; two passages of the same patient sharing one of
    them are candidates. For passages with Jaccard similarity J, the chance of sharing at
    least the minimum hash is ≥ J, so near-identical passages (a few typos) are found, and
    joining within a patient bounds the work.
-4. rapidfuzz confirms each candidate in bulk (``process.cpdist`` with ``fuzz.ratio``).
-5. Each re-typed (later) passage is attributed once, to its best and earliest source.
+4. rapidfuzz confirms each candidate in bulk (``process.cpdist`` with ``fuzz.ratio``); the
+   numbers of both passages must be equal (a different date, dose or measure is different
+   information, however similar the words).
+5. Document pairs sharing at least one confirmed passage are reported (``_docs_shared_pairs``);
+   for the minutes, each re-typed (later) passage is attributed once, to its best and
+   earliest source (``_docs_retyped``, ``_docs_retyped_pairs``), so that nothing is counted twice.
 
 Pairs of documents listed in ``_docs_dup_pairs`` (exact and near duplicates) are left out:
 a duplicated document is not double entry.
@@ -49,11 +55,13 @@ def match_passages(
     threshold: float,
     scope: str,
     template_min_patients: int | None,
+    template_share: float = 0.2,
     gram: int = 5,
     sketch: int = 4,
 ) -> PassageStats:
-    """Fill the temporary tables ``_docs_retyped`` (one row per re-typed passage) and
-    ``_docs_retyped_pairs`` (one row per earlier/later document pair).
+    """Fill the temporary tables ``_docs_shared_pairs`` (document pairs sharing passages),
+    ``_docs_retyped`` (one row per re-typed passage, attributed once) and
+    ``_docs_retyped_pairs`` (the same per earlier/later document pair).
 
     Needs ``_docs`` (see :mod:`analytics.documents.prepare`) and ``_docs_dup_pairs``.
     ``gram`` and ``sketch`` are validated integers (they are interpolated).
@@ -69,7 +77,8 @@ def match_passages(
         ), cleaned AS (
             SELECT * EXCLUDE (raw), trim(regexp_replace(raw, '\\s+', ' ', 'g')) AS passage FROM parts
         ), keyed AS (
-            SELECT *, trim(regexp_replace(lower(strip_accents(passage)), '[^a-z0-9]+', ' ', 'g')) AS pkey
+            SELECT *, trim(regexp_replace(lower(strip_accents(passage)), '[^a-z0-9]+', ' ', 'g')) AS pkey,
+                   regexp_replace(passage, '[^0-9]+', '', 'g') AS digits
             FROM cleaned WHERE length(passage) >= $min_chars
         )
         SELECT row_number() OVER (ORDER BY doc_seq, passage) AS pid, *, length(passage) AS chars
@@ -77,17 +86,18 @@ def match_passages(
         """,  # noqa: S608 - gram is an int, the pattern a constant
         {"min_chars": min_chars},
     )
-    total = con.execute("SELECT count(*) FROM _docs_passages").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM _docs_passages").fetchall()[0][0]
     templates = 0
     if template_min_patients is not None:
         templates = con.execute(
             """
             DELETE FROM _docs_passages WHERE pkey IN (
                 SELECT pkey FROM _docs_passages GROUP BY pkey
-                HAVING count(DISTINCT patient_id) >= $n)
+                HAVING count(DISTINCT patient_id) >= $n
+                   AND count(DISTINCT document_id) >= $share * (SELECT count(*) FROM _docs))
             """,
-            {"n": template_min_patients},
-        ).fetchone()[0]
+            {"n": template_min_patients, "share": template_share},
+        ).fetchall()[0][0]
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _docs_sketch AS
@@ -113,7 +123,10 @@ def match_passages(
          AND d.d2 = greatest(pa.document_id, pb.document_id)
         WHERE pa.document_id <> pb.document_id
           AND d.d1 IS NULL
-          AND ($scope = 'patient' OR pa.stay_id = pb.stay_id)
+          AND ($scope = 'patient' OR pa.stay_id = pb.stay_id
+               OR pa.stay_id IS NULL OR pb.stay_id IS NULL)
+          -- numbers are information: a date or a dose that differs is not the same passage
+          AND pa.digits = pb.digits
           -- fuzz.ratio can only reach the threshold if the lengths allow it
           AND 200.0 * least(length(pa.pkey), length(pb.pkey))
               >= $threshold * (length(pa.pkey) + length(pb.pkey))
@@ -144,7 +157,7 @@ def match_passages(
     try:
         con.execute(
             """
-            CREATE OR REPLACE TEMP TABLE _docs_retyped AS
+            CREATE OR REPLACE TEMP TABLE _docs_matches AS
             WITH m AS (
                 SELECT CASE WHEN pa.doc_seq < pb.doc_seq THEN pa.pid ELSE pb.pid END AS source_pid,
                        CASE WHEN pa.doc_seq < pb.doc_seq THEN pb.pid ELSE pa.pid END AS target_pid,
@@ -153,23 +166,42 @@ def match_passages(
                 JOIN _docs_passages pa ON pa.pid = s.pid_a
                 JOIN _docs_passages pb ON pb.pid = s.pid_b
             )
-            SELECT tgt.patient_id,
+            SELECT m.source_pid, m.target_pid, m.score AS similarity, src.doc_seq AS source_seq,
+                   tgt.patient_id,
                    CASE WHEN src.stay_id = tgt.stay_id THEN tgt.stay_id END AS stay_id,
                    src.document_id AS source_document_id,
                    tgt.document_id AS target_document_id,
                    src.passage AS source_passage,
                    tgt.passage AS target_passage,
-                   tgt.chars,
-                   m.score AS similarity
+                   tgt.chars
             FROM m
             JOIN _docs_passages src ON src.pid = m.source_pid
             JOIN _docs_passages tgt ON tgt.pid = m.target_pid
-            QUALIFY row_number() OVER (
-                PARTITION BY m.target_pid ORDER BY m.score DESC, src.doc_seq, m.source_pid) = 1
             """
         )
     finally:
         con.unregister("_docs_pscore_view")
+    # every document pair sharing content; a later passage counted once per pair
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _docs_shared_pairs AS
+        WITH per_target AS (
+            SELECT patient_id, stay_id, source_document_id, target_document_id, target_pid,
+                   any_value(chars) AS chars, max(similarity) AS similarity
+            FROM _docs_matches GROUP BY ALL)
+        SELECT patient_id, stay_id, source_document_id, target_document_id,
+               count(*) AS passages, sum(chars) AS retyped_chars, avg(similarity) AS mean_similarity
+        FROM per_target GROUP BY ALL
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _docs_retyped AS
+        SELECT * FROM _docs_matches
+        QUALIFY row_number() OVER (
+            PARTITION BY target_pid ORDER BY similarity DESC, source_seq, source_pid) = 1
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _docs_retyped_pairs AS
@@ -181,5 +213,5 @@ def match_passages(
         GROUP BY ALL
         """
     )
-    retyped = con.execute("SELECT count(*) FROM _docs_retyped").fetchone()[0]
+    retyped = con.execute("SELECT count(*) FROM _docs_retyped").fetchall()[0][0]
     return PassageStats(total, templates, n_candidates, retyped)

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["KEEP_ORDER_SQL", "keep_candidate", "prepare_documents"]
+__all__ = ["FILLED_FIELDS", "KEEP_ORDER_SQL", "keep_candidate", "prepare_documents"]
 
 #: SHA-1 of the empty string: documents whose hash is this carry no content to compare.
 EMPTY_SHA1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
@@ -22,19 +22,27 @@ EMPTY_SHA1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
 SIGNED_STATUSES = ("signed", "sent")
 
 #: The keep rule as an ORDER BY over ``documents`` columns: the first row is kept.
-#: Signed first (a signed document is the legal one), then the most complete text,
-#: then the oldest, then the smallest id so that the choice is always deterministic.
+#: Signed first (a signed document is the legal one), then the most complete (descriptive
+#: fields filled, then text length), then the oldest, then the smallest id so that the choice
+#: is always deterministic. The archive job (analytics.jobs) applies the same order.
 KEEP_ORDER_SQL = (
     "(signed_at IS NOT NULL OR lower(coalesce(status, '')) IN ('signed', 'sent')) DESC, "
+    "((patient_id IS NOT NULL)::INT + (document_type IS NOT NULL)::INT + (title IS NOT NULL)::INT"
+    " + (author_id IS NOT NULL)::INT + (service IS NOT NULL)::INT + (stay_id IS NOT NULL)::INT) DESC, "
     "length(coalesce(text, '')) DESC, created_at ASC NULLS LAST, document_id ASC"
 )
+
+#: Descriptive fields counted for "most complete" (same list as the archive job's rule).
+FILLED_FIELDS = ("patient_id", "document_type", "title", "author_id", "service", "stay_id")
 
 
 def _keep_key(doc: Mapping[str, Any]) -> tuple:
     signed = doc.get("signed_at") is not None or str(doc.get("status") or "").lower() in SIGNED_STATUSES
     created = doc.get("created_at")
+    filled = sum(doc.get(f) is not None for f in FILLED_FIELDS)
     return (
         not signed,
+        -filled,
         -len(doc.get("text") or ""),
         created is None,
         created if isinstance(created, datetime) else datetime.min,
@@ -46,8 +54,9 @@ def keep_candidate(documents: Iterable[Mapping[str, Any]]) -> str:
     """The ``document_id`` to keep among duplicate documents (same rule as :data:`KEEP_ORDER_SQL`).
 
     Each document is a mapping with ``document_id`` and optionally ``signed_at``, ``status``,
-    ``text`` and ``created_at`` (timezone-aware datetimes). Signed first, then the longest
-    text, then the oldest, then the smallest id.
+    ``text``, ``created_at`` (timezone-aware datetimes) and the :data:`FILLED_FIELDS`. Signed
+    first, then the most filled fields, then the longest text, then the oldest, then the
+    smallest id.
     """
     docs = list(documents)
     if not docs:
@@ -70,7 +79,8 @@ SELECT
     title,
     text,
     length(coalesce(text, '')) AS text_chars,
-    trim(regexp_replace(lower(strip_accents(coalesce(title, ''))), '\\s+', ' ', 'g')) AS norm_title,
+    -- titles often carry the document's date or a "(copie)" mark: compare their words only
+    trim(regexp_replace(lower(strip_accents(coalesce(title, ''))), '[^a-z]+', ' ', 'g')) AS norm_title,
     trim(regexp_replace(lower(strip_accents(coalesce(text, ''))), '\\s+', ' ', 'g')) AS norm_text,
     CASE
         WHEN nullif(trim(content_hash), '') IS NULL THEN NULL
@@ -90,4 +100,4 @@ WHERE patient_id IS NOT NULL
 def prepare_documents(con: duckdb.DuckDBPyConnection) -> int:
     """Build the temporary table ``_docs``; return how many documents it holds."""
     con.execute(_PREPARE_SQL)
-    return con.execute("SELECT count(*) FROM _docs").fetchone()[0]
+    return con.execute("SELECT count(*) FROM _docs").fetchall()[0][0]

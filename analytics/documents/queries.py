@@ -189,16 +189,16 @@ def last_run(
     require(actor, Permission.VIEW_AGGREGATES)
     if analysis not in ("duplicates", "double_entry"):
         raise InvalidInput(f"analysis must be 'duplicates' or 'double_entry', got {analysis!r}")
-    row = con.execute(
+    rows = con.execute(
         """
         SELECT run_id, actor, started_at, finished_at, params, summary FROM document_runs
         WHERE analysis = $analysis ORDER BY started_at DESC LIMIT 1
         """,
         {"analysis": analysis},
-    ).fetchone()
-    if row is None:
+    ).fetchall()  # fetch to the end: DuckDB 2 refuses new work on an unfinished result
+    if not rows:
         return None
-    run_id, who, started, finished, params, summary = row
+    run_id, who, started, finished, params, summary = rows[0]
     return {
         "run_id": run_id,
         "actor": who,

@@ -18,6 +18,8 @@ S_D = "Cher confrère, je vous remercie de m'avoir adressé votre patiente pour 
 S_E = "Examen clinique sans particularité, auscultation cardio-pulmonaire normale, abdomen souple et indolore."
 S_F = "Radiographie du thorax de face : pas de foyer, pas d'épanchement pleural, silhouette cardiaque normale."
 S_B_TYPO = S_B.replace("bisoprolol", "bisoprolo")  # re-typed by hand, one letter lost
+# the same examination with another abdominal finding: a distinct report, 95 % similar overall
+S_E_OTHER = S_E.replace("abdomen souple et indolore", "abdomen distendu, sensible en fosse iliaque droite")
 SHA = "0123456789abcdef0123456789abcdef01234567"
 DAY1, DAY3, DAY10 = "2026-03-01 10:00:00+01", "2026-03-03 09:00:00+01", "2026-03-10 10:00:00+01"
 
@@ -71,6 +73,7 @@ CASES = [
     },
     {
         "description": "near-identical but 9 days apart (near_days=7): not near, its sentences re-typed",
+        "params": {"near_days": 7},
         "docs": [
             doc("D1", content_hash="h1", text=S_C + " " + S_E),
             doc("D2", content_hash="h2", created_at=DAY10, text=S_C + " " + S_E + " RAS."),
@@ -116,7 +119,8 @@ CASES = [
         },
     },
     {
-        "description": "re-typed across two stays of one patient: reason says same patient",
+        "description": "scope=patient: re-typed across two stays, reason says same patient",
+        "params": {"scope": "patient"},
         "docs": [
             doc("D1", content_hash="h1", text=S_A + " " + S_B),
             doc("D2", content_hash="h2", document_type="LETTRE", stay_id="S2",
@@ -127,14 +131,52 @@ CASES = [
         },
     },
     {
-        "description": "scope=stay: re-typing across stays is not reported",
-        "params": {"scope": "stay"},
+        "description": "default scope=stay: re-typing across stays is not reported",
         "docs": [
             doc("D1", content_hash="h1", text=S_A + " " + S_B),
             doc("D2", content_hash="h2", document_type="LETTRE", stay_id="S2",
                 created_at=DAY10, text=S_D + " " + S_B),
         ],
         "expected": {},
+    },
+    {
+        "description": "a document without stay falls back to the patient (scope=stay)",
+        "docs": [
+            doc("D1", content_hash="h1", text=S_A + " " + S_B, stay_id=None),
+            doc("D2", content_hash="h2", document_type="LETTRE", stay_id="S2",
+                created_at=DAY10, text=S_D + " " + S_B),
+        ],
+        "expected": {("D1", "D2", "retyped"): None},
+    },
+    {
+        "description": "same words but another dose: numbers differ, not re-typed",
+        "docs": [
+            doc("D1", content_hash="h1", text=S_A + " " + S_B),
+            doc("D2", content_hash="h2", document_type="LETTRE", created_at=DAY3,
+                text=S_D + " " + S_B.replace("40 mg", "80 mg")),
+        ],
+        "expected": {},
+    },
+    {
+        "description": "near threshold 90: two reports differing by one finding become near",
+        "params": {"near_threshold": 90.0},
+        "docs": [
+            doc("D1", content_hash="h1", text=S_A + " " + S_B + " " + S_C + " " + S_E),
+            doc("D2", content_hash="h2", created_at=DAY3, text=S_A + " " + S_B + " " + S_C + " " + S_E_OTHER),
+        ],
+        "expected": {
+            ("D1", "D2", "near"): "same patient and type, 2 days apart, title 100 % / text 95 % similar"
+        },
+    },
+    {
+        "description": "default near threshold 97: the same two reports share passages only",
+        "docs": [
+            doc("D1", content_hash="h1", text=S_A + " " + S_B + " " + S_C + " " + S_E),
+            doc("D2", content_hash="h2", created_at=DAY3, text=S_A + " " + S_B + " " + S_C + " " + S_E_OTHER),
+        ],
+        "expected": {
+            ("D1", "D2", "retyped"): "same stay S1, 3 passages (326 characters, 71 % of D2) of D1 typed again in D2, 100 % similar"
+        },
     },
     {
         "description": "a template sentence shared by 3 patients (template_min_patients=3) is not double entry",
@@ -219,7 +261,8 @@ def test_keep_document(docs_con, case):
 
 
 def test_retyped_pairs_have_no_keeper(docs_con):
-    insert_documents(docs_con, CASES[8]["docs"])
+    (case,) = [c for c in CASES if c["description"].startswith("a passage re-typed with a typo")]
+    insert_documents(docs_con, case["docs"])
     find_duplicate_documents(docs_con)
     assert docs_con.execute("SELECT kind, keep_document_id FROM document_duplicates").fetchall() == [
         ("retyped", None)
