@@ -187,6 +187,11 @@ def _column(series: pd.Series, d: Dialect) -> pd.Series:
     elif pd.api.types.is_datetime64_any_dtype(series):
         only_dates = bool((series.dropna() == series.dropna().dt.normalize()).all())
         out = series.dt.strftime(d.date_format if only_dates else d.datetime_format)
+    elif pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        text = series.astype(object).where(~missing, "").astype(str)
+        if text.str.contains("\x00", regex=False).any():
+            text = text.str.replace("\x00", "", regex=False)
+        out = text.where(~text.str.startswith(_TRIGGERS), "'" + text)
     else:
         out = series.map(lambda v: _cell(v, d))
         missing = out.isna()

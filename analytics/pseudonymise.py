@@ -41,7 +41,6 @@ of a NIR could). The secret lives outside the warehouse (:func:`load_secret`).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -49,6 +48,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics.config import default_db_path
@@ -186,19 +186,19 @@ def pseudonym(value: object, secret: bytes, kind: str = "pat") -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     text = str(value).strip()
-    digest = hmac.new(secret, f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()
-    return f"{kind}_{digest[:16]}"
+    digest = hmac.digest(secret, f"{kind}:{text}".encode(), "sha256")  # one-shot C path
+    return f"{kind}_{digest[:8].hex()}"
+
+
+def _map_distinct(series: pd.Series, fn) -> pd.Series:
+    """``fn`` applied once per distinct value (identifiers and codes repeat), None for missing."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = np.array([fn(v) for v in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=series.index, dtype=object)  # code -1 -> the None
 
 
 def _pseudonym_series(series: pd.Series, secret: bytes, kind: str) -> pd.Series:
-    # Hash each distinct value once: identifiers repeat (documents per patient, pairs).
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    mapped = [pseudonym(v, secret, kind) for v in uniques]
-    out = pd.Series([None] * len(series), index=series.index, dtype=object)
-    present = codes >= 0
-    if present.any():
-        out[present] = pd.Series(mapped, dtype=object).to_numpy()[codes[present]]
-    return out
+    return _map_distinct(series, lambda v: pseudonym(v, secret, kind))
 
 
 def departement(code: object) -> str | None:
@@ -283,8 +283,7 @@ def pseudonymise_frame(
         elif action == "year":
             out[arg] = _year(series)
         elif action == "departement":
-            mapped = series.map(departement, na_action="ignore").astype(object)
-            out[arg] = mapped.where(mapped.notna(), None)
+            out[arg] = _map_distinct(series, departement)
         elif action != "drop":
             raise InvalidInput(f"column policy for '{column}': unknown rule '{action}'")
     if unknown:
