@@ -30,8 +30,8 @@ __all__ = ["Model", "PRIOR_M", "default_model", "estimate_u", "fit", "score", "w
 #: Prior m per level (same order as FIELDS, "missing" excluded): what a duplicate looks like.
 PRIOR_M: dict[str, tuple[float, ...]] = {
     "birth_name": (0.02, 0.08, 0.08, 0.82),
-    "first_name": (0.03, 0.03, 0.06, 0.88),
-    "birth_date": (0.02, 0.02, 0.02, 0.03, 0.91),
+    "first_name": (0.02, 0.03, 0.07, 0.88),
+    "birth_date": (0.01, 0.02, 0.02, 0.04, 0.91),
     "sex": (0.01, 0.99),
     "birth_place": (0.02, 0.01, 0.97),
     "ins": (0.001, 0.01, 0.989),
@@ -70,7 +70,7 @@ def estimate_u(ix: IndexArrays, n_pairs: int = 300_000, seed: int = 42) -> dict[
     """u per level from random pairs of the index (add-one smoothed)."""
     rng = np.random.default_rng(seed)
     n = ix.n
-    k = min(n_pairs, max(n * (n - 1) // 2, 1))
+    k = min(n_pairs, max(50 * n, 20_000), max(n * (n - 1) // 2, 1))
     a = rng.integers(0, n, k)
     b = rng.integers(0, n, k)
     keep = a != b
@@ -102,6 +102,7 @@ CONFIDENT_BITS = 18.0
 CONTACT_FIELDS = ("phone", "email", "address")
 CONTACT_CAP = 10.0
 PSEUDO_M = 20.0
+STRICT_TRAITS = ("birth_name", "first_name", "birth_date", "sex", "birth_place")
 
 
 def _lambda(total_w: np.ndarray, n_records: int, iterations: int = 20) -> float:
@@ -134,7 +135,14 @@ def fit(levels: dict[str, np.ndarray], u_random: dict[str, np.ndarray], n_record
             lv = levels[f][conf]
             lv = lv[lv > 0].astype(np.int64) - 1
             counts = np.bincount(lv, minlength=k).astype(float)
-            new_m[f] = (counts + PSEUDO_M * np.asarray(PRIOR_M[f])) / (counts.sum() + PSEUDO_M)
+            est = (counts + PSEUDO_M * np.asarray(PRIOR_M[f])) / (counts.sum() + PSEUDO_M)
+            if f in STRICT_TRAITS:
+                # RNIV strict traits: the data may make a disagreement more damning than the
+                # prior says, never more excusable (a household must not teach that a different
+                # birth date is common among duplicates).
+                est[0] = min(est[0], PRIOR_M[f][0])
+                est = est / est.sum()
+            new_m[f] = est
             log.append(f"{f}: {int(conf.sum())} confident pairs")
         m = new_m
     model = Model(m=m, u=u_random, u_random=u_random, lam=0.5, iterations=rounds, log=log)
