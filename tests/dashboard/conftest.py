@@ -39,6 +39,8 @@ def fill_warehouse(path: Path) -> None:
                          datetime(2024, 3, 1, tzinfo=PARIS)))
         patients.append(("P9002", "DUPOND", "JEAN-PIERRE", date(1970, 5, 12), "M", "VALI",
                          datetime(2020, 3, 1, tzinfo=PARIS)))
+        patients.append(("P9003", "DUPONT", "JEAN", date(1970, 12, 5), "M", "PROV",
+                         datetime(2025, 1, 1, tzinfo=PARIS)))
         con.executemany(
             "INSERT INTO patients (patient_id, birth_name, first_names, birth_date, sex, "
             "identity_status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -77,7 +79,7 @@ def fill_warehouse(path: Path) -> None:
             'INSERT INTO schedules (user_id, "start", "end") VALUES (?, ?, ?)',
             [(u, start, start + timedelta(hours=8)) for u in ("U1", "U2")],
         )
-        for table, rows in (("patients", 42), ("documents", 30), ("audit_events", 200),
+        for table, rows in (("patients", 43), ("documents", 30), ("audit_events", 200),
                             ("staff", 2), ("schedules", 2)):
             con.execute(
                 "INSERT INTO imports (import_id, table_name, file_name, format, rows_in_file, "
@@ -85,6 +87,15 @@ def fill_warehouse(path: Path) -> None:
                 "VALUES (?, ?, ?, 'csv', ?, ?, 0, 0, 'loaded', 'test', now(), now())",
                 [f"imp-{table}", table, f"{table}.csv", rows, rows],
             )
+        # the engine's own analyses, as `hygie duplicates find` would run them
+        from analytics.documents import find_duplicate_documents
+        from analytics.identity import find_duplicates
+
+        find_duplicates(con)
+        try:
+            find_duplicate_documents(con)
+        except Exception:  # noqa: S110 - TEMP: documents' migration not registered yet
+            pass
     finally:
         con.close()
 

@@ -33,7 +33,7 @@ def test_overview_lists_loaded_tables(app, warehouse, role):
     assert not at.error
     assert at.title[0].value == "Vue d'ensemble"
     table = at.dataframe[0].value
-    assert dict(zip(table["Table"], table["Lignes"], strict=True))["Patients"] == 42
+    assert dict(zip(table["Table"], table["Lignes"], strict=True))["Patients"] == 43
 
 
 CASES = [(page, role) for page, roles in PAGES.items() for role in ROLES if role in roles]

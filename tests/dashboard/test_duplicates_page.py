@@ -1,0 +1,58 @@
+"""Duplicates page: the queue, the comparison, decisions stored by the engine; roles."""
+
+from __future__ import annotations
+
+from analytics.warehouse import connect
+
+
+def _reviews(db) -> list[tuple]:
+    con = connect(db)
+    try:
+        return con.execute("SELECT patient_id_1, patient_id_2, decision, reviewer FROM pair_reviews").fetchall()
+    finally:
+        con.close()
+
+
+def test_manager_decides_a_pair(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/duplicates.py").run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.metric[0].value == "1"  # one pair waits for review
+    assert at.subheader[0].value == "Comparaison : P9001 ↔ P9003"
+    compared = at.dataframe[1].value
+    assert "Date de naissance" in compared.iloc[:, 0].tolist()
+    at.button(key="dup_not_same").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert _reviews(fresh_warehouse) == [("P9001", "P9003", "not_same", "test-manager")]
+    assert at.metric[1].value == "1"  # the session counter
+    assert at.metric[0].value == "0"  # the pair left the queue
+
+
+def test_analyst_sees_the_queue_but_cannot_decide(app, warehouse):
+    at = app(warehouse, "analyst").run()
+    at.switch_page("views/duplicates.py").run()
+    assert not at.error
+    assert not [b for b in at.button if b.key in ("dup_same", "dup_not_same", "dup_unsure")]
+    assert "pas de décider" in " ".join(c.value for c in at.caption)
+
+
+def test_search_before_create_finds_the_look_alike(app, warehouse):
+    at = app(warehouse, "manager").run()
+    at.switch_page("views/duplicates.py").run()
+    at.text_input(key="dup_s_name").input("DUPONT")
+    at.text_input(key="dup_s_first").input("JEAN")
+    at.text_input(key="dup_s_born").input("12/05/1970")
+    next(b for b in at.button if b.label == "Rechercher").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.warning[0].value.endswith("identité(s) proche(s) : vérifiez avant de créer un dossier.")
+    assert "P9001" in set(at.dataframe[-1].value["patient_id"])
+
+
+def test_search_refusal_is_shown_as_the_engine_message(app, warehouse):
+    at = app(warehouse, "manager").run()
+    at.switch_page("views/duplicates.py").run()
+    at.text_input(key="dup_s_name").input("DUPONT")
+    next(b for b in at.button if b.label == "Rechercher").click()
+    at.run()
+    assert [e.value for e in at.error] == ["search: first names are required"]
