@@ -70,7 +70,7 @@ def in_hours_bursts(staff: Staff, sessions: tuple, n: int, rng: np.random.Genera
 def after_hours_bursts(staff: Staff, n: int, rng: np.random.Generator) -> Bursts:
     """Evening and weekend work of clinicians, weighted by service and by person."""
     clinician = np.isin(staff.role, ["physician", "resident", "midwife"])
-    personal = rng.lognormal(0.0, 0.8, len(staff.role))  # a few people do much more
+    personal = rng.lognormal(0.0, 0.3, len(staff.role))  # some people do more than others
     weight = clinician * personal * np.array([pools.AFTER_HOURS_WEIGHT[s] for s in staff.service])
     user = rng.choice(len(weight), n, p=weight / weight.sum())
     day = (rng.random(n) * staff.leave_day[user]).astype(np.int64)
@@ -135,6 +135,18 @@ def _near_copy(text: str, rnd: random.Random) -> str:
     return rnd.choice([v for v in variants if v != text] or [text + " "])
 
 
+def _office_hours(local_s: int, rnd: random.Random) -> int:
+    """Most signatures happen in office hours: move one that falls outside to the next
+    working morning or afternoon (one in ten stays in the evening: pajama-time signing)."""
+    moment = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=local_s)
+    if (moment.weekday() < 5 and 8 <= moment.hour < 19) or rnd.random() < 0.1:
+        return local_s
+    day = moment.date() + dt.timedelta(days=1 if moment.hour >= 8 else 0)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day_seconds(day) + rnd.randint(8 * 3600 + 1800, 18 * 3600)
+
+
 def _fmt(local_s: int) -> str:
     return (dt.datetime(1970, 1, 1) + dt.timedelta(seconds=local_s)).strftime("%d/%m/%Y")
 
@@ -196,7 +208,7 @@ def generate_documents(
         quick = doc_type in ("Ordonnance", "Transmissions infirmières")
         delay = rnd.randint(30, 900) if quick else int(rnd.lognormvariate(10.5, 1.3))
         signer = heads[service] if role == "resident" and rnd.random() < 0.6 else author
-        signed = local_s + delay
+        signed = local_s + delay if quick else _office_hours(local_s + delay, rnd)
         leaver_gone = not staff.active[author] and rnd.random() < 0.5
         draft = rnd.random() < 0.06 or signed >= WINDOW_END_S or leaver_gone
         status = "draft" if draft else ("sent" if doc_type == "Lettre de liaison" and rnd.random() < 0.8 else "signed")

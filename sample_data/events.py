@@ -24,7 +24,7 @@ from sample_data.activity import (
 from sample_data.staff import utc_to_local
 
 #: Mean number of events per burst, by activity.
-EVENTS_PER_BURST = np.array([12.0, 9.0, 6.0, 5.0, 3.0])
+EVENTS_PER_BURST = np.array([9.0, 10.0, 6.0, 5.0, 3.0])
 
 
 @dataclass

@@ -69,7 +69,7 @@ EVENT_HEADERS = {
     "action": "ACTION", "activity": "ACTIVITE", "patient_id": "IPP", "document_id": "ID_DOCUMENT",
     "document_type": "TYPE_DOCUMENT", "service": "SERVICE", "workstation": "POSTE",
 }
-AFTER_HOURS_SHARE = 0.14
+AFTER_HOURS_SHARE = 0.07
 
 
 def _dict_column(codes: np.ndarray, values, missing: np.ndarray | None = None) -> pa.Array:  # noqa: ANN001

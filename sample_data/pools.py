@@ -72,8 +72,8 @@ SERVICES: list[tuple[str, str]] = [
 
 #: How much after-hours documentation each service does (relative; médecine interne is high).
 AFTER_HOURS_WEIGHT: dict[str, float] = {
-    "Médecine interne": 1.6, "Cardiologie": 1.2, "Urgences": 0.3, "Pédiatrie": 0.9,
-    "Chirurgie viscérale": 1.1, "Gériatrie": 1.4, "Radiologie": 0.7, "Maternité": 0.6,
+    "Médecine interne": 2.2, "Cardiologie": 1.3, "Urgences": 0.2, "Pédiatrie": 0.8,
+    "Chirurgie viscérale": 1.0, "Gériatrie": 1.8, "Radiologie": 0.5, "Maternité": 0.5,
     "Pneumologie": 1.0, "Neurologie": 1.0,
 }
 
