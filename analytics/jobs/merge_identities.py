@@ -131,9 +131,14 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
 
     uf = UnionFind()
     notes: list[str] = []
+    excluded = 0
     for a, b in edges:
         ra, rb = root(a), root(b)
-        if ra == rb or _pair(ra, rb) in not_same or _pair(a, b) in not_same:
+        if ra == rb:
+            continue
+        if _pair(ra, rb) in not_same or _pair(a, b) in not_same:
+            excluded += 1
+            notes.append(f"pair {a}/{b} not merged: reviewers marked them as not the same person")
             continue
         if ra not in patients or rb not in patients:
             notes.append(f"pair {a}/{b} names an unknown patient; skipped")
@@ -206,6 +211,7 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
         "documents re-pointed": sum(1 for c in changes if c.table == "documents"),
         "audit events re-pointed": sum(1 for c in changes if c.table == "audit_events"),
         "groups skipped": skipped,
+        "pairs marked not the same": excluded,
     }
     if run_id is None and p.include_clusters:
         notes.append("no match run yet: only reviewer-approved pairs considered")

@@ -119,7 +119,7 @@ def pseudonymised_extract(ctx: JobContext, p: ExtractParams) -> ChangeSet:
                 raise InvalidInput(f"job pseudonymised-extract: {table} has no column {missing[0]}")
             frame = frame[chosen]
         birth = frame["birth_date"] if "birth_date" in frame.columns else None
-        out = pseudonymise_frame(frame, secret, staff=p.staff)
+        out = pseudonymise_frame(frame, secret, {"ins": "drop"}, staff=p.staff)  # the pseudonym links; no INS
         if birth is not None and p.birth_date == "age_band":
             age = (ctx.now.year - pd.to_datetime(birth).dt.year).astype("Int64")
             out = out.drop(columns="birth_year").assign(age_band=_band(age, 10))
