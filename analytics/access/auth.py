@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -72,6 +74,7 @@ _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 _MAX_TYPED = 128
 # Verified against when the name is unknown, so that the answer takes as long as for a real one.
 _DUMMY_HASH: str | None = None
+_NAME_LOCKS = [threading.Lock() for _ in range(64)]
 
 
 def _error(kind: str, message: str) -> AuthenticationError:
@@ -260,10 +263,18 @@ def authenticate(
     wrong password or deactivated account: one message for all three) or ``locked`` (too many
     consecutive failures: wait ``lockout_minutes``).
     """
-    global _DUMMY_HASH
     moment = _now(now)
     cfg = settings or auth_settings(con)
     typed = _normalise(username)
+    # One attempt per name at a time in this process: parallel guesses cannot lose failure
+    # counts (read-modify-write) nor collide in DuckDB's optimistic transactions.
+    with _NAME_LOCKS[zlib.crc32(typed.encode()) % len(_NAME_LOCKS)]:
+        return _authenticate(con, typed, password, moment, cfg, via)
+
+
+def _authenticate(con: duckdb.DuckDBPyConnection, typed: str, password: str, moment: datetime,
+                  cfg: AuthSettings, via: str) -> Actor:
+    global _DUMMY_HASH
     failures, locked_until = _failures(con, typed, moment)
     row = _user(con, typed)
     if row is not None and row[2]:

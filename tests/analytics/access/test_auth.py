@@ -232,3 +232,20 @@ def test_failed_login_recorded_with_channel_and_typed_name(users):
     _fail(users, "Ghost")
     row = users.execute("SELECT actor, role, via, action, detail FROM access_log ORDER BY log_id DESC LIMIT 1").fetchone()
     assert row == ("ghost", None, "dashboard", "login_failed", '{"reason":"invalid credentials"}')
+
+
+def test_parallel_wrong_guesses_all_count(users):
+    import threading
+
+    def guess(i):
+        try:
+            authenticate(users.cursor(), "anna", f"Wrong-{i}-password", now=T0)
+        except AuthenticationError:
+            pass
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _fail(users, "anna", GOOD).kind == "locked"
