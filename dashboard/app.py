@@ -92,6 +92,10 @@ def main() -> None:
                 st.navigation([st.Page(auth.login_page, title=t("nav.login"))], position="hidden").run()
                 return
             _sidebar(actor)
+            # pages may link only to pages this role has (st.page_link to others would fail)
+            st.session_state["hygie_pages"] = {
+                file for _, pages in _LAYOUT for file, _, _, permission in pages if allowed(actor, permission)
+            }
             st.navigation(_pages_for(actor)).run()
     except HygieError as exc:  # messages written for users: they name the file, row, field
         st.error(str(exc))

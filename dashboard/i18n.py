@@ -80,8 +80,20 @@ FR: dict[str, str] = {
     "overview.ehr8": "Heures DPI / 8 h programmées",
     "overview.after_hours": "Part hors horaires",
     "overview.automation": "Heures récupérables / mois",
-    "overview.automation_help": "Heures qu'une automatisation des {n} premiers postes de "
-    "temps rendrait chaque mois (part automatisable {share} %).",
+    "overview.automation_help": "Heures par mois qu'une automatisation (formulaire pré-rempli, "
+    "modèle, routage) rendrait sur l'ensemble des types de documents, avec une part "
+    "automatisable de {share} % (réglable dans Temps documentaire).",
+    "overview.pending_help": "Paires de la dernière détection pas encore tranchées.",
+    "overview.unsigned_help": "Documents créés et pas encore signés.",
+    "overview.unsigned_old": "dont {n} de plus de 2 jours",
+    "overview.ehr8_help": "Médiane, par clinicien, des heures actives dans le DPI pour 8 heures "
+    "de temps patient programmé (EHR-Time8) ; courbe : tendance hebdomadaire.",
+    "overview.see_duplicates": "Comprendre les doublons",
+    "overview.see_queue": "Examiner les paires",
+    "overview.see_backlog": "Voir les non-signés",
+    "overview.see_time": "Détail du temps DPI",
+    "overview.see_when": "Quand le travail déborde",
+    "overview.see_ranking": "Postes de temps à automatiser",
     "overview.see": "Détails",
     "overview.trend": "Tendance",
     "overview.no_match_run": "Aucune détection de doublons n'a encore été lancée.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -26,9 +28,119 @@ def loaded_tables(_con, version: str) -> pd.DataFrame:
 
 
 actor()
+@st.cache_data(show_spinner=False, max_entries=8)
+def duplicate_runs(_con, version: str) -> pd.DataFrame:
+    """Per full match run: patients, surplus records (cluster members beyond one), pairs to review."""
+    return _con.execute(
+        """
+        SELECT r.match_run_id, r.started_at, r.patients, r.reviews,
+               coalesce(c.members - c.clusters, 0) AS surplus,
+               coalesce(c.members - c.clusters, 0) / nullif(r.patients, 0) AS rate,
+               (SELECT count(*) FROM pair_reviews p
+                 WHERE p.decided_at >= r.started_at AND p.decision IN ('same', 'not_same')) AS settled
+        FROM match_runs r
+        LEFT JOIN (SELECT match_run_id, count(*) AS members, count(DISTINCT cluster_id) AS clusters
+                   FROM match_clusters GROUP BY ALL) c USING (match_run_id)
+        WHERE r.patients IS NOT NULL
+        ORDER BY r.started_at
+        """
+    ).df()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def time_figures(_con, version: str, role: str) -> dict | None:
+    """Headline time figures (the engine's defaults), or None without audit data."""
+    ts = state.engine("analytics.timesinks")
+    if ts is None:
+        return None
+    who = actor()
+    summary = ts.summary(_con, actor=who)
+    if summary.frame.empty or not summary.frame["sessions"].iloc[0]:
+        return None
+    weekly = ts.period_measures(_con, period="week", actor=who).frame
+    ranking = ts.time_sink_ranking(_con, by="document_type", actor=who)
+    backlog = ts.unsigned_backlog(_con, by="service", actor=who).frame
+    return {
+        "summary": summary.frame.iloc[0].to_dict(), "label": summary.label, "weekly": weekly,
+        "saved": float(ranking.frame["hours_saved_per_month"].sum()), "ranking_label": ranking.label,
+        "unsigned": int(backlog["total"].sum()) if not backlog.empty else 0,
+        "unsigned_old": int(backlog.filter(like="age_").drop(columns=["age_0_2d"], errors="ignore").sum().sum())
+        if not backlog.empty else 0,
+    }
+
+
+def _link(page: str, label: str) -> None:
+    """A link to the page that explains a figure, if this role may open it."""
+    if page in st.session_state.get("hygie_pages", ()):
+        st.page_link(PAGES / page, label=label, icon=":material/arrow_forward:")
+
+
+PAGES = Path(__file__).resolve().parent
+TARGET_PERCENT = 1.0
+
+me = actor()
 st.title(t("overview.title"))
 con = state.con()
-tables = loaded_tables(con, state.data_version(con))
+version = state.data_version(con)
+tables = loaded_tables(con, version)
+
+# --- the figures a DSI manager reports upward ---------------------------------------------
+top = st.columns(3, border=True)
+runs = duplicate_runs(con, version)
+with top[0]:
+    if runs.empty:
+        st.metric(t("overview.dup_rate"), "—", help=t("overview.dup_rate_help"))
+        st.caption(t("overview.no_match_run"))
+    else:
+        last = runs.iloc[-1]
+        rate = float(last["rate"] or 0) * 100
+        delta = None if len(runs) < 2 else f"{rate - float(runs.iloc[-2]['rate'] or 0) * 100:+.2f} pt"
+        st.metric(
+            t("overview.dup_rate"), f"{rate:.2f} %", delta=delta, delta_color="inverse",
+            help=t("overview.dup_rate_help"), chart_data=list(runs["rate"].fillna(0) * 100), chart_type="line",
+        )
+        st.caption(t("overview.dup_target", target=f"{TARGET_PERCENT:g}") + (" ✅" if rate <= TARGET_PERCENT else " ⚠️"))
+    _link("duplicates.py", t("overview.see_duplicates"))
+with top[1]:
+    if runs.empty:
+        st.metric(t("overview.pending_pairs"), "—")
+    else:
+        pending = max(0, int(runs.iloc[-1]["reviews"] or 0) - int(runs.iloc[-1]["settled"] or 0))
+        st.metric(t("overview.pending_pairs"), pending, chart_data=list(runs["reviews"].fillna(0)), chart_type="bar")
+        st.caption(t("overview.pending_help"))
+    _link("duplicates.py", t("overview.see_queue"))
+figures = time_figures(con, version, me.role)
+with top[2]:
+    if figures is None:
+        st.metric(t("overview.unsigned"), "—")
+        st.caption(t("overview.no_timesinks"))
+    else:
+        st.metric(t("overview.unsigned"), figures["unsigned"], help=t("overview.unsigned_help"))
+        st.caption(t("overview.unsigned_old", n=figures["unsigned_old"]))
+    _link("time_sinks.py", t("overview.see_backlog"))
+
+bottom = st.columns(3, border=True)
+if figures is not None:
+    row, weekly = figures["summary"], figures["weekly"]
+    with bottom[0]:
+        st.metric(
+            t("overview.ehr8"), f"{(row['median_ehr_time8'] or 0) / 60:.1f} h".replace(".", ","),
+            chart_data=list((weekly["ehr_time8"].fillna(0) / 60).round(2)), chart_type="line",
+            help=t("overview.ehr8_help"),
+        )
+        _link("time_sinks.py", t("overview.see_time"))
+    with bottom[1]:
+        share = (weekly["outside_minutes"] / weekly["active_minutes"].where(weekly["active_minutes"] > 0)).fillna(0) * 100
+        st.metric(
+            t("overview.after_hours"), f"{(row['outside_share'] or 0) * 100:.0f} %",
+            chart_data=list(share.round(1)), chart_type="line", delta_color="inverse",
+        )
+        _link("time_sinks.py", t("overview.see_when"))
+    with bottom[2]:
+        st.metric(t("overview.automation"), f"{figures['saved']:.0f} h".replace(".", ","),
+                  help=t("overview.automation_help", share=25))
+        _link("time_sinks.py", t("overview.see_ranking"))
+    st.caption(figures["label"])
 
 st.subheader(t("overview.loaded"))
 if int(tables["rows"].sum()) == 0:

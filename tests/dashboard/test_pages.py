@@ -61,3 +61,16 @@ def test_logout_forgets_the_session(app, warehouse):
     at.sidebar.button(key="logout").click().run()
     assert at.title[0].value == "Connexion à Hygie"
     assert "hygie_actor" not in at.session_state
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_duplicate_links"), [("manager", True), ("analyst", True), ("viewer", False)]
+)
+def test_overview_figures_link_only_to_pages_the_role_has(app, warehouse, role, sees_duplicate_links):
+    at = app(warehouse, role).run()
+    labels = [m.label for m in at.metric]
+    assert labels[:3] == ["Taux de doublons", "Paires à examiner", "Documents non signés"]
+    assert at.metric[0].value.endswith(" %")
+    links = {link.label for link in at.get("page_link")}
+    assert ("Examiner les paires" in links) is sees_duplicate_links
+    assert "Voir les non-signés" in links
