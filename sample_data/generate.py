@@ -9,6 +9,8 @@ truth_pairs.csv, truth_documents.csv.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import sys
 import time
@@ -171,11 +173,34 @@ def generate(out_dir: Path | str, scale: str = "small", seed: int = 42) -> dict[
         {c: list(v) for c, v in zip(doc_cols, zip(*docs.truth, strict=True), strict=True)}
     ), {c: c for c in doc_cols}, french=False)
     lap("write_truth")
+    _write_manifest(out, scale, seed, sizes)
     return {
         "scale": scale, "seed": seed, "patients": size.patients, "staff": n_staff,
         "schedules": len(users), "documents": len(dcols["document_id"]),
         "audit_events": len(events.user), "bytes": sizes, "seconds": timings,
     }
+
+
+def library_versions() -> dict[str, str]:
+    """Versions whose random streams or word lists shape the output."""
+    import duckdb
+    import faker
+
+    return {"faker": faker.VERSION, "numpy": np.__version__, "duckdb": duckdb.__version__,
+            "python": ".".join(map(str, sys.version_info[:2]))}
+
+
+def _write_manifest(out: Path, scale: str, seed: int, sizes: dict[str, int]) -> None:
+    """manifest.json: what produced the files and their SHA-256 (to detect drift)."""
+    digests = {}
+    for name in sorted(sizes):
+        digest = hashlib.sha256()
+        with (out / name).open("rb") as handle:
+            while chunk := handle.read(1 << 24):
+                digest.update(chunk)
+        digests[name] = digest.hexdigest()
+    manifest = {"scale": scale, "seed": seed, "versions": library_versions(), "sha256": digests}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 @click.command()
