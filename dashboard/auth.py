@@ -13,18 +13,19 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from analytics.access.roles import ROLES, Actor
+from analytics.access.roles import Actor
 from analytics.errors import HygieError
 from dashboard import state
 from dashboard.i18n import t
 
-__all__ = ["current_actor", "login_page", "logout", "oidc_configured", "role_for_groups"]
+__all__ = ["current_actor", "login_page", "logout", "oidc_configured"]
 
 log = logging.getLogger("hygie.dashboard")
 
 ACTOR_KEY = "hygie_actor"
 SEEN_KEY = "hygie_last_seen"
 EXPIRED_KEY = "hygie_expired"
+OIDC_REFUSED_KEY = "hygie_oidc_refused"
 
 
 def timeout_minutes() -> float:
@@ -51,37 +52,23 @@ def oidc_configured() -> bool:
     return _secrets_section("auth") is not None
 
 
-def role_for_groups(groups: list[str] | str | None, mapping: Mapping[str, str]) -> str | None:
-    """The most privileged Hygie role granted by the identity provider's ``groups``.
-
-    ``mapping`` comes from ``[hygie.oidc_roles]`` in secrets: ``"dsi-admins" = "admin"``.
-    """
-    if isinstance(groups, str):
-        groups = [groups]
-    granted = {mapping[g] for g in groups or [] if g in mapping and mapping[g] in ROLES}
-    for role in ROLES:  # ROLES is ordered from most to least privileged
-        if role in granted:
-            return role
-    return None
-
-
 def _oidc_actor() -> Actor | None:
+    """The Actor of an ``st.login`` user, mapped by the engine (groups -> role), or None.
+
+    A refusal (no mapped group, deactivated account) is remembered so the login page says why.
+    """
     if not oidc_configured() or not getattr(st.user, "is_logged_in", False):
         return None
-    hygie = _secrets_section("hygie") or {}
-    mapping = dict(hygie.get("oidc_roles", {}))
-    claim = hygie.get("oidc_groups_claim", "groups")
-    role = role_for_groups(st.user.get(claim), mapping)
-    if role is None:
+    oidc = state.engine("analytics.access.oidc")
+    if oidc is None:
         return None
-    username = st.user.get("email") or st.user.get("sub") or "oidc"
-    return Actor(str(username), role, via="oidc")
-
-
-def _record_login(actor: Actor) -> None:
-    module = state.engine("analytics.access.access_log")
-    if module is not None:
-        module.record(state.con(), actor, "login", actor.username)
+    con = state.con()
+    try:
+        settings = oidc.oidc_settings(con, _secrets_section("hygie"))
+        return oidc.oidc_login(con, st.user.to_dict(), settings)
+    except HygieError as exc:
+        st.session_state[OIDC_REFUSED_KEY] = str(exc)
+        return None
 
 
 def _record_logout(actor: Actor, reason: str) -> None:
@@ -97,8 +84,7 @@ def current_actor() -> Actor | None:
         actor = _oidc_actor()
         if actor is None:
             return None
-        st.session_state[ACTOR_KEY] = actor
-        _record_login(actor)
+        st.session_state[ACTOR_KEY] = actor  # oidc_login recorded the login
     now = time.monotonic()
     last = st.session_state.get(SEEN_KEY, now)
     if now - last > timeout_minutes() * 60:
@@ -137,6 +123,8 @@ def login_page() -> None:
     if oidc_configured():
         if getattr(st.user, "is_logged_in", False):
             st.error(t("login.oidc_no_role"))
+            if st.button(t("logout.button"), key="oidc_logout"):
+                st.logout()
         elif st.button(t("login.oidc"), type="primary"):
             st.login()
     auth = state.engine("analytics.access.auth")

@@ -109,13 +109,15 @@ def engine(module: str) -> ModuleType | None:
 
 @st.cache_resource(show_spinner=False)
 def start_worker(path: str) -> object | None:
-    """Start the background job worker once per server process, if the engine has one."""
-    jobs = engine("analytics.jobs")
-    starter = getattr(jobs, "start_worker", None) if jobs else None
-    if starter is None:
+    """Start the job worker thread once per server process (queued CLI requests, schedules).
+
+    It works on its own cursor of the server's connection and marks crashed runs interrupted.
+    """
+    worker = engine("analytics.jobs.worker")
+    if worker is None:
         return None
     try:
-        return starter(path)
+        return worker.start_worker(_connection(path), path)
     except Exception:  # the dashboard still serves reads without a worker
         log.exception("job worker did not start")
         return None
