@@ -470,9 +470,14 @@ def apply(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str, progres
         def stale(detail: str) -> Exception:
             return StalePreview(f"preview {preview_id} is stale: {detail}; preview again")
 
-        run = _execute(con, actor, prev, request_key=key, undo_of=None, check_fingerprint=True,
-                       progress=progress, output_dir=output_dir, batch_size=batch_size,
-                       fail_after=fail_after, stale=stale)
+        try:
+            run = _execute(con, actor, prev, request_key=key, undo_of=None, check_fingerprint=True,
+                           progress=progress, output_dir=output_dir, batch_size=batch_size,
+                           fail_after=fail_after, stale=stale)
+        except Exception as exc:
+            _access_log(con, actor, "job_apply", prev.job, 0,
+                        {"preview_id": preview_id, "status": "failed", "error": str(exc)[:200]})
+            raise
     _access_log(con, actor, "job_apply", prev.job, run.rows_changed,
                 {"run_id": run.run_id, "preview_id": preview_id, "params": prev.params})
     return run

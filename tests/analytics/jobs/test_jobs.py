@@ -205,3 +205,17 @@ def test_bad_parameters_are_refused_with_a_clear_message(warehouse, description,
     with pytest.raises((InvalidInput, JobError)) as err:
         jobs.preview(warehouse, ADMIN, job, params)
     assert str(err.value).startswith(message), description
+
+
+def test_job_runs_are_recorded_in_the_access_log(warehouse):
+    prev = jobs.preview(warehouse, ADMIN, "archive-duplicate-documents")
+    with pytest.raises(JobError):
+        jobs.apply(warehouse, ADMIN, prev.preview_id, fail_after=0)
+    run = jobs.apply(warehouse, ADMIN, prev.preview_id)
+    jobs.undo(warehouse, ADMIN, run.run_id)
+    rows = warehouse.execute("SELECT actor, action, object, row_count, detail->>'status' FROM access_log "
+                             "ORDER BY log_id").fetchall()
+    assert rows == [("alice", "job_preview", "archive-duplicate-documents", 2, None),
+                    ("alice", "job_apply", "archive-duplicate-documents", 0, "failed"),
+                    ("alice", "job_apply", "archive-duplicate-documents", 2, None),
+                    ("alice", "job_undo", "archive-duplicate-documents", 2, None)]
