@@ -15,7 +15,7 @@ from analytics.errors import InvalidInput
 from analytics.importing.detect import DELIMITER_NAMES, find_undecodable, sniff, transcode_to_utf8
 from analytics.importing.headers import resolve_headers
 from analytics.importing.source import Source
-from analytics.importing.validate import quote_ident
+from analytics.importing.validate import quote_ident, trimmed
 
 __all__ = ["csv_source", "explain_csv_error"]
 
@@ -42,10 +42,10 @@ def _build(path: Path, read_path: Path, encoding: str, delimiter: str, headers: 
     width = len(headers)
     columns_struct = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     projections = ", ".join(
-        f"NULLIF(trim(c{pos}), '') AS {quote_ident(name)}" for pos, name in sorted(positions.items())
+        f"{trimmed(f'c{pos}')} AS {quote_ident(name)}" for pos, name in sorted(positions.items())
     )
     sql = (
-        f"SELECT row_number() OVER () + 1 AS _line, {projections} FROM read_csv(?, "
+        f"SELECT {projections} FROM read_csv(?, "
         f"delim = ?, quote = '\"', escape = '\"', header = true, auto_detect = false, "
         f"columns = {columns_struct}, strict_mode = true, null_padding = false, "
         f"ignore_errors = false, parallel = true)"

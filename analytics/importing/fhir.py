@@ -126,9 +126,8 @@ def fhir_source(path: Path, table: str) -> Source:
         raise InvalidInput(f"{label}: line 1: the file is empty (no resources)")
     projections = ", ".join(f"NULLIF(trim(CAST({expr} AS VARCHAR)), '') AS \"{name}\""
                             for name, expr in _COLUMNS[table].items())
-    sql = (f"SELECT _line, j->>'resourceType' AS _resource_type, {projections} FROM ("
-           f"SELECT row_number() OVER () AS _line, json AS j FROM read_json_objects(?, "
-           f"format = 'newline_delimited', ignore_errors = false))")
+    sql = (f"SELECT j->>'resourceType' AS _resource_type, {projections} FROM ("
+           f"SELECT json AS j FROM read_json_objects(?, format = 'newline_delimited', ignore_errors = false))")
 
     def on_error(exc: duckdb.Error) -> Source:
         bad = _first_bad_line(path)
@@ -146,4 +145,4 @@ def fhir_source(path: Path, table: str) -> Source:
                                f"(one resource type per file)")
 
     return Source(sql=sql, params=[str(path)], format="fhir-ndjson", columns=list(_COLUMNS[table]),
-                  encoding="utf-8", on_error=on_error, check=check)
+                  encoding="utf-8", on_error=on_error, check=check, line_offset=1)

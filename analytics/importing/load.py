@@ -15,6 +15,7 @@ import hashlib
 import shutil
 import tempfile
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -38,6 +39,8 @@ __all__ = ["TABLE_ALIASES", "import_file", "mark_interrupted_imports"]
 
 TABLE_ALIASES = {"audit": "audit_events"}
 STAGE = "_hygie_import_stage"
+STAGE_VIEW = "_hygie_import_lines"
+OLD = "_hygie_import_old"
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".ndjson": "fhir", ".jsonl": "fhir", ".json": "fhir"}
 # Columns NOT NULL in the warehouse: a row whose value there is unusable is skipped.
 _NOT_NULL = {"audit_events": ("timestamp",), "schedules": ("start", "end")}
@@ -70,33 +73,68 @@ def _open_source(con, path: Path, table: str, mapping, file_format: str | None, 
     raise InvalidInput(f"unknown format '{fmt}' (expected csv, parquet or fhir)")
 
 
+_MOJIBAKE_COLUMNS = {"birth_name", "used_name", "first_names", "used_first_name", "address", "city",
+                     "title", "text", "document_type", "service", "display_name", "role"}
+
+
+def _conv(spec: TableSpec, col: str, alias: str = "") -> str:
+    """SQL of the stored value of ``col`` computed from the raw column."""
+    raw = alias + quote_ident(col)
+    kind = column_kind(spec.name, col)
+    return raw if kind in ("text", "id") else convert_sql(kind, raw)
+
+
+def _key_sql(spec: TableSpec, col: str) -> str:
+    """Key columns in the stage: raw text, or the converted value for typed keys (schedule start)."""
+    return _conv(spec, col)
+
+
 def _stage(con, source: Source, spec: TableSpec) -> Source:
-    """Materialise raw and converted columns in one pass over the file; retry once if asked."""
-    pieces = ["_line"] + (["_resource_type"] if source.check else [])
+    """Pass 1 over the file: keep keys, missing-value flags and the raw text of failed values only.
+
+    The full rows are not materialised here; pass 2 (:func:`_insert`) streams them from the
+    file into the table. Row order is kept, so ``rowid + line_offset`` is the file line.
+    """
+    pieces = ["_resource_type"] if source.check else []
+    for col in spec.key:
+        pieces.append(f"{_key_sql(spec, col)} AS {quote_ident('k_' + col)}")
+    for col in spec.required:
+        if col not in spec.key:
+            pieces.append(f"({quote_ident(col)} IS NULL) AS {quote_ident('m_' + col)}")
     for col in source.columns:
         raw = quote_ident(col)
-        pieces.append(raw)
         kind = column_kind(spec.name, col)
         if kind not in ("text", "id"):
-            pieces.append(f"{convert_sql(kind, raw)} AS {quote_ident('v_' + col)}")
-    sql = f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {', '.join(pieces)} FROM ({source.sql})"
-    for _attempt in range(2):
+            pieces.append(f"CASE WHEN {raw} IS NOT NULL AND ({convert_sql(kind, raw)}) IS NULL THEN {raw} END "
+                          f"AS {quote_ident('f_' + col)}")
+        elif col in _MOJIBAKE_COLUMNS:
+            pieces.append(f"CASE WHEN {raw} IS NOT NULL AND {mojibake_sql(raw)} THEN {raw} END "
+                          f"AS {quote_ident('j_' + col)}")
+    if spec.name == "schedules":
+        pieces.append(f"CASE WHEN ({_conv(spec, 'end')}) < ({_conv(spec, 'start')}) THEN \"end\" END AS o_end")
+    for _attempt in range(3):
         try:
-            con.execute(sql, source.params)
-            return source
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {', '.join(pieces)} FROM ({source.sql})",
+                        source.params)
+            break
         except duckdb.Error as exc:
             if source.on_error is None:
                 raise
-            retry = source.on_error(exc)
-            source = retry
-            sql = (f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {', '.join(pieces)} "
-                   f"FROM ({source.sql})")
-    raise InvalidInput("the file could not be read")  # pragma: no cover - on_error raises first
+            source = source.on_error(exc)
+    else:  # pragma: no cover - on_error raises before a third attempt
+        raise InvalidInput("the file could not be read")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE_VIEW} AS "
+                f"SELECT rowid - (SELECT min(rowid) FROM {STAGE}) + {int(source.line_offset)} AS _line, * "
+                f"FROM {STAGE}")
+    return source
 
 
-def _value(spec: TableSpec, col: str) -> str:
-    kind = column_kind(spec.name, col)
-    return quote_ident(col) if kind in ("text", "id") else quote_ident("v_" + col)
+def _loadable(spec: TableSpec, source: Source) -> str:
+    """Stage predicate: the row can be stored (its NOT NULL values converted)."""
+    parts = [f"{quote_ident('f_' + c)} IS NULL" for c in _NOT_NULL.get(spec.name, ()) if c in source.columns]
+    if spec.name == "schedules":
+        parts.append("o_end IS NULL")
+    return " AND ".join(parts) or "TRUE"
 
 
 def _check_structure(con, spec: TableSpec, source: Source, label: str) -> int:
@@ -104,24 +142,24 @@ def _check_structure(con, spec: TableSpec, source: Source, label: str) -> int:
     if rows == 0:
         raise InvalidInput(f"{label}: line 2: the file has a header but no data rows")
     if source.check:
-        source.check(con, STAGE)
+        source.check(con, STAGE_VIEW)
     for col in spec.required:
-        if col not in source.columns:
-            continue
-        line = con.execute(f"SELECT min(_line) FROM {STAGE} WHERE {quote_ident(col)} IS NULL").fetchone()[0]
+        test = f"{quote_ident('k_' + col)} IS NULL" if col in spec.key else quote_ident("m_" + col)
+        if col in spec.key and column_kind(spec.name, col) not in ("text", "id"):
+            continue  # a typed key that does not parse is a value finding (row skipped)
+        line = con.execute(f"SELECT min(_line) FROM {STAGE_VIEW} WHERE {test}").fetchone()[0]
         if line is not None:
             raise InvalidInput(f"{label}: line {line}: column {col} is empty (required)")
-    key = [_value(spec, c) for c in spec.key]
-    loadable = " AND ".join(f"{_value(spec, c)} IS NOT NULL" for c in _NOT_NULL.get(spec.name, ())) or "TRUE"
+    keys = [quote_ident("k_" + c) for c in spec.key]
     dup = con.execute(
-        f"SELECT {', '.join(key)}, min(_line), count(*) FROM {STAGE} WHERE {loadable} "
+        f"SELECT {', '.join(keys)}, min(_line), count(*) FROM {STAGE_VIEW} WHERE {_loadable(spec, source)} "
         f"GROUP BY ALL HAVING count(*) > 1 ORDER BY min(_line) LIMIT 1"
     ).fetchone()
     if dup is not None:
-        values = dup[: len(key)]
-        match = " AND ".join(f"{k} = ?" for k in key)
+        values = dup[: len(keys)]
+        match = " AND ".join(f"{k} = ?" for k in keys)
         lines = [r[0] for r in con.execute(
-            f"SELECT _line FROM {STAGE} WHERE {match} ORDER BY _line LIMIT 2", list(values)).fetchall()]
+            f"SELECT _line FROM {STAGE_VIEW} WHERE {match} ORDER BY _line LIMIT 2", list(values)).fetchall()]
         shown = ", ".join(f"{c} '{v}'" for c, v in zip(spec.key, values, strict=True))
         raise InvalidInput(f"{label}: line {lines[1]}: repeated key {shown} (first on line {lines[0]}; "
                            f"{dup[-1]} rows in all)")
@@ -129,80 +167,86 @@ def _check_structure(con, spec: TableSpec, source: Source, label: str) -> int:
 
 
 def _findings_sql(spec: TableSpec, source: Source) -> str:
-    record_key = " || '|' || ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '')" for c in spec.key)
+    record_key = " || '|' || ".join(f"coalesce(CAST({quote_ident('k_' + c)} AS VARCHAR), '')" for c in spec.key)
     parts = []
     for col in source.columns:
-        raw = quote_ident(col)
         kind = column_kind(spec.name, col)
-        if kind in ("text", "id"):
-            if kind == "text":
-                parts.append(
-                    f"SELECT _line, '{col}' AS column_name, {record_key} AS record_key, {raw} AS raw_value, "
-                    f"'looks like mojibake (UTF-8 text read as Windows-1252); value kept as is' AS problem "
-                    f"FROM {STAGE} WHERE {raw} IS NOT NULL AND {mojibake_sql(raw)}")
-            continue
-        suffix = " || '; row not loaded'" if col in _NOT_NULL.get(spec.name, ()) else ""
-        parts.append(
-            f"SELECT _line, '{col}', {record_key}, {raw}, {problem_sql(kind, raw)}{suffix} "
-            f"FROM {STAGE} WHERE {raw} IS NOT NULL AND {quote_ident('v_' + col)} IS NULL")
+        if kind not in ("text", "id"):
+            failed = quote_ident("f_" + col)
+            suffix = " || '; row not loaded'" if col in _NOT_NULL.get(spec.name, ()) else ""
+            parts.append(f"SELECT _line, '{col}', {record_key}, {failed}, {problem_sql(kind, failed)}{suffix} "
+                         f"FROM {STAGE_VIEW} WHERE {failed} IS NOT NULL")
+        elif col in _MOJIBAKE_COLUMNS:
+            odd = quote_ident("j_" + col)
+            parts.append(f"SELECT _line, '{col}', {record_key}, {odd}, "
+                         f"'looks like mojibake (UTF-8 text read as Windows-1252); value kept as is' "
+                         f"FROM {STAGE_VIEW} WHERE {odd} IS NOT NULL")
     if spec.name == "schedules" and {"start", "end"} <= set(source.columns):
-        parts.append(
-            f"SELECT _line, 'end', {record_key}, \"end\", 'end before start; row not loaded' FROM {STAGE} "
-            f"WHERE v_end < v_start")
+        parts.append(f"SELECT _line, 'end', {record_key}, o_end, 'end before start; row not loaded' "
+                     f"FROM {STAGE_VIEW} WHERE o_end IS NOT NULL")
     return " UNION ALL ".join(parts)
 
 
 def _upsert(con, spec: TableSpec, source: Source, import_id: str, src_name: str) -> tuple[int, int, int]:
-    """Delete the file's keys from the table, insert its rows; return (inserted, updated, skipped)."""
+    """Delete the file's keys from the table, then stream its rows in (pass 2).
+
+    Columns the file does not carry keep their stored values on update (``active``,
+    ``merged_into``...), so a re-import does not undo a merge. Returns (inserted, updated, skipped).
+    """
     table = quote_ident(spec.name)
-    loadable = [f"{_value(spec, c)} IS NOT NULL" for c in _NOT_NULL.get(spec.name, ())]
-    if spec.name == "schedules":
-        loadable.append("v_end >= v_start")
-    where = " AND ".join(loadable) or "TRUE"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _hygie_import_rows AS SELECT * FROM {STAGE} WHERE {where}")
-    keys = list(spec.key)
-    join = " AND ".join(f"t.{quote_ident(c)} = s.{_value(spec, c)}" for c in keys)
-    if spec.name == "patients":
+    loadable = _loadable(spec, source)
+    skipped = con.execute(f"SELECT count(*) FROM {STAGE} WHERE NOT ({loadable})").fetchone()[0]
+    patients = spec.name == "patients"
+    join = " AND ".join(f"t.{quote_ident(c)} = s.{quote_ident('k_' + c)}" for c in spec.key)
+    if patients:
         join += " AND t.source = $src"
+    params = {"src": src_name} if patients else {}
+    stage_rows = f"(SELECT * FROM {STAGE} WHERE {loadable})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {OLD} AS SELECT t.* FROM {table} t SEMI JOIN {stage_rows} s ON {join}",
+                params)
+    updated = con.execute(f"SELECT count(*) FROM {OLD}").fetchone()[0]
+    if updated:
+        con.execute(f"DELETE FROM {table} t USING {stage_rows} s WHERE {join}", params)
     table_cols = [r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main' "
         "ORDER BY ordinal_position", [spec.name]).fetchall()]
-    params = {"src": src_name} if spec.name == "patients" else {}
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _hygie_import_old AS SELECT t.* FROM {table} t "
-                f"SEMI JOIN _hygie_import_rows s ON {join}", params)
-    updated = con.execute("SELECT count(*) FROM _hygie_import_old").fetchone()[0]
-    if updated:
-        con.execute(f"DELETE FROM {table} t USING _hygie_import_rows s WHERE {join}", params)
     select = []
     for col in table_cols:
+        old = f"o.{quote_ident(col)}" if updated else "NULL"
         if col == "import_id":
             select.append("$import_id")
         elif col == "source":
             select.append("$src")
         elif col in source.columns:
-            value = f"s.{_value(spec, col)}"
-            select.append(f"coalesce({value}, o.{quote_ident(col)}, {_DEFAULTS[col]})" if col in _DEFAULTS else value)
+            value = _conv(spec, col, "s.")
+            select.append(f"coalesce({value}, {old}, {_DEFAULTS[col]})" if col in _DEFAULTS else value)
         elif col in _DEFAULTS:
-            select.append(f"coalesce(o.{quote_ident(col)}, {_DEFAULTS[col]})")
+            select.append(f"coalesce({old}, {_DEFAULTS[col]})")
         else:
-            select.append(f"o.{quote_ident(col)}")
-    old_join = " AND ".join(f"o.{quote_ident(c)} = s.{_value(spec, c)}" for c in keys)
-    params = {"import_id": import_id, **({"src": src_name} if spec.name == "patients" else {})}
-    if not updated:
-        old_from, old_join = "(SELECT * FROM _hygie_import_old LIMIT 0) o", "FALSE"
-    else:
-        old_from = "_hygie_import_old o"
-    inserted_total = con.execute(
-        f"INSERT INTO {table} ({', '.join(quote_ident(c) for c in table_cols)}) "
-        f"SELECT {', '.join(select)} FROM _hygie_import_rows s LEFT JOIN {old_from} ON {old_join}",
-        params).fetchone()[0]
-    skipped = con.execute(f"SELECT count(*) FROM {STAGE} WHERE NOT ({where})").fetchone()[0] if loadable else 0
-    return inserted_total - updated, updated, skipped
+            select.append(old)
+    sql = f"INSERT INTO {table} ({', '.join(quote_ident(c) for c in table_cols)}) SELECT {', '.join(select)} " \
+          f"FROM ({source.sql}) s"
+    if updated:
+        keys_match = " AND ".join(f"o.{quote_ident(c)} = {_conv(spec, c, 's.')}" for c in spec.key)
+        sql += f" LEFT JOIN {OLD} o ON {keys_match}"
+    if skipped:
+        conditions = [f"({_conv(spec, c, 's.')}) IS NOT NULL" for c in _NOT_NULL.get(spec.name, ())
+                      if c in source.columns]
+        if spec.name == "schedules":
+            conditions.append(f"({_conv(spec, 'end', 's.')}) >= ({_conv(spec, 'start', 's.')})")
+        sql += " WHERE " + " AND ".join(conditions)
+    # The file's own parameters are positional, so ours are too, in textual order: the SELECT
+    # list (source, import_id, in table order) comes before the file's read_csv(?, ...).
+    sql = sql.replace("$import_id", "?").replace("$src", "?")
+    positional = [import_id if col == "import_id" else src_name for col in table_cols
+                  if col == "import_id" or (col == "source" and patients)]
+    binds = [*source.params]
+    inserted = con.execute(sql, positional + binds).fetchone()[0]
+    return inserted - updated, updated, skipped
 
 
 def _cleanup(con) -> None:
-    for stmt in ("DROP VIEW IF EXISTS _hygie_import_rows", f"DROP TABLE IF EXISTS {STAGE}",
-                 "DROP TABLE IF EXISTS _hygie_import_old"):
+    for stmt in (f"DROP VIEW IF EXISTS {STAGE_VIEW}", f"DROP TABLE IF EXISTS {STAGE}", f"DROP TABLE IF EXISTS {OLD}"):
         try:
             con.execute(stmt)
         except duckdb.Error:
@@ -236,10 +280,13 @@ def import_file(
     report = ImportReport(import_id=import_id, table=table, file=str(path),
                           format=file_format or _FORMATS.get(path.suffix.lower(), "csv"))
     con.execute(
-        "INSERT INTO imports (import_id, table_name, file_name, file_sha256, format, status, actor, started_at) "
-        "VALUES (?, ?, ?, ?, ?, 'running', ?, now())",
-        [import_id, table, str(path), _sha256(path), report.format, actor],
+        "INSERT INTO imports (import_id, table_name, file_name, format, status, actor, started_at) "
+        "VALUES (?, ?, ?, ?, 'running', ?, now())",
+        [import_id, table, str(path), report.format, actor],
     )
+    # hashlib releases the GIL: the checksum runs beside DuckDB instead of before it.
+    hasher = ThreadPoolExecutor(max_workers=1)
+    digest = hasher.submit(_sha256, path)
     workdir = Path(tempfile.mkdtemp(prefix="hygie-import-"))
     con.execute("BEGIN TRANSACTION")
     try:
@@ -269,27 +316,30 @@ def import_file(
                                "WHERE import_id = ? ORDER BY line, column_name LIMIT ?",
                                [import_id, SHOWN_FINDINGS]).fetchall()]
         report.status = "loaded"
-        _finish(con, report)
+        _finish(con, report, digest)
         con.execute("COMMIT")
     except InvalidInput as exc:
         con.execute("ROLLBACK")
         report.status, report.message = "refused", str(exc)
-        _finish(con, report)
+        _finish(con, report, digest)
         raise FileRefused(str(exc), report) from None
     except BaseException as exc:
         con.execute("ROLLBACK")
         report.status, report.message = "refused", f"internal error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-        _finish(con, report)
+        _finish(con, report, digest)
         raise
     finally:
         _cleanup(con)
+        hasher.shutdown(wait=True)
         shutil.rmtree(workdir, ignore_errors=True)
     return report
 
 
-def _finish(con, report: ImportReport) -> None:
+def _finish(con, report: ImportReport, digest: Future[str]) -> None:
     con.execute(
         "UPDATE imports SET format = ?, encoding = ?, delimiter = ?, rows_in_file = ?, rows_inserted = ?, "
-        "rows_updated = ?, findings = ?, status = ?, message = ?, finished_at = now() WHERE import_id = ?",
+        "rows_updated = ?, findings = ?, status = ?, message = ?, file_sha256 = ?, finished_at = now() "
+        "WHERE import_id = ?",
         [report.format, report.encoding, report.delimiter, report.rows_in_file, report.rows_inserted,
-         report.rows_updated, report.findings_count, report.status, report.message, report.import_id])
+         report.rows_updated, report.findings_count, report.status, report.message, digest.result(),
+         report.import_id])

@@ -13,7 +13,7 @@ import duckdb
 from analytics.errors import InvalidInput
 from analytics.importing.headers import resolve_headers
 from analytics.importing.source import Source
-from analytics.importing.validate import quote_ident
+from analytics.importing.validate import quote_ident, trimmed
 
 __all__ = ["parquet_source"]
 
@@ -31,12 +31,11 @@ def parquet_source(con: duckdb.DuckDBPyConnection, path: Path, table: str,
     projections = []
     for pos, name in sorted(positions.items()):
         source_col = '"' + headers[pos].replace('"', '""') + '"'
-        projections.append(f"NULLIF(trim(CAST({source_col} AS VARCHAR)), '') AS {quote_ident(name)}")
-    sql = (f"SELECT file_row_number + 1 AS _line, {', '.join(projections)} "
-           f"FROM read_parquet(?, file_row_number = true)")
+        projections.append(f"{trimmed(f'CAST({source_col} AS VARCHAR)')} AS {quote_ident(name)}")
+    sql = f"SELECT {', '.join(projections)} FROM read_parquet(?)"
 
     def on_error(exc: duckdb.Error) -> Source:
         raise InvalidInput(f"{label}: cannot read the Parquet data: {str(exc).splitlines()[0]}")
 
     return Source(sql=sql, params=[str(path)], format="parquet", columns=list(positions.values()),
-                  notices=notices, on_error=on_error)
+                  notices=notices, on_error=on_error, line_offset=1)

@@ -1,0 +1,95 @@
+"""Import benchmark: 1M patients and 10M audit events from French CSV (issue 2, item 8).
+
+Usage::
+
+    python benchmarks/bench_import.py                       # generate the large sample if needed, then measure
+    python benchmarks/bench_import.py --data-dir /tmp/large  # reuse files written by sample_data.generate
+
+Each import runs in a fresh subprocess on a fresh warehouse, so the peak RSS reported
+(``ru_maxrss`` of that process) is the import's own. The patients file is imported a second
+time into the same warehouse to time the idempotent re-import (1M updates).
+Targets: patients <= 15 s, audit events <= 60 s on the 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"patients": 15.0, "audit_events": 60.0}
+
+
+def _child(table: str, file: str, db: str) -> None:
+    """Run one import in this process and print its figures as JSON."""
+    sys.path.insert(0, str(ROOT))
+    from analytics.importing import import_file
+    from analytics.warehouse import connect
+
+    con = connect(db)
+    con.execute("SET enable_progress_bar = false")
+    started = time.perf_counter()
+    report = import_file(con, table, file, actor="bench")
+    seconds = time.perf_counter() - started
+    con.close()
+    print(json.dumps({
+        "table": table, "seconds": seconds, "rows": report.rows_in_file, "inserted": report.rows_inserted,
+        "updated": report.rows_updated, "findings": report.findings_count, "encoding": report.encoding,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+def _measure(table: str, file: Path, db: Path) -> dict:
+    code = f"import benchmarks.bench_import as b; b._child({table!r}, {str(file)!r}, {str(db)!r})"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise click.ClickException(f"import of {file} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(file_okay=False), default="/tmp/hygie_bench_import/large",
+              show_default=True, help="Folder with patients.csv and audit_events.csv (generated if missing).")
+@click.option("--db-dir", type=click.Path(file_okay=False), default="/tmp/hygie_bench_import", show_default=True)
+def main(data_dir: str, db_dir: str) -> None:
+    """Measure import wall time and peak RSS at the large scale."""
+    data, dbs = Path(data_dir), Path(db_dir)
+    dbs.mkdir(parents=True, exist_ok=True)
+    if not (data / "patients.csv").exists() or not (data / "audit_events.csv").exists():
+        click.echo(f"generating the large sample into {data} ...")
+        subprocess.run([sys.executable, "-m", "sample_data.generate", "--scale", "large", "--out", str(data),
+                        "--seed", "42"], cwd=ROOT, check=True)
+    click.echo(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+               f"load average {os.getloadavg()[0]:.1f} at start")
+    results = []
+    for table, name in (("patients", "patients.csv"), ("audit_events", "audit_events.csv")):
+        db = dbs / f"bench_{table}.duckdb"
+        db.unlink(missing_ok=True)
+        size = (data / name).stat().st_size / 1024**2
+        result = _measure(table, data / name, db)
+        result["label"] = f"{table} ({size:.0f} MiB CSV)"
+        results.append(result)
+        if table == "patients":
+            again = _measure(table, data / name, db)
+            again["label"] = "patients re-import (all updates)"
+            results.append(again)
+    click.echo("| import | rows | encoding | wall time | peak RSS | target |")
+    click.echo("|---|---:|---|---:|---:|---|")
+    for r in results:
+        target = TARGETS.get(r["table"])
+        verdict = f"<= {target:.0f} s: {'met' if r['seconds'] <= target else 'NOT met'}" if target else ""
+        click.echo(f"| {r['label']} | {r['rows']:,} | {r['encoding']} | {r['seconds']:.1f} s | "
+                   f"{r['peak_rss_mib']:.0f} MiB | {verdict} |")
+    click.echo(f"load average at end: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
