@@ -54,9 +54,10 @@ def write_csv(
     try:
         con.register("t", table)
         target = str(tmp).replace("'", "''")
+        new_line = "\r\n" if french else "\n"
         con.execute(
             f"COPY (SELECT {_select_list(table, headers, sql or {})} FROM t) TO '{target}' "  # noqa: S608 - own column names
-            "(FORMAT csv, HEADER true, DELIMITER ';', QUOTE '\"')"
+            f"(FORMAT csv, HEADER true, DELIMITER ';', QUOTE '\"', NEW_LINE '{new_line}')"
         )
     finally:
         con.close()
@@ -66,7 +67,23 @@ def write_csv(
     decoder = codecs.getincrementaldecoder("utf-8")()
     with tmp.open("rb") as src, path.open("wb") as dst:
         while chunk := src.read(CHUNK):
-            dst.write(decoder.decode(chunk).replace("\n", "\r\n").encode("cp1252"))
-        dst.write(decoder.decode(b"", final=True).encode("cp1252"))
+            dst.write(to_cp1252(decoder.decode(chunk)))
+        dst.write(to_cp1252(decoder.decode(b"", final=True)))
     tmp.unlink()
     return path.stat().st_size
+
+
+#: Characters Windows-1252 has in 0x80-0x9F that the sample uses, as their Latin-1 stand-ins.
+_CP1252_EXTRAS = {"\u2019": "\x92", "\u0153": "\x9c", "\u0152": "\x8c"}
+
+
+def to_cp1252(text: str) -> bytes:
+    """Encode to Windows-1252 fast: map the few 0x80-0x9F characters, then Latin-1 (a C fast
+    path); any other character falls back to the (slower) cp1252 codec, which is strict."""
+    mapped = text
+    for char, byte in _CP1252_EXTRAS.items():
+        mapped = mapped.replace(char, byte)
+    try:
+        return mapped.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("cp1252")

@@ -15,6 +15,7 @@ from sample_data import SMALL_DIR
 from sample_data.generate import generate, library_versions
 from sample_data.mutations import MUTATIONS, format_phone
 from sample_data.nir import is_valid_nir, make_nir, nir_key
+from sample_data.writer import to_cp1252
 
 FILES = ("staff.csv", "schedules.csv", "patients.csv", "documents.csv", "audit_events.csv",
          "truth_patients.csv", "truth_pairs.csv", "truth_documents.csv")
@@ -215,3 +216,21 @@ def test_audit_events_show_after_hours_work_and_dst() -> None:
     days = {r["HORODATAGE"][:10] for r in rows}
     assert "25/10/2026" in days  # the night of the DST change is covered
     assert any(r["POSTE"].startswith("VPN-") for r in rows)
+
+
+CP1252_CASES = [
+    ("ascii", "IPP;NOM\r\n"),
+    ("latin-1 accents", "Gériatrie; Noël"),
+    ("windows-1252 only", "altération de l’état général; œdème; Œ"),
+    ("euro sign falls back to the codec", "5 €"),
+]
+
+
+@pytest.mark.parametrize(("description", "text"), CP1252_CASES, ids=[c[0] for c in CP1252_CASES])
+def test_to_cp1252_matches_the_codec(description: str, text: str) -> None:
+    assert to_cp1252(text) == text.encode("cp1252")
+
+
+def test_to_cp1252_is_strict() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        to_cp1252("emoji 🙂")
