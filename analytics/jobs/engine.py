@@ -174,6 +174,17 @@ def _access_log(con: duckdb.DuckDBPyConnection, actor: Actor, action: str, obj: 
 # --------------------------------------------------------------------------- preview
 
 
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Append a DataFrame to one of the job tables in one statement (columns in table order)."""
+    if frame.empty:
+        return
+    con.register("_hygie_frame", frame)
+    try:
+        con.execute(f'INSERT INTO "{table}" SELECT * FROM _hygie_frame')  # noqa: S608 - fixed names
+    finally:
+        con.unregister("_hygie_frame")
+
+
 def _store_changes(con: duckdb.DuckDBPyConnection, preview_id: str, changes: list[Change]) -> None:
     for change in changes:
         if change.table not in TABLE_KEYS:
@@ -221,8 +232,9 @@ def preview(con: duckdb.DuckDBPyConnection, actor: Actor, job: str,
         fp = fingerprint(con, spec.name, params_json, spec.reads)
         changes: ChangeSet = spec.fn(JobContext(con, actor, now), parsed)
         _store_changes(con, preview_id, changes.changes)
-        for out in changes.outputs:
-            con.execute("INSERT INTO job_preview_outputs VALUES (?, ?, ?)", [preview_id, out.name, out.content])
+        _insert_frame(con, "job_preview_outputs", pd.DataFrame(
+            {"preview_id": [preview_id] * len(changes.outputs), "name": [o.name for o in changes.outputs],
+             "content": [o.content for o in changes.outputs]}, dtype=object))
         summary = {"counts": changes.counts, "notes": changes.notes, "outputs": [o.name for o in changes.outputs]}
         con.execute(
             "INSERT INTO job_previews VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -400,12 +412,13 @@ def _execute(con: duckdb.DuckDBPyConnection, actor: Actor, prev: Preview, *, req
         if outputs:
             root.mkdir(parents=True, exist_ok=True)
             tmp_dir = Path(tempfile.mkdtemp(prefix=f".{run_id}.", dir=root))
+            rows = []
             for name, content in outputs:
                 safe = Path(name).name  # never a path chosen by the job's input
                 (tmp_dir / safe).write_bytes(content)
                 written.append(str(final_dir / safe))
-                con.execute("INSERT INTO job_outputs VALUES (?, ?, ?, ?)",
-                            [run_id, str(final_dir / safe), hashlib.sha256(content).hexdigest(), len(content)])
+                rows.append((run_id, str(final_dir / safe), hashlib.sha256(content).hexdigest(), len(content)))
+            _insert_frame(con, "job_outputs", pd.DataFrame(rows, columns=["run_id", "path", "sha256", "bytes"]))
         if fail_after is not None and done >= fail_after:
             raise RuntimeError(f"injected fault after {done} change(s)")
         if undo_of:
