@@ -27,9 +27,10 @@ keep                everything else that is known (codes, dates of records, meas
                     the matcher's ``<field>_level`` agreement levels
 =================== =========================================================================
 
-A column that is not in the table is kept when it is numeric, boolean or a date/time, and
-refused (``InvalidInput``) when it holds text: a new text column may hold names, so its rule
-must be decided (``columns_policy={"my_column": "keep"}``) rather than guessed. Export frames
+A column that is not in the table is kept when it is numeric or boolean, and refused
+(``InvalidInput``) when it holds text or dates: a new text column may hold names and a new date
+column a birth date, so its rule must be decided (``columns_policy={"my_column": "keep"}``)
+rather than guessed. Export frames
 with the warehouse's canonical column names; translate headers for display only.
 
 Pseudonyms are ``HMAC-SHA-256(secret, kind + ":" + value)``, hex, truncated to 16 characters
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -84,7 +86,7 @@ COLUMN_POLICY: dict[str, tuple[str, str]] = {
     **dict.fromkeys(["patient_id", "merged_into", "patient_id_1", "patient_id_2"], _hash("pat")),
     "ins": _hash("ins"),
     # keys that lead back to a patient in the source system
-    **dict.fromkeys(["document_id", "document_id_1", "document_id_2"], _hash("doc")),
+    **dict.fromkeys(["document_id", "document_id_1", "document_id_2", "keep_document_id"], _hash("doc")),
     "stay_id": _hash("stay"),
     "record_key": _hash("key"),
     "cluster_id": _hash("pat"),  # the matcher names a cluster after one of its patient_ids
@@ -121,11 +123,18 @@ COLUMN_POLICY: dict[str, tuple[str, str]] = {
             "activity_label", "day", "basis", "origin", "op", "cols", "routing_id", "cron",
             "name", "settings_json", "data_fingerprint", "file_sha256", "fingerprint", "undo_of",
             "undone_by", "request_key", "actor_role", "last_status", "last_message", "output_dir",
-            "blocking_report", "decided_at", "object", "via", "detail", "ins_strong", "bd_default",
+            "blocking_report", "object", "via", "detail", "ins_strong", "bd_default",
+            # dates of records and events (not of persons)
+            "created_at", "updated_at", "signed_at", "timestamp", "started_at", "finished_at",
+            "logged_at", "decided_at", "session_start", "session_end", "slice_start", "slice_end",
+            "piece_start", "piece_end", "routed_at", "first_day", "start", "end", "last_run_at",
+            "computed_at", "applied_at",
         ],
         KEEP,
     ),
 }
+
+_SIDE = re.compile(r"^(?P<base>.+?)(?P<side>_1|_2|_left|_right)$")
 
 #: Columns (after generalisation) that, combined, could single a person out: k-anonymity is
 #: measured on those present in an extract.
@@ -228,8 +237,9 @@ def _year(series: pd.Series) -> pd.Series:
 def policy_for(column: str, extra: Mapping[str, str | tuple[str, str]] | None = None) -> tuple[str, str] | None:
     """The rule for ``column``: ``extra`` first, then :data:`COLUMN_POLICY`; None if unknown.
 
-    ``<field>_level`` columns (the matcher's agreement level per field: exact/close/far...) are
-    kept: they describe a comparison, not a value.
+    ``<field>_level`` / ``level_<field>`` columns (the matcher's agreement level per field:
+    exact/close/far...) are kept: they describe a comparison, not a value. Side-by-side columns
+    (``birth_name_1``, ``birth_date_2``, ``postcode_left``...) follow their base column's rule.
     """
     if extra and column in extra:
         rule = extra[column]
@@ -240,9 +250,15 @@ def policy_for(column: str, extra: Mapping[str, str | tuple[str, str]] | None = 
                 raise InvalidInput(f"column policy for '{column}': '{rule}' is not keep, drop or hash")
             return (rule, "")
         return rule
-    if column.endswith("_level") and column not in COLUMN_POLICY:
+    if column in COLUMN_POLICY:
+        return COLUMN_POLICY[column]
+    if column.endswith("_level") or column.startswith("level_"):
         return KEEP
-    return COLUMN_POLICY.get(column)
+    side = _SIDE.match(column)
+    if side and side["base"] in COLUMN_POLICY:
+        action, arg = COLUMN_POLICY[side["base"]]
+        return (action, arg + side["side"]) if action in ("year", "departement") else (action, arg)
+    return None
 
 
 def pseudonymise_frame(
@@ -265,7 +281,7 @@ def pseudonymise_frame(
         rule = policy_for(str(column), columns_policy)
         if rule is None:
             if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series) \
-                    or pd.api.types.is_datetime64_any_dtype(series) or series.isna().all():
+                    or series.isna().all():
                 out[column] = series
             else:
                 unknown.append(str(column))
@@ -288,7 +304,7 @@ def pseudonymise_frame(
             raise InvalidInput(f"column policy for '{column}': unknown rule '{action}'")
     if unknown:
         raise InvalidInput(
-            "no pseudonymisation rule for text column(s) "
+            "no pseudonymisation rule for column(s) "
             + ", ".join(f"'{c}'" for c in unknown)
             + ": declare them in columns_policy (keep, drop or hash) or export canonical column names"
         )

@@ -101,7 +101,7 @@ def test_unknown_text_column_refused_unless_declared():
     with pytest.raises(InvalidInput) as err:
         pseudonymise_frame(frame, KEY)
     assert str(err.value) == (
-        "no pseudonymisation rule for text column(s) 'Nom': declare them in columns_policy "
+        "no pseudonymisation rule for column(s) 'Nom': declare them in columns_policy "
         "(keep, drop or hash) or export canonical column names"
     )
     assert list(pseudonymise_frame(frame, KEY, {"Nom": "drop"}).columns) == ["n", "note"]
@@ -116,7 +116,8 @@ def test_every_exportable_column_has_a_rule(con):
         "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main'"
     ).fetchall():
         if table in EXPORTABLE_TABLES and column not in COLUMN_POLICY \
-                and column not in TABLE_POLICIES.get(table, {}) and data_type in ("VARCHAR", "JSON"):
+                and column not in TABLE_POLICIES.get(table, {}) \
+                and data_type not in ("BIGINT", "INTEGER", "DOUBLE", "BOOLEAN"):
             missing.append(f"{table}.{column}")
     assert missing == []
 
@@ -171,3 +172,22 @@ def test_identity_export_frames():
     explained = pseudonymise_frame(pd.DataFrame({"field": ["birth_name"], "left": ["DUPONT"], "right": ["DUPOND"],
                                                  "level": ["close"], "weight": [3.2]}), KEY)
     assert list(explained.columns) == ["field", "level", "weight"]
+
+
+def test_review_queue_side_by_side_columns():
+    queue = pd.DataFrame({
+        "patient_id_1": ["P1"], "patient_id_2": ["P2"], "score": [0.8], "level_birth_name": ["close"],
+        "birth_name_1": ["DUPONT"], "birth_name_2": ["DUPOND"], "used_name_1": [None],
+        "first_names_1": ["Jean"], "birth_date_1": pd.to_datetime(["1980-05-01"]),
+        "birth_date_2": pd.to_datetime(["1980-01-05"]), "sex_1": ["M"], "birth_place_2": ["75112"],
+        "status_1": ["VALI"], "postcode_left": ["97110"],
+    })
+    out = pseudonymise_frame(queue, KEY)
+    assert list(out.columns) == ["patient_id_1", "patient_id_2", "score", "level_birth_name", "birth_year_1",
+                                 "birth_year_2", "sex_1", "birth_departement_2", "status_1", "departement_left"]
+    assert out.iloc[0].tolist()[4:] == [1980, 1980, "M", "75", "VALI", "971"]
+
+
+def test_unknown_date_column_refused():
+    with pytest.raises(InvalidInput, match="^no pseudonymisation rule for column\\(s\\) 'date_naissance'"):
+        pseudonymise_frame(pd.DataFrame({"date_naissance": pd.to_datetime(["1980-05-01"])}), KEY)
