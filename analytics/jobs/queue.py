@@ -115,6 +115,9 @@ class JobQueue:
             if row["status"] == "queued" and self.worker_pid() is None:
                 raise JobError(f"request {request_id} is queued but no job worker is running; "
                                "start the dashboard or `hygie jobs worker`")
+            if row["status"] == "running" and row["worker_pid"] and not _pid_alive(row["worker_pid"]):
+                raise JobError(f"the job worker (process {row['worker_pid']}) stopped while running request "
+                               f"{request_id}; nothing was applied unless `hygie jobs history` says so")
             if time.monotonic() > deadline:
                 raise JobError(f"request {request_id} did not finish within {timeout:.0f} s "
                                f"(status {row['status']}); see `hygie jobs history` later")

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from analytics import jobs
 from analytics.cli import main
-from analytics.errors import InvalidInput
+from analytics.errors import InvalidInput, JobError
 from analytics.jobs import schedules
 from analytics.jobs.queue import JobQueue, queue_path
 from analytics.jobs.worker import JobWorker
@@ -118,3 +118,21 @@ def test_mark_interrupted_flips_only_running_runs(warehouse):
                       "('r1', 'merge-identities', 'a', 'running', now()), ('r2', 'merge-identities', 'a', 'failed', now())")
     assert jobs.mark_interrupted(warehouse) == 1
     assert dict(warehouse.execute("SELECT run_id, status FROM job_runs").fetchall()) == {"r1": "interrupted", "r2": "failed"}
+
+
+def test_a_waiting_cli_is_told_when_the_worker_died(tmp_path: Path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    queue = JobQueue(tmp_path / "h.duckdb.queue.sqlite")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    rid = queue.submit("history", {})
+    with sqlite3.connect(queue.path) as db:
+        db.execute("UPDATE requests SET status = 'running', worker_pid = ? WHERE id = ?", [dead.pid, rid])
+    with pytest.raises(JobError, match=f"the job worker \\(process {dead.pid}\\) stopped while running request {rid}"):
+        queue.wait(rid, timeout=5)
+    queued = queue.submit("history", {})
+    with pytest.raises(JobError, match=f"request {queued} is queued but no job worker is running"):
+        queue.wait(queued, timeout=5)
