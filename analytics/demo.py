@@ -84,6 +84,11 @@ def build_demo(
             lines.extend(report.summary_lines())
         for step in POST_IMPORT_STEPS if steps is None else steps:
             lines.extend(step(con))
+        counts = ", ".join(
+            f"{con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]} {table}"  # noqa: S608 - fixed names
+            for table, _ in IMPORT_ORDER
+        )
+        lines.append(f"Demo warehouse ready: {counts}")
     finally:
         con.close()
     return lines

@@ -41,7 +41,11 @@ def test_demo_imports_every_sample_file(demo: tuple[Path, list[str]]) -> None:
     assert [t for t, _ in statuses] == ["staff", "schedules", "patients", "documents", "audit_events"]
     assert {s for _, s in statuses} == {"loaded"}
     assert heads == 10 and leavers > 0
-    assert lines[-1] == "post-import step saw 2500 patients"
+    assert lines[-2] == "post-import step saw 2500 patients"
+    assert lines[-1] == (
+        f"Demo warehouse ready: {counts['staff']} staff, {counts['schedules']} schedules, "
+        f"2500 patients, {counts['documents']} documents, {counts['audit_events']} audit_events"
+    )
 
 
 def test_demo_shows_data_quality_findings(demo: tuple[Path, list[str]]) -> None:
