@@ -44,6 +44,7 @@ from analytics.timesinks.overview import EXPORT_BY, USER_COLUMNS, export_table, 
 from analytics.timesinks.precompute import (
     PrecomputeReport,
     current_settings,
+    demo_step,
     ensure_precomputed,
     precompute,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "TimeSinkSettings",
     "clinician_measures",
     "current_settings",
+    "demo_step",
     "document_time",
     "document_type_measures",
     "document_type_time",

@@ -17,12 +17,16 @@ import duckdb
 import holidays as holiday_lib
 
 from analytics.errors import InvalidInput
-from analytics.timesinks.sessions import EVENTS_TABLE
+from analytics.timesinks.sessions import ACTIVITY_SQL, ORDER_TABLE, USERS_TABLE
 from analytics.timesinks.settings import TimeSinkSettings
 
 __all__ = ["build_schedule_days", "build_slices", "load_holidays"]
 
-_PIECES_TABLE = "_ts_pieces"
+SCORED_TABLE = "_ts_scored"
+_GAPS_TABLE = "_ts_gaps"
+_HOURS_TABLE = "_ts_hours"
+_SCHED_TABLE = "_ts_sched"
+_US_PER_HOUR = 3_600_000_000
 
 _SCHEDULE_DAYS_SQL = """
 INSERT INTO ts_schedule_days
@@ -53,54 +57,88 @@ SELECT user_id, day,
 FROM days
 """
 
-_PIECES_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {_PIECES_TABLE} AS
-WITH st AS (SELECT user_id, min(service) AS service FROM staff GROUP BY user_id),
-raw AS (
-    SELECT e.user_id, e.ts AS s, e.next_ts AS e,
-           date_trunc('day', e.ts) + INTERVAL 1 DAY AS mid,
-           e.activity, e.document_id, e.document_type,
-           coalesce(e.service, st.service) AS service
-    FROM {EVENTS_TABLE} e LEFT JOIN st USING (user_id)
-    WHERE e.gap_s > 0 AND e.gap_s <= $threshold
+# Every UTC hour the events touch -> its local day, the day's end, and the clock-rule window.
+# Clock changes happen on whole UTC hours, so this small table replaces per-row time-zone
+# conversions (the slow part on 10 M rows) with an integer join.
+_HOURS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {_HOURS_TABLE} AS
+WITH r AS (
+    SELECT min(t) // {_US_PER_HOUR} AS h0, max(t) // {_US_PER_HOUR} + 2 AS h1 FROM {ORDER_TABLE}
+),
+hb AS (SELECT unnest(range(h0, h1 + 1)) AS hb FROM r WHERE h0 IS NOT NULL),
+d AS (SELECT hb, CAST(to_timestamp(hb * 3600) AS DATE) AS day FROM hb)
+SELECT d.hb, d.day,
+       epoch_us(CAST(d.day + 1 AS TIMESTAMPTZ)) AS day_end,
+       isodow(d.day) <= 5 AND hol.day IS NULL AS workday,
+       epoch_us(CAST(d.day + $work_start AS TIMESTAMPTZ)) AS work_start,
+       epoch_us(CAST(d.day + $work_end AS TIMESTAMPTZ)) AS work_end
+FROM d LEFT JOIN ts_holidays hol ON hol.day = d.day
+"""  # noqa: S608 - constant table names
+
+_SCHED_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {_SCHED_TABLE} AS
+SELECT u.uid, d.day, epoch_us(d.piece_start) AS ps, epoch_us(d.piece_end) AS pe
+FROM ts_schedule_days d JOIN {USERS_TABLE} u USING (user_id)
+"""  # noqa: S608 - constant table names
+
+_GAPS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {_GAPS_TABLE} AS
+SELECT rid, uid, t, gap_us FROM {ORDER_TABLE} ORDER BY rid
+"""  # noqa: S608 - constant table names
+
+# The events' own columns come back by position: _ts_gaps is in rowid order, as a scan is.
+_POSITIONAL = f"audit_events a POSITIONAL JOIN {_GAPS_TABLE} g"
+_BY_ROWID = f"audit_events a JOIN {_GAPS_TABLE} g ON a.rowid = g.rid"
+
+_SCORED_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {SCORED_TABLE} AS
+WITH s AS (
+    SELECT g.uid, g.rid, g.t AS s, g.t + g.gap_us AS e,
+           {ACTIVITY_SQL} AS activity, a.document_id,
+           nullif(trim(a.document_type), '') AS document_type,
+           nullif(trim(a.service), '') AS service
+    FROM {{source}}
+    WHERE g.gap_us > 0 AND g.gap_us <= $threshold_us
+),
+p AS (
+    SELECT s.*, h.day, h.day_end, h.workday, h.work_start, h.work_end
+    FROM s JOIN {_HOURS_TABLE} h ON h.hb = s.s // {_US_PER_HOUR}
+),
+pieces AS (
+    SELECT uid, rid * 2 AS pid, day, s AS ps, least(e, day_end) AS pe, workday, work_start,
+           work_end, activity, document_id, document_type, service
+    FROM p
+    UNION ALL
+    SELECT p.uid, p.rid * 2 + 1, h.day, p.day_end, p.e, h.workday, h.work_start, h.work_end,
+           p.activity, p.document_id, p.document_type, p.service
+    FROM p JOIN {_HOURS_TABLE} h ON h.hb = p.day_end // {_US_PER_HOUR}
+    WHERE p.e > p.day_end
+),
+inside AS (
+    SELECT p.pid, sum(least(p.pe, d.pe) - greatest(p.ps, d.ps)) AS inside_us
+    FROM pieces p JOIN {_SCHED_TABLE} d
+      ON d.uid = p.uid AND d.day = p.day AND d.ps < p.pe AND d.pe > p.ps
+    GROUP BY p.pid
 )
-SELECT user_id, s AS ps, least(e, mid) AS pe, activity, document_id, document_type, service
-FROM raw
-UNION ALL
-SELECT user_id, mid AS ps, e AS pe, activity, document_id, document_type, service
-FROM raw WHERE e > mid
+SELECT pieces.uid, pieces.day, pieces.ps, pieces.pe, pieces.activity, pieces.document_id,
+       pieces.document_type, coalesce(pieces.service, u.home_service) AS service,
+       pieces.pe - pieces.ps AS active_us,
+       pieces.pe - pieces.ps - CASE
+           WHEN su.uid IS NOT NULL THEN coalesce(inside.inside_us, 0)
+           WHEN pieces.workday THEN greatest(0, least(pieces.pe, pieces.work_end)
+                                               - greatest(pieces.ps, pieces.work_start))
+           ELSE 0 END AS outside_us
+FROM pieces
+JOIN {USERS_TABLE} u USING (uid)
+LEFT JOIN (SELECT DISTINCT uid FROM {_SCHED_TABLE}) su USING (uid)
+LEFT JOIN inside USING (pid)
 """  # noqa: S608 - constant table names
 
 _SLICES_SQL = f"""
 INSERT INTO ts_slices
-WITH p AS (SELECT *, ps::DATE AS day FROM {_PIECES_TABLE}),
-sched_users AS (SELECT DISTINCT user_id FROM ts_schedule_days),
-sched_inside AS (
-    SELECT p.user_id, p.ps,
-           sum(epoch(least(p.pe, d.piece_end)) - epoch(greatest(p.ps, d.piece_start))) AS inside_s
-    FROM p JOIN ts_schedule_days d
-      ON p.user_id = d.user_id AND p.day = d.day
-     AND d.piece_start < p.pe AND d.piece_end > p.ps
-    GROUP BY p.user_id, p.ps
-),
-scored AS (
-    SELECT p.*,
-        epoch(p.pe) - epoch(p.ps) AS active_s,
-        CASE
-            WHEN su.user_id IS NOT NULL THEN coalesce(si.inside_s, 0)
-            WHEN isodow(p.day) <= 5 AND h.day IS NULL THEN greatest(0.0,
-                epoch(least(p.pe, (p.day + $work_end)::TIMESTAMPTZ))
-                - epoch(greatest(p.ps, (p.day + $work_start)::TIMESTAMPTZ)))
-            ELSE 0.0
-        END AS inside_s
-    FROM p
-    LEFT JOIN sched_users su ON su.user_id = p.user_id
-    LEFT JOIN sched_inside si ON si.user_id = p.user_id AND si.ps = p.ps
-    LEFT JOIN ts_holidays h ON h.day = p.day
-)
-SELECT user_id, day, ps, pe, activity, document_id, document_type, service,
-       round(active_s, 6), round(active_s - inside_s, 6)
-FROM scored
+SELECT u.user_id, s.day, to_timestamp(s.ps / 1e6), to_timestamp(s.pe / 1e6), s.activity,
+       s.document_id, s.document_type, s.service, s.active_us / 1e6, s.outside_us / 1e6
+FROM {SCORED_TABLE} s JOIN {USERS_TABLE} u USING (uid)
 """  # noqa: S608 - constant table names
 
 
@@ -123,8 +161,10 @@ def load_holidays(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) ->
     except NotImplementedError as exc:
         raise InvalidInput(f"holiday calendar: {exc}") from None
     rows = sorted(calendar.items())
-    if rows:
-        con.executemany("INSERT INTO ts_holidays VALUES (?, ?)", [[d, str(n)] for d, n in rows])
+    con.execute(
+        "INSERT INTO ts_holidays SELECT unnest($days), unnest($names)",
+        {"days": [d for d, _ in rows], "names": [str(n) for _, n in rows]},
+    )
     return len(rows)
 
 
@@ -135,11 +175,20 @@ def build_schedule_days(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_slices(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> None:
-    """Replace ``ts_slices`` from the temporary events table (needs schedule days, holidays)."""
-    con.execute("DELETE FROM ts_slices")
-    con.execute(_PIECES_SQL, {"threshold": settings.idle_threshold_s})
+    """Fill the temporary scored-pieces table and replace ``ts_slices`` (needs the order
+    table from :mod:`analytics.timesinks.sessions`, schedule days and holidays)."""
+    con.execute(_HOURS_SQL, {"work_start": settings.workday_start, "work_end": settings.workday_end})
+    con.execute(_SCHED_SQL)
+    con.execute(_GAPS_SQL)
+    misaligned = con.execute(
+        f"SELECT count(*) FROM {_POSITIONAL} WHERE a.rowid IS DISTINCT FROM g.rid"  # noqa: S608
+    ).fetchone()[0]
+    source = _BY_ROWID if misaligned else _POSITIONAL
     con.execute(
-        _SLICES_SQL,
-        {"work_start": settings.workday_start, "work_end": settings.workday_end},
+        _SCORED_SQL.format(source=source),
+        {"threshold_us": settings.idle_threshold_s * 1_000_000},
     )
-    con.execute(f"DROP TABLE IF EXISTS {_PIECES_TABLE}")
+    con.execute("DELETE FROM ts_slices")
+    con.execute(_SLICES_SQL)
+    for table in (_GAPS_TABLE, _HOURS_TABLE, _SCHED_TABLE):
+        con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -17,24 +17,38 @@ import duckdb
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.config import TIMEZONE
-from analytics.timesinks.outside import build_schedule_days, build_slices, load_holidays
-from analytics.timesinks.sessions import EVENTS_TABLE, build_events, build_sessions
+from analytics.timesinks.outside import (
+    SCORED_TABLE,
+    build_schedule_days,
+    build_slices,
+    load_holidays,
+)
+from analytics.timesinks.sessions import ORDER_TABLE, USERS_TABLE, build_events, build_sessions
 from analytics.timesinks.settings import DEFAULT_SETTINGS, TimeSinkSettings
 
-__all__ = ["PrecomputeReport", "current_settings", "ensure_precomputed", "precompute"]
+__all__ = [
+    "PrecomputeReport",
+    "current_settings",
+    "demo_step",
+    "ensure_precomputed",
+    "precompute",
+]
 
-_USER_DAY_SQL = """
+_USER_DAY_SQL = f"""
 INSERT INTO ts_user_day
 WITH a AS (
-    SELECT user_id, day,
-           sum(active_s) AS active_s, sum(outside_s) AS outside_s,
-           coalesce(sum(active_s) FILTER (WHERE activity = 'documentation'), 0) AS documentation_s,
-           coalesce(sum(active_s) FILTER (WHERE activity = 'chart_review'), 0) AS chart_review_s,
-           coalesce(sum(active_s) FILTER (WHERE activity = 'orders'), 0) AS orders_s,
-           coalesce(sum(active_s) FILTER (WHERE activity = 'inbox'), 0) AS inbox_s,
-           coalesce(sum(active_s) FILTER (WHERE activity = 'other'), 0) AS other_s,
-           count(*) AS slices
-    FROM ts_slices GROUP BY user_id, day
+    SELECT u.user_id, x.*
+    FROM (
+        SELECT uid, day,
+               sum(active_us) / 1e6 AS active_s, sum(outside_us) / 1e6 AS outside_s,
+               coalesce(sum(active_us) FILTER (WHERE activity = 'documentation'), 0) / 1e6 AS documentation_s,
+               coalesce(sum(active_us) FILTER (WHERE activity = 'chart_review'), 0) / 1e6 AS chart_review_s,
+               coalesce(sum(active_us) FILTER (WHERE activity = 'orders'), 0) / 1e6 AS orders_s,
+               coalesce(sum(active_us) FILTER (WHERE activity = 'inbox'), 0) / 1e6 AS inbox_s,
+               coalesce(sum(active_us) FILTER (WHERE activity = 'other'), 0) / 1e6 AS other_s,
+               count(*) AS slices
+        FROM {SCORED_TABLE} GROUP BY uid, day
+    ) x JOIN {USERS_TABLE} u USING (uid)
 ),
 sch AS (
     SELECT user_id, day, sum(epoch(piece_end) - epoch(piece_start)) AS scheduled_s
@@ -43,7 +57,7 @@ sch AS (
 su AS (SELECT DISTINCT user_id FROM ts_schedule_days),
 j AS (
     SELECT coalesce(a.user_id, sch.user_id) AS user_id, coalesce(a.day, sch.day) AS day,
-           a.* EXCLUDE (user_id, day), sch.scheduled_s
+           a.* EXCLUDE (user_id, day, uid), sch.scheduled_s
     FROM a FULL OUTER JOIN sch ON a.user_id = sch.user_id AND a.day = sch.day
 )
 SELECT j.user_id, j.day,
@@ -58,21 +72,21 @@ SELECT j.user_id, j.day,
 FROM j
 LEFT JOIN su ON su.user_id = j.user_id
 LEFT JOIN ts_holidays h ON h.day = j.day
-"""
+"""  # noqa: S608 - constant table names
 
-_SERVICE_DAY_SQL = """
+_SERVICE_DAY_SQL = f"""
 INSERT INTO ts_service_day
 SELECT day, service, activity, document_type,
-       sum(active_s), sum(outside_s), count(*), count(DISTINCT user_id)
-FROM ts_slices GROUP BY day, service, activity, document_type
-"""
+       sum(active_us) / 1e6, sum(outside_us) / 1e6, count(*), count(DISTINCT uid)
+FROM {SCORED_TABLE} GROUP BY day, service, activity, document_type
+"""  # noqa: S608 - constant table names
 
-_DOCUMENT_TIME_SQL = """
+_DOCUMENT_TIME_SQL = f"""
 INSERT INTO ts_document_time
 SELECT document_id, min(document_type), min(service), min(day),
-       sum(active_s), sum(outside_s), count(*), count(DISTINCT user_id)
-FROM ts_slices WHERE document_id IS NOT NULL GROUP BY document_id
-"""
+       sum(active_us) / 1e6, sum(outside_us) / 1e6, count(*), count(DISTINCT uid)
+FROM {SCORED_TABLE} WHERE document_id IS NOT NULL GROUP BY document_id
+"""  # noqa: S608 - constant table names
 
 _FINGERPRINT_SQL = """
 SELECT
@@ -135,7 +149,7 @@ def precompute(
         build_sessions(con, settings)
         build_schedule_days(con)
         build_slices(con, settings)
-        con.execute(f"DROP TABLE IF EXISTS {EVENTS_TABLE}")
+        con.execute(f"DROP TABLE IF EXISTS {ORDER_TABLE}")
         for table, sql, params in (
             ("ts_user_day", _USER_DAY_SQL, {"clock_s": settings.clock_hours * 3600}),
             ("ts_service_day", _SERVICE_DAY_SQL, None),
@@ -143,6 +157,8 @@ def precompute(
         ):
             con.execute(f"DELETE FROM {table}")  # noqa: S608 - constant
             con.execute(sql, params)
+        for table in (SCORED_TABLE, USERS_TABLE):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         sessions = con.execute("SELECT count(*) FROM ts_sessions").fetchone()[0]
         slices = con.execute("SELECT count(*) FROM ts_slices").fetchone()[0]
         seconds = time.perf_counter() - started
@@ -181,3 +197,13 @@ def ensure_precomputed(
     if run is None or run[1] != settings.to_json() or run[2] != _fingerprint(con):
         precompute(con, settings, actor=actor)
     return settings
+
+
+def demo_step(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Post-import step for ``analytics.demo``: precompute with the default settings."""
+    report = precompute(con)
+    return [
+        f"Time sinks: {report.events_used} events, {report.sessions} sessions, "
+        f"{report.slices} active slices (idle threshold {report.settings.idle_threshold_s} s) "
+        f"in {report.seconds:.1f} s"
+    ]
