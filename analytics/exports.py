@@ -50,6 +50,7 @@ __all__ = [
     "export_filename",
     "export_frame",
     "export_table",
+    "exportable_tables",
     "neutralise",
     "to_csv_bytes",
     "write_csv",
@@ -61,9 +62,12 @@ EXPORTABLE_TABLES = frozenset(
         "patients", "documents", "audit_events", "staff", "schedules", "imports",
         "data_quality_findings", "match_runs", "match_pairs", "match_clusters", "pair_reviews",
         "document_duplicates", "job_runs", "ts_sessions", "ts_user_day", "ts_service_day",
-        "ts_document_time", "ts_runs",
+        "ts_document_time", "ts_runs", "access_log",
     }
 )
+
+#: Tables that need a permission of their own on top of the export rules.
+TABLE_PERMISSIONS = {"access_log": Permission.VIEW_ACCESS_LOG}
 
 #: Tables without patient-level rows: the only ones a viewer may export.
 AGGREGATE_TABLES = frozenset({"imports", "match_runs", "ts_service_day", "ts_user_day", "ts_runs", "ts_sessions"})
@@ -323,6 +327,10 @@ def export_table(
     if table not in EXPORTABLE_TABLES or table not in present:
         known = ", ".join(sorted(EXPORTABLE_TABLES & present))
         raise InvalidInput(f"table '{table}' cannot be exported (exportable: {known})")
+    needed = TABLE_PERMISSIONS.get(table)
+    if needed is not None and not allowed(actor, needed):
+        raise _refuse(con, actor, table, 0, dialect,
+                      f"{actor.username} (role {actor.role}) may not {needed.value}")
     # Read nothing a viewer may not receive: refuse before loading patient-level rows.
     if table not in AGGREGATE_TABLES and not allowed(actor, Permission.EXPORT_PSEUDONYMISED):
         raise _refuse(con, actor, table, 0, dialect,
@@ -331,6 +339,21 @@ def export_table(
     df = con.execute(f'SELECT * FROM "{table}"').df()  # noqa: S608 - table is allow-listed above
     policy = {**TABLE_POLICIES.get(table, {}), **options.pop("columns_policy", {})}
     return build_export(con, actor, table, df, dialect, identified, columns_policy=policy or None, **options)
+
+
+def exportable_tables(con: duckdb.DuckDBPyConnection, actor: Actor) -> list[str]:
+    """The warehouse tables ``actor`` may export, sorted (what an exports page should offer)."""
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    names = []
+    for table in sorted(EXPORTABLE_TABLES & present):
+        needed = TABLE_PERMISSIONS.get(table)
+        if needed is not None and not allowed(actor, needed):
+            continue
+        if table not in AGGREGATE_TABLES and not allowed(actor, Permission.EXPORT_PSEUDONYMISED):
+            continue
+        names.append(table)
+    return names
 
 
 def export_filename(name: str, dialect: str = "excel-fr", *, today: date | None = None) -> str:

@@ -123,7 +123,8 @@ COLUMN_POLICY: dict[str, tuple[str, str]] = {
             "activity_label", "day", "basis", "origin", "op", "cols", "routing_id", "cron",
             "name", "settings_json", "data_fingerprint", "file_sha256", "fingerprint", "undo_of",
             "undone_by", "request_key", "actor_role", "last_status", "last_message", "output_dir",
-            "blocking_report", "object", "via", "detail", "ins_strong", "bd_default",
+            "blocking_report", "object", "via", "detail", "ins_strong", "bd_default", "prev_hash",
+            "row_hash",
             # dates of records and events (not of persons)
             "created_at", "updated_at", "signed_at", "timestamp", "started_at", "finished_at",
             "logged_at", "decided_at", "session_start", "session_end", "slice_start", "slice_end",

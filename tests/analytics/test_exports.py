@@ -10,6 +10,7 @@ from analytics.exports import (
     export_filename,
     export_frame,
     export_table,
+    exportable_tables,
     neutralise,
     to_csv_bytes,
     write_csv,
@@ -202,3 +203,18 @@ def test_export_filename():
 
     assert export_filename("file d'attente/doublons", today=datetime.date(2026, 3, 2)) == \
         "hygie_file_d_attente_doublons_2026-03-02.csv"
+
+
+def test_access_log_export_needs_the_log_permission(con):
+    with pytest.raises(AccessDenied, match=r"^manager \(role manager\) may not read the access log$"):
+        export_table(con, MANAGER, "access_log")
+    exp = export_table(con, ADMIN, "access_log", "standard", secret=KEY)
+    assert exp.data.decode().startswith("log_id,logged_at,actor,role,via,action,object,row_count,detail,")
+    assert exp.rows == 1  # the refusal above
+
+
+def test_exportable_tables_per_role(con):
+    assert "access_log" in exportable_tables(con, ADMIN)
+    assert "access_log" not in exportable_tables(con, MANAGER) and "patients" in exportable_tables(con, MANAGER)
+    assert set(exportable_tables(con, VIEWER)) <= {"imports", "match_runs", "ts_service_day", "ts_user_day",
+                                                    "ts_runs", "ts_sessions"}
