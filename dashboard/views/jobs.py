@@ -91,7 +91,8 @@ if preview is not None and preview.job == name:
                     bar.progress(done / total if total else 1.0, text=t("jobs.progress", done=done, total=total))
 
                 with guarded():
-                    run = jobs.apply(con, me, preview.preview_id, progress=progress)
+                    # a click in a dialog reruns only the dialog: take this rerun's cursor
+                    run = jobs.apply(state.con(), me, preview.preview_id, progress=progress)
                     status.update(label=t("jobs.applied", rows=run.rows_changed), state="complete")
                     st.session_state.pop("jobs_preview", None)
                     st.session_state.pop("jobs_confirming", None)
@@ -137,7 +138,7 @@ else:
             if st.button(t("jobs.confirm"), type="primary", key="jobs_confirm_undo"):
                 with st.status(t("jobs.undoing"), expanded=True) as status, guarded():
                     st.session_state.pop("jobs_undoing", None)
-                    run = jobs.undo(con, me, run_id)
+                    run = jobs.undo(state.con(), me, run_id)
                     status.update(label=t("jobs.undone", rows=run.rows_changed), state="complete")
                     st.session_state["jobs_flash"] = t("jobs.undone", rows=run.rows_changed)
                     st.rerun()
@@ -156,4 +157,7 @@ if schedules is None:
 else:
     with guarded():
         frame = schedules.list_schedules(con)
-        st.dataframe(frame, hide_index=True) if not frame.empty else st.info(t("jobs.no_schedules"))
+        if frame.empty:
+            st.info(t("jobs.no_schedules"))
+        else:
+            st.dataframe(frame, hide_index=True)
