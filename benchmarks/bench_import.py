@@ -11,8 +11,12 @@ time into the same warehouse to time the idempotent re-import (1M updates).
 Targets: patients <= 15 s, audit events <= 60 s on the 2-core machine.
 """
 
+# Fixed SQL built from constants (benchmark data only).
+# ruff: noqa: S608
+
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import platform
@@ -47,6 +51,41 @@ def _child(table: str, file: str, db: str) -> None:
     }))
 
 
+SERVICES = ["Cardiologie", "Pédiatrie", "Gériatrie", "Réanimation", "Urgences", "Néphrologie",
+            "Pneumologie", "Chirurgie orthopédique", "Maternité", "Médecine interne"]
+ACTIVITIES = ["documentation", "chart_review", "orders", "inbox", "other"]
+
+
+def synthesise_events(path: Path, events: int, seed: int = 42) -> None:
+    """A French audit-log export (``;``, Windows-1252, ``dd/mm/yyyy HH:MM:SS``) written by DuckDB.
+
+    Used when the sample generator's large ``audit_events.csv`` is not at hand.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    utf8 = path.with_suffix(".utf8.tmp")
+    services = "[" + ", ".join(f"'{name}'" for name in SERVICES) + "]"
+    activities = "[" + ", ".join(f"'{name}'" for name in ACTIVITIES) + "]"
+    # Deterministic (no random draws): ids, users, 3-second steps, rotating codes.
+    con.execute(
+        f"COPY (SELECT printf('EV%09d', i) AS ID_EVENEMENT, printf('u%04d', i % 3000) AS UTILISATEUR, "
+        f"strftime(TIMESTAMP '2026-01-05 07:00:00' + (i * 3) * INTERVAL 1 SECOND, '%d/%m/%Y %H:%M:%S') "
+        f"AS HORODATAGE, (['R', 'U', 'C'])[1 + i % 3] AS ACTION, {activities}[1 + (i * 7) % 5] AS ACTIVITE, "
+        f"CAST(100000000 + (i * 7919) % 1000000 AS VARCHAR) AS IPP, "
+        f"CASE WHEN i % 4 = 0 THEN printf('DOC%08d', i // 4) END AS ID_DOCUMENT, "
+        f"CASE WHEN i % 4 = 0 THEN 'Compte rendu' END AS TYPE_DOCUMENT, "
+        f"{services}[1 + (i // 1000) % 10] AS SERVICE, printf('PC-%03d', i % 400) AS POSTE "
+        f"FROM range({int(events)}) t(i)) TO '{utf8}' (FORMAT csv, DELIMITER ';', HEADER)"
+    )
+    con.close()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with utf8.open("rb") as src, path.open("wb") as dst:
+        while chunk := src.read(16 << 20):
+            dst.write(decoder.decode(chunk).encode("cp1252"))
+    utf8.unlink()
+
+
 def _measure(table: str, file: Path, db: Path) -> dict:
     code = f"import benchmarks.bench_import as b; b._child({table!r}, {str(file)!r}, {str(db)!r})"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
@@ -58,15 +97,20 @@ def _measure(table: str, file: Path, db: Path) -> dict:
 @click.command()
 @click.option("--data-dir", type=click.Path(file_okay=False), default="/tmp/hygie_bench_import/large",
               show_default=True, help="Folder with patients.csv and audit_events.csv (generated if missing).")
+@click.option("--events", type=int, default=10_000_000, show_default=True,
+              help="Synthetic audit events to write when the data folder has no audit_events.csv.")
 @click.option("--db-dir", type=click.Path(file_okay=False), default="/tmp/hygie_bench_import", show_default=True)
-def main(data_dir: str, db_dir: str) -> None:
+def main(data_dir: str, events: int, db_dir: str) -> None:
     """Measure import wall time and peak RSS at the large scale."""
     data, dbs = Path(data_dir), Path(db_dir)
     dbs.mkdir(parents=True, exist_ok=True)
-    if not (data / "patients.csv").exists() or not (data / "audit_events.csv").exists():
+    if not (data / "patients.csv").exists():
         click.echo(f"generating the large sample into {data} ...")
         subprocess.run([sys.executable, "-m", "sample_data.generate", "--scale", "large", "--out", str(data),
                         "--seed", "42"], cwd=ROOT, check=True)
+    if not (data / "audit_events.csv").exists():
+        click.echo(f"writing {events:,} synthetic audit events into {data} ...")
+        synthesise_events(data / "audit_events.csv", events)
     click.echo(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                f"load average {os.getloadavg()[0]:.1f} at start")
     results = []

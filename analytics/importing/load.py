@@ -89,7 +89,7 @@ def _key_sql(spec: TableSpec, col: str) -> str:
     return _conv(spec, col)
 
 
-def _stage(con, source: Source, spec: TableSpec) -> Source:
+def _stage(con, source: Source, spec: TableSpec) -> None:
     """Pass 1 over the file: keep keys, missing-value flags and the raw text of failed values only.
 
     The full rows are not materialised here; pass 2 (:func:`_insert`) streams them from the
@@ -112,21 +112,11 @@ def _stage(con, source: Source, spec: TableSpec) -> Source:
                           f"AS {quote_ident('j_' + col)}")
     if spec.name == "schedules":
         pieces.append(f"CASE WHEN ({_conv(spec, 'end')}) < ({_conv(spec, 'start')}) THEN \"end\" END AS o_end")
-    for _attempt in range(3):
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {', '.join(pieces)} FROM ({source.sql})",
-                        source.params)
-            break
-        except duckdb.Error as exc:
-            if source.on_error is None:
-                raise
-            source = source.on_error(exc)
-    else:  # pragma: no cover - on_error raises before a third attempt
-        raise InvalidInput("the file could not be read")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {', '.join(pieces)} FROM ({source.sql})",
+                source.params)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE_VIEW} AS "
                 f"SELECT rowid - (SELECT min(rowid) FROM {STAGE}) + {int(source.line_offset)} AS _line, * "
                 f"FROM {STAGE}")
-    return source
 
 
 def _loadable(spec: TableSpec, source: Source) -> str:
@@ -288,7 +278,6 @@ def import_file(
     hasher = ThreadPoolExecutor(max_workers=1)
     digest = hasher.submit(_sha256, path)
     workdir = Path(tempfile.mkdtemp(prefix="hygie-import-"))
-    con.execute("BEGIN TRANSACTION")
     try:
         src = _open_source(con, path, table, mapping, file_format, workdir)
         report.format, report.encoding, report.delimiter = src.format, src.encoding, src.delimiter
@@ -299,32 +288,28 @@ def import_file(
                 k.upper() for k, v in spec.synonyms.items() if v == missing[0] and k != missing[0])[:5]
             raise InvalidInput(f"{label}: line 1: missing required column {missing[0]} "
                                f"(accepted headers: {', '.join(synonyms)}; or use --map)")
-        src = _stage(con, src, spec)
-        report.encoding = src.encoding
-        report.rows_in_file = _check_structure(con, spec, src, label)
-        findings_sql = _findings_sql(spec, src)
-        if findings_sql:
-            con.execute(
-                f"INSERT INTO data_quality_findings SELECT $import_id, $table, $file, * FROM ({findings_sql})",
-                {"import_id": import_id, "table": table, "file": str(path)})
-        report.rows_inserted, report.rows_updated, report.rows_skipped = _upsert(con, spec, src, import_id, source)
-        report.findings_count = con.execute(
-            "SELECT count(*) FROM data_quality_findings WHERE import_id = ?", [import_id]).fetchone()[0]
-        report.findings = [Finding(line=r[0], column=r[1], record_key=r[2], raw_value=r[3], problem=r[4])
-                           for r in con.execute(
-                               "SELECT line, column_name, record_key, raw_value, problem FROM data_quality_findings "
-                               "WHERE import_id = ? ORDER BY line, column_name LIMIT ?",
-                               [import_id, SHOWN_FINDINGS]).fetchall()]
-        report.status = "loaded"
-        _finish(con, report, digest)
-        con.execute("COMMIT")
+        for attempt in range(3):
+            con.execute("BEGIN TRANSACTION")
+            try:
+                _load(con, spec, src, report, source, digest)
+                con.execute("COMMIT")
+                break
+            except duckdb.Error as exc:
+                # A fault met while reading (bad bytes, ragged row...): undo, then let the reader
+                # explain it (InvalidInput) or offer a retry (an ASCII head hid an 8-bit file).
+                _rollback(con)
+                if src.on_error is None or attempt == 2:
+                    raise
+                src = src.on_error(exc)
+                report.encoding = src.encoding
+            except BaseException:
+                _rollback(con)
+                raise
     except InvalidInput as exc:
-        con.execute("ROLLBACK")
         report.status, report.message = "refused", str(exc)
         _finish(con, report, digest)
         raise FileRefused(str(exc), report) from None
     except BaseException as exc:
-        con.execute("ROLLBACK")
         report.status, report.message = "refused", f"internal error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         _finish(con, report, digest)
         raise
@@ -333,6 +318,36 @@ def import_file(
         hasher.shutdown(wait=True)
         shutil.rmtree(workdir, ignore_errors=True)
     return report
+
+
+def _load(con, spec: TableSpec, src: Source, report: ImportReport, source: str, digest: Future[str]) -> None:
+    """Everything that changes the warehouse, inside the caller's transaction."""
+    label = Path(report.file).name
+    _stage(con, src, spec)
+    report.rows_in_file = _check_structure(con, spec, src, label)
+    findings_sql = _findings_sql(spec, src)
+    if findings_sql:
+        con.execute(
+            f"INSERT INTO data_quality_findings SELECT $import_id, $table, $file, * FROM ({findings_sql})",
+            {"import_id": report.import_id, "table": spec.name, "file": report.file})
+    report.rows_inserted, report.rows_updated, report.rows_skipped = _upsert(
+        con, spec, src, report.import_id, source)
+    report.findings_count = con.execute(
+        "SELECT count(*) FROM data_quality_findings WHERE import_id = ?", [report.import_id]).fetchone()[0]
+    report.findings = [Finding(line=r[0], column=r[1], record_key=r[2], raw_value=r[3], problem=r[4])
+                       for r in con.execute(
+                           "SELECT line, column_name, record_key, raw_value, problem FROM data_quality_findings "
+                           "WHERE import_id = ? ORDER BY line, column_name LIMIT ?",
+                           [report.import_id, SHOWN_FINDINGS]).fetchall()]
+    report.status = "loaded"
+    _finish(con, report, digest)
+
+
+def _rollback(con) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # no transaction left to undo
 
 
 def _finish(con, report: ImportReport, digest: Future[str]) -> None:
