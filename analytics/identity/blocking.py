@@ -37,13 +37,15 @@ RULES: tuple[BlockingRule, ...] = (
                   "greatest(month(birth_date), day(birth_date))", "left({name}, 3)"), names=True),
     BlockingRule("phonetic_year", "Soundex2-FR of a name and of the first name + birth year",
                  ("left({sdx}, 4)", "left(fn_sdx, 4)", "year(birth_date)"), names=True),
-    BlockingRule("names_any_date", "name + first name, whatever the date (date typos)",
-                 ("{name}", "fn1"), names=True),
+    BlockingRule("names_day", "name + first name + birth day (typo in month or year)",
+                 ("{name}", "fn1", "day(birth_date)"), names=True),
+    BlockingRule("names_month", "name + first name + birth month (typo in day or year)",
+                 ("{name}", "fn1", "month(birth_date)"), names=True),
     BlockingRule("ins", "INS matricule", ("ins",)),
     BlockingRule("phone", "phone number (E.164)", ("phone",)),
     BlockingRule("email", "e-mail address", ("email",)),
-    BlockingRule("year_postcode_initial", "birth year + postcode + first-name initial",
-                 ("year(birth_date)", "postcode", "left(fn1, 1)")),
+    BlockingRule("year_postcode_first2", "birth year + postcode + first 2 letters of the first name",
+                 ("year(birth_date)", "postcode", "left(fn1, 2)")),
 )
 
 _NAME_VARIANTS = (("bn_np", "bn_sdx"), ("un_np", "un_sdx"))
@@ -65,7 +67,7 @@ def candidate_pairs(
     con: duckdb.DuckDBPyConnection,
     table: str = "identity_index",
     *,
-    max_block: int = 100,
+    max_block: int = 50,
     new_from_rid: int | None = None,
 ) -> dict:
     """Fill temp table ``_hy_pairs(r1, r2)``; return the blocking report.
@@ -80,7 +82,7 @@ def candidate_pairs(
         SELECT k, count(DISTINCT rid) AS n FROM _hy_keys GROUP BY k HAVING count(DISTINCT rid) > 1
     """)
     skipped = con.execute(
-        "SELECT rule, count(*), sum(b.n) FROM _hy_keys JOIN _hy_blocks b USING (k) "
+        "SELECT rule, count(*), count(*) FROM _hy_keys JOIN _hy_blocks b USING (k) "
         "WHERE b.n > ? GROUP BY rule", [max_block]).fetchall()
     new_filter = "" if new_from_rid is None else f"AND b.rid >= {int(new_from_rid)}"
     con.execute(f"""

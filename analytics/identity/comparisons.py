@@ -110,7 +110,8 @@ def load_index(con: duckdb.DuckDBPyConnection, table: str = "identity_index",
                bn_sdx, fn_sdx, sex, birth_place, left(birth_place, 2) AS bp_dept, ins, phone,
                postcode, array_to_string(list_sort(string_split(fn_list, ' ')), ' ') AS fn_set,
                coalesce(year(birth_date) * 10000 + month(birth_date) * 100 + day(birth_date), -1) AS ymd,
-               bd_default, ins_strong, coalesce(length(fn1), 0) AS fn1_len
+               bd_default, ins_strong, coalesce(length(fn1), 0) AS fn1_len,
+               coalesce(len(string_split(fn_list, ' ')), 0) AS n_names
         FROM {table} ORDER BY rid
     """).fetchnumpy()  # noqa: S608 - internal identifiers only
 
@@ -131,6 +132,7 @@ def load_index(con: duckdb.DuckDBPyConnection, table: str = "identity_index",
               "phone", "postcode", "email", "address"):
         c[k], = _codes(col(k) if k != "address" else s["address"])
     c["fn1_len"] = np.asarray(d["fn1_len"], dtype=np.int64)
+    c["n_names"] = np.asarray(d["n_names"], dtype=np.int64)
     tf = {"birth_name": _tf(c["bn_np"]), "first_name": _tf(c["fn1"]), "phone": _tf(c["phone"]),
           "address": _tf(c["address"])}
     if tf_from is not None:
@@ -196,8 +198,7 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
     cross = ((c["bn_np"][a] == c["un_np"][b]) & (c["bn_np"][a] >= 0)) | (
         (c["un_np"][a] == c["bn_np"][b]) & (c["un_np"][a] >= 0))
     todo = present & ~exact
-    jw = np.maximum(_sim(JaroWinkler.normalized_similarity, s["bn_np"][a], s["bn_np"][b], todo),
-                    _sim(JaroWinkler.normalized_similarity, s["bn_key"][a], s["bn_key"][b], todo))
+    jw = _sim(JaroWinkler.normalized_similarity, s["bn_np"][a], s["bn_np"][b], todo)
     close = todo & ((jw >= 0.9) | _eq(c["bn_sdx"], a, b))
     L["birth_name"] = np.select([~present, exact, cross, close], [0, 4, 3, 2], 1).astype(np.int8)
 
@@ -207,16 +208,19 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
              | ((c["ufn"][a] == c["fn1"][b]) & (c["ufn"][a] >= 0))
              | ((c["fn1"][a] == c["ufn"][b]) & (c["fn1"][a] >= 0)))
     todo = present & ~exact
-    osa = np.minimum(_sim(OSA.distance, s["fn1"][a], s["fn1"][b], todo),
-                     np.where(todo, _sim(OSA.distance, s["fn_all"][a], s["fn_all"][b], todo), 99))
+    osa = _sim(OSA.distance, s["fn1"][a], s["fn1"][b], todo)
     osa = np.where(todo, osa, 99)
-    jw = _sim(JaroWinkler.normalized_similarity, s["fn1"][a], s["fn1"][b], todo)
+    # The glued list only differs from fn1 for lists of several names or compound names.
+    several = todo & ((c["n_names"][a] > 1) | (c["n_names"][b] > 1))
+    osa_all = _sim(OSA.distance, s["fn_all"][a], s["fn_all"][b], several)
+    osa = np.where(several, np.minimum(osa, osa_all), osa)
+    jw = _sim(JaroWinkler.normalized_similarity, s["fn1"][a], s["fn1"][b], todo & (osa > 1))
     lens = np.minimum(c["fn1_len"][a], c["fn1_len"][b])
     close = todo & (((osa <= 1) & (lens >= 3)) | (_eq(c["fn_sdx"], a, b) & (jw >= 0.9))
                     | _eq(c["fn_set"], a, b)
-                    | (_sim(fuzz.token_sort_ratio, s["fn_list"][a], s["fn_list"][b], todo) >= 90))
+                    | (_sim(fuzz.token_sort_ratio, s["fn_list"][a], s["fn_list"][b], several) >= 90))
     # One list contained in the other (PAUL / JEAN PAUL): maybe the same person, maybe a twin.
-    partial = todo & ~close & (_sim(fuzz.token_set_ratio, s["fn_list"][a], s["fn_list"][b], todo) >= 100)
+    partial = several & ~close & (_sim(fuzz.token_set_ratio, s["fn_list"][a], s["fn_list"][b], several & ~close) >= 100)
     L["first_name"] = np.select([~present, exact, close, partial], [0, 4, 3, 2], 1).astype(np.int8)
 
     L["birth_date"] = _date_levels(ix, a, b)

@@ -43,7 +43,7 @@ def match_new_patients(
         return find_duplicates(con, actor=actor)
     t_match, t_review = float(last[0]), float(last[1])
     if max_block is None:
-        max_block = int(json.loads(last[2]).get("max_block", 100))
+        max_block = int(json.loads(last[2]).get("max_block", 50))
     t0 = time.perf_counter()
     started = pd.Timestamp.now(tz="UTC")
     run_id = uuid.uuid4().hex[:12]

@@ -66,7 +66,7 @@ class Model:
                    lam=float(data["lambda"]), iterations=int(data.get("iterations", 0)))
 
 
-def estimate_u(ix: IndexArrays, n_pairs: int = 300_000, seed: int = 42) -> dict[str, np.ndarray]:
+def estimate_u(ix: IndexArrays, n_pairs: int = 150_000, seed: int = 42) -> dict[str, np.ndarray]:
     """u per level from random pairs of the index (add-one smoothed)."""
     rng = np.random.default_rng(seed)
     n = ix.n

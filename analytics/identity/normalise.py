@@ -52,11 +52,14 @@ def _np_sql(expr: str) -> str:
     for _ in range(3):
         e = f"regexp_replace({e}, ' ({_PARTICLES}) ', ' ', 'g')"
     bare = f"replace({e}, ' ', '')"
-    return f"coalesce(nullif({bare}, ''), nullif(replace({expr}, ' ', ''), ''))"
+    # Only names of several words can hold a particle: skip the regexes for the others.
+    return (f"CASE WHEN contains({expr}, ' ') THEN coalesce(nullif({bare}, ''), nullif(replace({expr}, ' ', ''), '')) "
+            f"ELSE nullif({expr}, '') END")
 
 
-def _phone_fast_sql(expr: str) -> str:
-    d = f"regexp_replace(coalesce({expr}, ''), '[^0-9+]', '', 'g')"
+def _phone_fast_sql(d: str) -> str:
+    """E.164 for the common French forms, from ``d`` (the raw value reduced to digits and +);
+    '?' marks the others, left to the phonenumbers library."""
     return f"""CASE
         WHEN {d} = '' THEN NULL
         WHEN regexp_full_match({d}, '0[1-9][0-9]{{8}}') THEN '+33' || substr({d}, 2)
@@ -78,11 +81,12 @@ def normalise_phone(raw: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _select_sql(source: str) -> str:
-    """SELECT producing the identity_index columns from a relation shaped like ``patients``."""
+def _select_sql(source: str) -> tuple[str, str]:
+    """Two SELECTs (materialised one after the other, so that DuckDB does not evaluate the
+    regular expressions once per later reference): cleaned and split names, then keys."""
     bclean = clean_name_sql("birth_name")
     uclean = clean_name_sql("used_name")
-    return f"""
+    stage1 = f"""
     WITH c AS (
         SELECT patient_id, {bclean} AS b0, {uclean} AS u0,
                {_first_names_sql('first_names')} AS fnl,
@@ -90,29 +94,35 @@ def _select_sql(source: str) -> str:
                birth_date, upper(trim(sex)) AS sex0, upper(trim(birth_place_code)) AS bp0,
                upper(regexp_replace(coalesce(ins, ''), '\\s', '', 'g')) AS ins0,
                upper(trim(identity_status)) AS status0,
-               phone AS phone_raw, lower(trim(email)) AS email0,
+               phone AS phone_raw, regexp_replace(coalesce(phone, ''), '[^0-9+]', '', 'g') AS phone_d,
+               lower(trim(email)) AS email0,
                regexp_replace(coalesce(postcode, ''), '[^0-9AB]', '', 'g') AS pc0,
                {_address_sql('address')} AS addr0
         FROM {source}
     ), s AS (
         SELECT *,
-            regexp_extract(b0, '^(.+?) ({_USAGE_MARK}) (.+)$', 1) AS b_ep_birth,
-            regexp_extract(b0, '^(.+?) ({_USAGE_MARK}) (.+)$', 3) AS b_ep_usage,
-            regexp_extract(b0, '^(.+?) NEE (.+)$', 2) AS b_nee_birth,
-            regexp_extract(b0, '^(.+?) NEE (.+)$', 1) AS b_nee_usage,
-            regexp_extract(u0, '^(.+?) ({_USAGE_MARK}) (.+)$', 1) AS u_ep_birth,
-            regexp_extract(u0, '^(.+?) ({_USAGE_MARK}) (.+)$', 3) AS u_ep_usage,
-            regexp_extract(u0, '^(.+?) NEE (.+)$', 2) AS u_nee_birth,
-            regexp_extract(u0, '^(.+?) NEE (.+)$', 1) AS u_nee_usage
+            CASE WHEN regexp_matches(b0, ' ({_USAGE_MARK}|NEE) ') THEN
+                regexp_extract(b0, '^(.+?) ({_USAGE_MARK}) (.+)$', ['birth', 'mark', 'usage']) END AS b_ep,
+            CASE WHEN regexp_matches(b0, ' NEE ') THEN
+                regexp_extract(b0, '^(.+?) NEE (.+)$', ['usage', 'birth']) END AS b_nee,
+            CASE WHEN regexp_matches(u0, ' ({_USAGE_MARK}|NEE) ') THEN
+                regexp_extract(u0, '^(.+?) ({_USAGE_MARK}) (.+)$', ['birth', 'mark', 'usage']) END AS u_ep,
+            CASE WHEN regexp_matches(u0, ' NEE ') THEN
+                regexp_extract(u0, '^(.+?) NEE (.+)$', ['usage', 'birth']) END AS u_nee
         FROM c
     ), n AS (
         SELECT *,
-            coalesce(nullif(b_ep_birth, ''), nullif(b_nee_birth, ''), nullif(u_ep_birth, ''),
-                     nullif(u_nee_birth, ''), nullif(b0, '')) AS bn,
-            coalesce(nullif(b_ep_usage, ''), nullif(b_nee_usage, ''), nullif(u_ep_usage, ''),
-                     nullif(u_nee_usage, ''), nullif(u0, '')) AS un0
+            coalesce(nullif(b_ep.birth, ''), nullif(b_nee.birth, ''), nullif(u_ep.birth, ''),
+                     nullif(u_nee.birth, ''), nullif(b0, '')) AS bn,
+            coalesce(nullif(b_ep.usage, ''), nullif(b_nee.usage, ''), nullif(u_ep.usage, ''),
+                     nullif(u_nee.usage, ''), nullif(u0, '')) AS un0
         FROM s
     )
+    SELECT patient_id, bn, un0, fnl, ufl, birth_date, sex0, bp0, ins0, status0, phone_raw, phone_d, email0,
+           pc0, addr0
+    FROM n
+    """  # noqa: S608 - internal identifiers only
+    stage2 = f"""
     SELECT
         patient_id,
         bn,
@@ -132,13 +142,14 @@ def _select_sql(source: str) -> str:
         nullif(bp0, '') AS birth_place,
         nullif(ins0, '') AS ins,
         coalesce(status0 IN ('RECUP', 'QUAL'), FALSE) AS ins_strong,
-        {_phone_fast_sql('phone_raw')} AS phone,
+        {_phone_fast_sql('phone_d')} AS phone,
         phone_raw,
         nullif(email0, '') AS email,
         nullif(pc0, '') AS postcode,
         nullif(addr0, '') AS address
-    FROM n
+    FROM _hy_stage1
     """  # noqa: S608 - internal identifiers only
+    return stage1, stage2
 
 
 INDEX_COLUMNS = (
@@ -152,7 +163,10 @@ def normalise_identity(con: duckdb.DuckDBPyConnection, source: str, target: str,
     """Create temp table ``target`` with identity keys for relation ``source`` (allow-listed
     names only: both are internal). Returns the number of rows."""
     install_macros(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _hy_norm AS {_select_sql(source)}")
+    stage1, stage2 = _select_sql(source)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _hy_stage1 AS {stage1}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _hy_norm AS {stage2}")
+    con.execute("DROP TABLE _hy_stage1")
     # Phones the fast path could not read: phonenumbers, once per distinct raw value.
     odd = con.execute("SELECT DISTINCT phone_raw FROM _hy_norm WHERE phone = '?'").fetchall()
     con.execute("CREATE OR REPLACE TEMP TABLE _hy_phone (raw VARCHAR, e164 VARCHAR)")

@@ -100,7 +100,7 @@ def find_duplicates(
     threshold_review: float | None = None,
     actor: Actor | None = None,
     model: Model | None = None,
-    max_block: int = 100,
+    max_block: int = 50,
     seed: int = 42,
 ) -> MatchSummary:
     """Match every active patient against the others; store the run, pairs and clusters.
