@@ -466,6 +466,13 @@ def mark_interrupted(con: duckdb.DuckDBPyConnection) -> int:
     Safe because DuckDB lets one process write the file: whoever opens it read-write owns every
     run, and a run still ``running`` then died with its transaction (rolled back).
     """
+    stuck = con.execute("SELECT run_id, job FROM job_runs WHERE status = 'running'").fetchall()
+    if not stuck:
+        return 0
+    root = _output_root(con, None)
+    for run_id, job in stuck:  # files staged before the crash were never published: remove them
+        for staged in (root / job).glob(f".{run_id}.*"):
+            shutil.rmtree(staged, ignore_errors=True)
     rows = con.execute(
         "UPDATE job_runs SET status = 'interrupted', finished_at = now(), rows_changed = 0, message = ? "
         "WHERE status = 'running'",

@@ -28,6 +28,11 @@ def unmerge_identity(ctx: JobContext, p: UnmergeParams) -> ChangeSet:
     for this identity goes back, including the survivor fields completed from it. Refused if
     any of those rows changed since the merge (undo the later change first).
     """
+    current_row = ctx.rows("SELECT active, merged_into FROM patients WHERE patient_id = ?", [p.patient_id])
+    if not current_row:
+        raise JobError(f"unmerge-identity: no patient {p.patient_id}")
+    if current_row[0]["merged_into"] is None:
+        raise JobError(f"unmerge-identity: patient {p.patient_id} is not merged into another identity")
     key = canonical_json({"patient_id": p.patient_id})
     found = ctx.rows(
         "SELECT r.run_id FROM job_changes c JOIN job_runs r USING (run_id) "

@@ -91,9 +91,18 @@ def test_unmerge_restores_one_identity_and_blocks_undo_of_the_merge_until_undone
     assert snapshot(con) == start
 
 
-def test_unmerge_of_a_patient_never_merged_is_refused(warehouse):
-    with pytest.raises(JobError, match="unmerge-identity: patient P005 was not merged by a merge-identities run"):
-        jobs.preview(warehouse, ADMIN, "unmerge-identity", {"patient_id": "P005"})
+@pytest.mark.parametrize(
+    ("description", "patient_id", "message"),
+    [
+        ("never merged", "P005", "unmerge-identity: patient P005 is not merged into another identity"),
+        ("unknown patient", "P999", "unmerge-identity: no patient P999"),
+        ("merged outside the jobs", "P008", "unmerge-identity: patient P008 was not merged by a merge-identities run"),
+    ],
+)
+def test_unmerge_refusals(warehouse, description, patient_id, message):
+    warehouse.execute("UPDATE patients SET active = FALSE, merged_into = 'P007' WHERE patient_id = 'P008'")
+    with pytest.raises(JobError, match=f"^{message}"):
+        jobs.preview(warehouse, ADMIN, "unmerge-identity", {"patient_id": patient_id})
 
 
 def test_two_previews_of_the_same_rows_cannot_both_apply(warehouse):
