@@ -32,6 +32,7 @@ def import_(ctx: click.Context, table: str, file: str, file_format: str | None, 
     parsed = parse_mapping(mapping)
     con = connect(db_path(ctx))
     try:
+        con.execute("SET enable_progress_bar = false")  # the report is the output; no bar on big files
         mark_interrupted_imports(con)
         try:
             report = import_file(con, table, file, source=source, mapping=parsed, actor=actor,
