@@ -99,8 +99,7 @@ def _stage(con, source: Source, spec: TableSpec) -> None:
     for col in spec.key:
         pieces.append(f"{_key_sql(spec, col)} AS {quote_ident('k_' + col)}")
     for col in spec.required:
-        if col not in spec.key:
-            pieces.append(f"({quote_ident(col)} IS NULL) AS {quote_ident('m_' + col)}")
+        pieces.append(f"({quote_ident(col)} IS NULL) AS {quote_ident('m_' + col)}")
     for col in source.columns:
         raw = quote_ident(col)
         kind = column_kind(spec.name, col)
@@ -134,10 +133,7 @@ def _check_structure(con, spec: TableSpec, source: Source, label: str) -> int:
     if source.check:
         source.check(con, STAGE_VIEW)
     for col in spec.required:
-        test = f"{quote_ident('k_' + col)} IS NULL" if col in spec.key else quote_ident("m_" + col)
-        if col in spec.key and column_kind(spec.name, col) not in ("text", "id"):
-            continue  # a typed key that does not parse is a value finding (row skipped)
-        line = con.execute(f"SELECT min(_line) FROM {STAGE_VIEW} WHERE {test}").fetchone()[0]
+        line = con.execute(f"SELECT min(_line) FROM {STAGE_VIEW} WHERE {quote_ident('m_' + col)}").fetchone()[0]
         if line is not None:
             raise InvalidInput(f"{label}: line {line}: column {col} is empty (required)")
     keys = [quote_ident("k_" + c) for c in spec.key]
