@@ -132,13 +132,31 @@ def history(ctx: click.Context, csv_file: str | None, dialect: str, limit: int |
     if not result.get("ok") or not csv_file:
         _finish(result)
         return
+    _write_csv(result, csv_file, dialect)
+
+
+@jobs.command()
+@click.argument("ident", metavar="PREVIEW_ID|RUN_ID")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), required=True, help="Write the changes to FILE.")
+@click.option("--dialect", type=click.Choice(["excel-fr", "standard"]), default="excel-fr", show_default=True)
+@as_option
+@click.pass_context
+def changes(ctx: click.Context, ident: str, csv_file: str, dialect: str, as_user: str | None) -> None:
+    """Export the rows (before → after) of a preview or a run (patient-level: logged)."""
+    result = _dispatch(ctx, {"kind": "changes", "id": ident, "as_user": as_user})
+    if not result.get("ok"):
+        _finish(result)
+    _write_csv(result, csv_file, dialect)
+
+
+def _write_csv(result: dict[str, Any], csv_file: str, dialect: str) -> None:
     import pandas as pd
 
     from analytics.exports import to_csv_bytes
 
     frame = pd.DataFrame(result["data"]["rows"], columns=result["data"]["columns"])
     Path(csv_file).write_bytes(to_csv_bytes(frame, dialect))
-    click.echo(f"{len(frame)} run(s) written to {csv_file}")
+    click.echo(f"{len(frame)} row(s) written to {csv_file}")
 
 
 @jobs.command()

@@ -133,7 +133,7 @@ def _now(con: duckdb.DuckDBPyConnection) -> dt.datetime:
     return con.execute("SELECT now()").fetchone()[0]
 
 
-def _access_log(con: duckdb.DuckDBPyConnection, actor: Actor, action: str, obj: str,
+def access_log(con: duckdb.DuckDBPyConnection, actor: Actor, action: str, obj: str,
                 row_count: int | None, detail: dict[str, Any]) -> None:
     """Record the action in the access log when the access module is installed."""
     try:
@@ -173,7 +173,7 @@ def preview(con: duckdb.DuckDBPyConnection, actor: Actor, job: str,
     except Exception:
         con.execute("ROLLBACK")
         raise
-    _access_log(con, actor, "job_preview", spec.name, len(changes.changes),
+    access_log(con, actor, "job_preview", spec.name, len(changes.changes),
                 {"preview_id": preview_id, "params": json.loads(params_json)})
     return Preview(preview_id, spec.name, json.loads(params_json), fp, len(changes.changes),
                    changes.counts, changes.notes, summary["outputs"], now)
@@ -349,10 +349,10 @@ def apply(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str, progres
                            progress=progress, output_dir=output_dir, batch_size=batch_size,
                            fail_after=fail_after, stale=stale)
         except Exception as exc:
-            _access_log(con, actor, "job_apply", prev.job, 0,
+            access_log(con, actor, "job_apply", prev.job, 0,
                         {"preview_id": preview_id, "status": "failed", "error": str(exc)[:200]})
             raise
-    _access_log(con, actor, "job_apply", prev.job, run.rows_changed,
+    access_log(con, actor, "job_apply", prev.job, run.rows_changed,
                 {"run_id": run.run_id, "preview_id": preview_id, "params": prev.params})
     return run
 
@@ -453,7 +453,7 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
     if removed:
         result = Run(result.run_id, result.job, result.status, result.rows_changed,
                      f"undo of run {run_id}; removed {len(removed)} file(s)", None, [], False, run_id)
-    _access_log(con, actor, "job_undo", spec.name, result.rows_changed, {"run_id": result.run_id, "undo_of": run_id})
+    access_log(con, actor, "job_undo", spec.name, result.rows_changed, {"run_id": result.run_id, "undo_of": run_id})
     return result
 
 

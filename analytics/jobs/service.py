@@ -13,13 +13,13 @@ from typing import Any
 
 import duckdb
 
-from analytics.access.roles import Actor
+from analytics.access.roles import Actor, Permission, require
 from analytics.errors import AccessDenied, HygieError, InvalidInput, JobError
 from analytics.jobs import engine, schedules
 
 __all__ = ["KINDS", "execute", "resolve_actor"]
 
-KINDS = ("run", "undo", "history", "schedule_add", "schedule_list", "schedule_remove")
+KINDS = ("run", "undo", "history", "changes", "schedule_add", "schedule_list", "schedule_remove")
 
 
 def resolve_actor(con: duckdb.DuckDBPyConnection, request: dict[str, Any]) -> Actor:
@@ -63,6 +63,24 @@ def _history(con: duckdb.DuckDBPyConnection, req: dict[str, Any]) -> dict[str, A
     return {"lines": lines, "data": {"columns": cols, "rows": records}}
 
 
+def _changes(con: duckdb.DuckDBPyConnection, actor: Actor, req: dict[str, Any]) -> dict[str, Any]:
+    """The rows (before → after) of a preview or a run: patient-level data, so checked and logged."""
+    require(actor, Permission.JOB_PREVIEW)
+    require(actor, Permission.VIEW_PATIENT_DATA)
+    ident = req["id"]
+    if ident.startswith("r"):
+        engine.get_run(con, ident)
+        frame = engine.run_changes(con, ident)
+    else:
+        engine.get_preview(con, ident)
+        frame = engine.preview_changes(con, ident)
+    engine.access_log(con, actor, "export", f"job changes {ident}", len(frame), {"id": ident})
+    cols = list(frame.columns)
+    rows = [{k: (None if v is None or v != v else str(v)) for k, v in r.items()}
+            for r in frame.astype(object).to_dict("records")]
+    return {"lines": [f"{len(rows)} change(s) in {ident}"], "data": {"columns": cols, "rows": rows}}
+
+
 def _schedule_list(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     frame = schedules.list_schedules(con)
     lines = []
@@ -89,6 +107,8 @@ def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
             actor = resolve_actor(con, request)
             if kind == "run":
                 out = _run(con, actor, request, progress)
+            elif kind == "changes":
+                out = _changes(con, actor, request)
             elif kind == "undo":
                 run = engine.undo(con, actor, request["run_id"], progress)
                 out = {"lines": run.summary_lines(), "data": {"run_id": run.run_id}}

@@ -38,8 +38,14 @@ def test_cli_preview_apply_history_and_undo(warehouse_path: Path, tmp_path: Path
     history = _hygie(warehouse_path, "history", "--csv", str(out), "--dialect", "standard")
     assert history.exit_code == 0
     lines = out.read_text(encoding="utf-8").splitlines()
+    assert "1 row(s) written to" in history.output
     assert lines[0] == "run_id,job,status,started_at,finished_at,actor,rows_changed,undo_of,message"
     assert lines[1].startswith(f"{run_id},archive-duplicate-documents,succeeded,")
+    exported = _hygie(warehouse_path, "changes", run_id, "--csv", str(tmp_path / "changes.csv"), "--dialect", "standard")
+    assert exported.exit_code == 0 and "2 row(s) written" in exported.output
+    rows = (tmp_path / "changes.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "seq,table_name,op,row_key,before,after,origin"
+    assert rows[1] == 'seq,documents,update,"{""document_id"":""D4""}","{""status"":""draft""}","{""status"":""archived""}",kept D3'.replace("seq", "1", 1)
     undone = _hygie(warehouse_path, "undo", run_id, "--yes")
     assert undone.exit_code == 0 and f"undid run {run_id}: 2 row(s) restored" in undone.output
     again = _hygie(warehouse_path, "undo", run_id, "--yes")
