@@ -34,6 +34,7 @@ DIALECTS = [
     ("comma, UTF-8 with BOM, ISO dates", PATIENTS_COMMA, "utf-8", True, "utf-8-sig", ",", "LŒUVRE"),
     ("tab, Latin-1, dd/mm/yyyy", PATIENTS_TAB, "latin-1", False, "latin-1", "\t", "LÉVÊQUE"),
     ("semicolon, UTF-8 without BOM, CRLF", PATIENTS_FR, "utf-8", False, "utf-8", ";", "LŒUVRE"),
+    ("tab, UTF-16 with BOM (Excel 'Unicode text')", PATIENTS_TAB, "utf-16", False, "utf-16", "\t", "LÉVÊQUE"),
 ]
 
 
