@@ -92,7 +92,7 @@ with tab_queue:
                 c1, c2, c3 = st.columns(3)
                 low, high = c1.slider(t("dup.score_range"), 0.0, 1.0, (0.0, 1.0), step=0.05, key="dup_score")
                 statuses = sorted(set(queue["status_1"].dropna()) | set(queue["status_2"].dropna()))
-                status = c2.multiselect(t("dup.status_filter"), statuses, key="dup_status")
+                status = c2.multiselect(t("dup.status_filter"), statuses, key="dup_status", placeholder=t("dup.all"))
                 order = c3.selectbox(t("dup.sort"), ["score_desc", "score_asc", "name"], key="dup_sort",
                                      format_func=lambda o: t(f"dup.sort.{o}"))
                 view = queue[(queue["score"] >= low) & (queue["score"] <= high)]

@@ -94,10 +94,11 @@ with top[0]:
     else:
         last = runs.iloc[-1]
         rate = float(last["rate"] or 0) * 100
-        delta = None if len(runs) < 2 else f"{rate - float(runs.iloc[-2]['rate'] or 0) * 100:+.2f} pt"
+        delta = None if len(runs) < 2 else f"{rate - float(runs.iloc[-2]['rate'] or 0) * 100:+.2f} pt".replace(".", ",")
         st.metric(
-            t("overview.dup_rate"), f"{rate:.2f} %", delta=delta, delta_color="inverse",
-            help=t("overview.dup_rate_help"), chart_data=list(runs["rate"].fillna(0) * 100), chart_type="line",
+            t("overview.dup_rate"), f"{rate:.2f} %".replace(".", ","), delta=delta, delta_color="inverse",
+            help=t("overview.dup_rate_help"),
+            chart_data=list(runs["rate"].fillna(0) * 100) if len(runs) > 1 else None, chart_type="line",
         )
         st.caption(t("overview.dup_target", target=f"{TARGET_PERCENT:g}") + (" ✅" if rate <= TARGET_PERCENT else " ⚠️"))
     _link("duplicates.py", t("overview.see_duplicates"))
@@ -106,7 +107,8 @@ with top[1]:
         st.metric(t("overview.pending_pairs"), "—")
     else:
         pending = max(0, int(runs.iloc[-1]["reviews"] or 0) - int(runs.iloc[-1]["settled"] or 0))
-        st.metric(t("overview.pending_pairs"), pending, chart_data=list(runs["reviews"].fillna(0)), chart_type="bar")
+        st.metric(t("overview.pending_pairs"), pending,
+                  chart_data=list(runs["reviews"].fillna(0)) if len(runs) > 1 else None, chart_type="bar")
         st.caption(t("overview.pending_help"))
     _link("duplicates.py", t("overview.see_queue"))
 figures = time_figures(con, version, me.role)
@@ -123,8 +125,10 @@ bottom = st.columns(3, border=True)
 if figures is not None:
     row, weekly = figures["summary"], figures["weekly"]
     with bottom[0]:
+        minutes = float(row["median_ehr_time8"] or 0)
         st.metric(
-            t("overview.ehr8"), f"{(row['median_ehr_time8'] or 0) / 60:.1f} h".replace(".", ","),
+            t("overview.ehr8"),
+            f"{minutes / 60:.1f} h".replace(".", ",") if minutes >= 60 else f"{minutes:.0f} min",
             chart_data=list((weekly["ehr_time8"].fillna(0) / 60).round(2)), chart_type="line",
             help=t("overview.ehr8_help"),
         )

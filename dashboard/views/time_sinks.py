@@ -86,6 +86,7 @@ with guarded():
         if ranking.empty:
             st.info(t("empty.table"))
         else:
+            ranking[by] = ranking[by].fillna(t("ts.unknown"))
             c1, c2 = st.columns(2)
             c1.plotly_chart(charts.hours_bar(ranking, by, rlabel, title=t("ts.chart.hours_by", by=t(f"ts.by.{by}"))))
             c2.plotly_chart(charts.ranking_bar(ranking, by, rlabel, title=t("ts.chart.ranking")))
@@ -94,10 +95,10 @@ with guarded():
                 shown, hide_index=True,
                 column_config={
                     by: t(f"ts.by.{by}"),
-                    "hours": st.column_config.NumberColumn(t("chart.hours"), format="%.1f"),
+                    "hours": st.column_config.NumberColumn(t("chart.hours"), format="localized"),
                     "after_hours_share": st.column_config.NumberColumn(t("chart.after_hours"), format="percent"),
-                    "hours_per_month": st.column_config.NumberColumn(t("chart.hours_per_month"), format="%.1f"),
-                    "hours_saved_per_month": st.column_config.NumberColumn(t("chart.hours_saved"), format="%.1f"),
+                    "hours_per_month": st.column_config.NumberColumn(t("chart.hours_per_month"), format="localized"),
+                    "hours_saved_per_month": st.column_config.NumberColumn(t("chart.hours_saved"), format="localized"),
                 },
             )
             export_button(ranking, f"temps_{by}", key="ts_export_rank", aggregate=True)

@@ -19,7 +19,9 @@ def settle(page) -> None:
     """Wait until the script run triggered by the last action has finished."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=60_000,
     )
 
 
