@@ -6,6 +6,8 @@ its subtitle, so a number is never shown without the rule that produced it.
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -27,12 +29,13 @@ _GREY = "#9aa5b1"
 
 
 def _layout(fig: go.Figure, title: str, label: str | None, height: int = 380) -> go.Figure:
-    text = f"{title}<br><sup>{label}</sup>" if label else title
+    lines = textwrap.wrap(label, 75) if label else []
+    text = title + "".join(f"<br><sup>{line}</sup>" for line in lines)
     fig.update_layout(
         title={"text": text, "x": 0, "xanchor": "left"},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 70 if label else 45, "b": 10},
-        legend={"orientation": "h", "y": -0.15},
+        height=height + 14 * max(0, len(lines) - 1),
+        margin={"l": 10, "r": 10, "t": 50 + 16 * len(lines), "b": 70},
+        legend={"orientation": "h", "y": -0.22, "x": 0},
         separators=", ",  # French decimal comma, thin-space thousands
     )
     return fig

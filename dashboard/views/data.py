@@ -43,7 +43,8 @@ if can(Permission.IMPORT_DATA):
             chosen_file = None
             if folder:
                 files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lstrip(".").lower() in ALLOWED_TYPES)
-                chosen_file = st.selectbox(t("data.server_file", folder=folder), files, index=None, key="data_server_file")
+                chosen_file = st.selectbox(t("data.server_file", folder=folder), files, index=None,
+                                           key="data_server_file", placeholder=t("data.no_file"))
             submitted = st.form_submit_button(t("data.run_import"), type="primary", icon=":material/upload:")
         if submitted:
             report = None
@@ -98,7 +99,11 @@ else:
         "FROM imports ORDER BY started_at DESC LIMIT ? OFFSET ?",
         [limit, offset],
     ).df()
-    st.dataframe(frame.drop(columns=["import_id"]), hide_index=True, column_config={
+    shown = frame.drop(columns=["import_id"])
+    shown["table_name"] = [t(f"table.{name}") for name in shown["table_name"]]
+    shown["status"] = [t(f"data.status.{s}") for s in shown["status"]]
+    shown["message"] = shown["message"].fillna("")
+    st.dataframe(shown, hide_index=True, column_config={
         "started_at": st.column_config.DatetimeColumn(t("data.col.when"), format="DD/MM/YYYY HH:mm"),
         "table_name": t("data.table"), "file_name": t("data.col.file"), "format": t("data.col.format"),
         "encoding": t("data.col.encoding"), "status": t("data.col.status"),

@@ -119,7 +119,10 @@ else:
     offset, limit = page_window(len(history), key="jobs_history_page", page_size=20)
     shown = history.iloc[offset : offset + limit][
         ["run_id", "job", "status", "actor", "started_at", "finished_at", "rows_changed", "undo_of", "undone_by", "message"]
-    ]
+    ].copy()
+    shown["status"] = [t(f"jobs.status.{s}") for s in shown["status"]]
+    for column in ("undo_of", "undone_by", "message"):
+        shown[column] = shown[column].fillna("")
     st.dataframe(shown, hide_index=True, column_config={
         "run_id": t("jobs.col.run"), "job": t("jobs.col.job"), "status": t("jobs.col.status"),
         "actor": t("jobs.col.actor"), "started_at": st.column_config.DatetimeColumn(t("jobs.col.started"), format="DD/MM/YYYY HH:mm"),

@@ -87,8 +87,10 @@ with guarded():
             st.info(t("empty.table"))
         else:
             ranking[by] = ranking[by].fillna(t("ts.unknown"))
+            for column in ("hours", "hours_per_month", "hours_saved_per_month"):
+                ranking[column] = ranking[column].round(1)
             c1, c2 = st.columns(2)
-            c1.plotly_chart(charts.hours_bar(ranking, by, rlabel, title=t("ts.chart.hours_by", by=t(f"ts.by.{by}"))))
+            c1.plotly_chart(charts.hours_bar(ranking, by, rlabel, title=t("ts.chart.hours_by", by=t(f"ts.by.{by}").lower())))
             c2.plotly_chart(charts.ranking_bar(ranking, by, rlabel, title=t("ts.chart.ranking")))
             shown = ranking[[by, "hours", "after_hours_share", "hours_per_month", "hours_saved_per_month"]]
             st.dataframe(

@@ -104,7 +104,7 @@ def browser(server):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True, locale="fr-FR")
+    context = browser.new_context(viewport={"width": 1440, "height": 1800}, accept_downloads=True, locale="fr-FR")
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     yield tab
