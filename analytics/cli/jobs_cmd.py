@@ -91,12 +91,14 @@ def jobs() -> None:
 def list_() -> None:
     """Show the jobs, what they do and their parameters."""
     from analytics.jobs import list_jobs
+    from analytics.jobs.registry import TASKS
 
     for spec in list_jobs():
         click.echo(f"{spec.name}: {spec.summary}")
         for p in spec.params():
             default = "" if p.default in (None, "") else f" (default {p.default})"
             click.echo(f"    --param {p.name}=<{p.type_name}>{default}  {p.help}")
+    click.echo(f"analyses that `hygie jobs schedule add` can also run: {', '.join(sorted(TASKS))}")
 
 
 @jobs.command()

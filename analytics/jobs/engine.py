@@ -37,6 +37,7 @@ from analytics.access.roles import Actor, Permission, require
 from analytics.errors import HygieError, JobError, StalePreview
 from analytics.jobs.changelog import apply_batch, batches, fingerprint, insert_frame, store_changes
 from analytics.jobs.registry import (
+    TASKS,
     ChangeSet,
     JobContext,
     canonical_json,
@@ -384,6 +385,8 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
     require(actor, Permission.JOB_APPLY)
     with _APPLY_LOCK:
         run = get_run(con, run_id)
+        if run["job"] in TASKS:
+            raise JobError(f"run {run_id} is an analysis ({run['job']}), not a cleanup change; nothing to undo")
         spec = get_job(run["job"])
         if run["undo_of"]:
             raise JobError(f"run {run_id} is itself an undo (of run {run['undo_of']}); preview the job again instead")

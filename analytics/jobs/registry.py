@@ -161,6 +161,14 @@ class JobSpec:
 
 _REGISTRY: dict[str, JobSpec] = {}
 
+#: Analyses a schedule may run besides cleanup jobs (e.g. nightly duplicate detection): they
+#: refresh derived tables through their own module, so they have no preview and no undo.
+#: name -> (module, function), called as ``function(con, actor=actor)``.
+TASKS: dict[str, tuple[str, str]] = {
+    "detect-duplicates": ("analytics.identity", "find_duplicates"),
+    "detect-duplicate-documents": ("analytics.documents", "find_duplicate_documents"),
+}
+
 
 def job(
     name: str,

@@ -9,7 +9,9 @@ disabled account stops its schedules). An applying schedule uses the request key
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +23,7 @@ from croniter import croniter
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import AccessDenied, HygieError, InvalidInput, JobError
 from analytics.jobs import engine
-from analytics.jobs.registry import canonical_json, get_job, params_to_json, parse_params
+from analytics.jobs.registry import TASKS, canonical_json, get_job, params_to_json, parse_params
 
 __all__ = ["ScheduleResult", "add_schedule", "list_schedules", "next_due", "remove_schedule", "run_due"]
 
@@ -39,16 +41,19 @@ class ScheduleResult:
 def add_schedule(con: duckdb.DuckDBPyConnection, actor: Actor, job: str, cron: str,
                  params: dict[str, Any] | None = None, *, apply: bool = False) -> str:
     """Schedule ``job`` on ``cron`` (5 fields, local time); returns the schedule id."""
-    require(actor, Permission.JOB_APPLY if apply else Permission.JOB_PREVIEW)
-    spec = get_job(job)
+    is_task = job in TASKS
+    require(actor, Permission.JOB_APPLY if apply or is_task else Permission.JOB_PREVIEW)
+    if is_task and params:
+        raise InvalidInput(f"schedule: {job} takes no parameters")
+    spec = None if is_task else get_job(job)
     if not croniter.is_valid(cron):
         raise InvalidInput(f"schedule: '{cron}' is not a valid cron expression (e.g. '0 2 * * *' for 02:00 daily)")
-    parsed = parse_params(spec, params)
+    params_json = "{}" if spec is None else params_to_json(parse_params(spec, params))
     schedule_id = f"s{uuid.uuid4().hex[:10]}"
     con.execute(
         "INSERT INTO job_schedules (schedule_id, job, params, cron, apply, actor, actor_role, enabled, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, now())",
-        [schedule_id, spec.name, params_to_json(parsed), cron, apply, actor.username, actor.role],
+        [schedule_id, job, params_json, cron, apply or is_task, actor.username, actor.role],
     )
     return schedule_id
 
@@ -91,6 +96,26 @@ def _schedule_actor(con: duckdb.DuckDBPyConnection, username: str, role: str) ->
     return Actor(username, row[0], via="scheduler")
 
 
+def run_task(con: duckdb.DuckDBPyConnection, actor: Actor, name: str) -> tuple[str, str, str]:
+    """Run analysis ``name`` (see :data:`TASKS`), traced in job_runs; (run_id, status, message)."""
+    require(actor, Permission.JOB_APPLY)
+    module, function = TASKS[name]
+    run_id = f"r{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+    con.execute(
+        "INSERT INTO job_runs (run_id, job, params, actor, status, started_at, pid) "
+        "VALUES (?, ?, '{}', ?, 'running', now(), ?)",
+        [run_id, name, actor.username, os.getpid()],
+    )
+    try:
+        result = getattr(importlib.import_module(module), function)(con, actor=actor)
+        status, message = "succeeded", str(result)[:500]
+    except Exception as exc:  # recorded; the worker goes on
+        status, message = "failed", f"{type(exc).__name__}: {exc}"[:500]
+    con.execute("UPDATE job_runs SET status = ?, finished_at = now(), message = ? WHERE run_id = ?",
+                [status, message, run_id])
+    return run_id, status, message
+
+
 def run_due(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> list[ScheduleResult]:
     """Run every enabled schedule whose next due time has passed; record the outcome on it."""
     now = now or con.execute("SELECT now()").fetchone()[0]
@@ -106,13 +131,16 @@ def run_due(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> l
         run_id = preview_id = None
         try:
             actor = _schedule_actor(con, username, role)
-            prev = engine.preview(con, actor, job, json.loads(params or "{}"))
-            preview_id = prev.preview_id
-            status, message = "previewed", f"{prev.change_count} change(s) previewed"
-            if do_apply:
-                run = engine.apply(con, actor, prev.preview_id, request_key=f"schedule:{sid}:{due.isoformat()}")
-                run_id, status = run.run_id, run.status
-                message = f"{run.rows_changed} row(s) changed"
+            if job in TASKS:
+                run_id, status, message = run_task(con, actor, job)
+            else:
+                prev = engine.preview(con, actor, job, json.loads(params or "{}"))
+                preview_id = prev.preview_id
+                status, message = "previewed", f"{prev.change_count} change(s) previewed"
+                if do_apply:
+                    run = engine.apply(con, actor, prev.preview_id, request_key=f"schedule:{sid}:{due.isoformat()}")
+                    run_id, status = run.run_id, run.status
+                    message = f"{run.rows_changed} row(s) changed"
         except HygieError as exc:
             status, message = "failed", str(exc)
         except Exception as exc:  # the worker must keep serving: record and go on

@@ -80,15 +80,18 @@ def populate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO match_runs (match_run_id, started_at, threshold_match, threshold_review) "
                 "VALUES ('M1', ?, 0.9, 0.5)", [old])
     for pid, cluster in [("P001", "C1"), ("P002", "C1"), ("P005", "C2"), ("P006", "C2")]:
-        con.execute("INSERT INTO match_clusters VALUES ('M1', ?, ?)", [pid, cluster])
+        con.execute("INSERT INTO match_clusters (match_run_id, patient_id, cluster_id) VALUES ('M1', ?, ?)",
+                    [pid, cluster])
     for a, b, score in [("P001", "P002", 0.97), ("P005", "P006", 0.95)]:
         con.execute("INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision) "
                     "VALUES ('M1', ?, ?, ?, 10, 'match')", [a, b, score])
     # reviewers: P003/P004 same (not in a cluster); P005/P006 are twins
-    con.execute("INSERT INTO pair_reviews VALUES ('P004', 'P003', 'same', 'rev', ?, NULL)", [old])
-    con.execute("INSERT INTO pair_reviews VALUES ('P005', 'P006', 'not_same', 'rev', ?, 'jumeaux')", [old])
-    con.execute("INSERT INTO document_duplicates VALUES ('DD1', 'D3', 'D4', 'exact', 1.0, 'same hash')")
-    con.execute("INSERT INTO document_duplicates VALUES ('DD1', 'D7', 'D8', 'near', 0.93, 'near text')")
+    for a, b, decision in [("P004", "P003", "same"), ("P005", "P006", "not_same")]:
+        con.execute("INSERT INTO pair_reviews (patient_id_1, patient_id_2, decision, reviewer, decided_at) "
+                    "VALUES (?, ?, ?, 'rev', ?)", [a, b, decision, old])
+    for a, b, kind, score in [("D3", "D4", "exact", 1.0), ("D7", "D8", "near", 0.93)]:
+        con.execute("INSERT INTO document_duplicates (match_run_id, document_id_1, document_id_2, kind, score, reason) "
+                    "VALUES ('DD1', ?, ?, ?, ?, 'fixture')", [a, b, kind, score])
 
 
 @pytest.fixture(scope="session")

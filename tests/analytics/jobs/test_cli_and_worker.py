@@ -142,3 +142,18 @@ def test_a_waiting_cli_is_told_when_the_worker_died(tmp_path: Path):
     queued = queue.submit("history", {})
     with pytest.raises(JobError, match=f"request {queued} is queued but no job worker is running"):
         queue.wait(queued, timeout=5)
+
+
+def test_a_schedule_can_run_nightly_duplicate_detection(warehouse):
+    con = warehouse
+    sid = schedules.add_schedule(con, ADMIN, "detect-duplicates", "0 3 * * *")
+    created = con.execute("SELECT created_at FROM job_schedules").fetchone()[0]
+    results = schedules.run_due(con, schedules.next_due("0 3 * * *", created) + dt.timedelta(minutes=1))
+    assert [(r.schedule_id, r.status) for r in results] == [(sid, "succeeded")], results
+    run = jobs.history(con).iloc[0]
+    assert (run.job, run.status) == ("detect-duplicates", "succeeded")
+    assert con.execute("SELECT count(*) FROM match_runs").fetchone()[0] == 2  # the fixture's and this one
+    with pytest.raises(JobError, match="is an analysis \\(detect-duplicates\\), not a cleanup change"):
+        jobs.undo(con, ADMIN, run.run_id)
+    with pytest.raises(InvalidInput, match="schedule: detect-duplicates takes no parameters"):
+        schedules.add_schedule(con, ADMIN, "detect-duplicates", "0 3 * * *", {"x": "1"})
