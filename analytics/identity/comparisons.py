@@ -87,17 +87,22 @@ _TF_COLUMNS = {"birth_name": "bn_np", "first_name": "fn1", "phone": "phone", "ad
 
 
 def _external_tf(con: duckdb.DuckDBPyConnection, table: str, source: str) -> dict[str, np.ndarray]:
-    """Frequencies of ``table``'s values measured in ``source`` (a few rows vs the whole index)."""
+    """Frequencies of ``table``'s values measured in ``source`` (a few rows vs the whole index),
+    in one scan of ``source``."""
+    cols = list(_TF_COLUMNS.values())
+    small = con.execute(f"SELECT rid, {', '.join(cols)} FROM {table} ORDER BY rid").df()  # noqa: S608 - internal identifiers only
+    params = {f"v{i}": [v for v in small[c].dropna().unique().tolist()] for i, c in enumerate(cols)}
+    parts = [f"SELECT {i} AS f, {c} AS v, count(*) AS n FROM {source} WHERE list_contains($v{i}, {c}) GROUP BY ALL"  # noqa: S608
+             for i, c in enumerate(cols)]
+    totals = ", ".join(f"count({c})" for c in cols)
+    counts = con.execute(" UNION ALL ".join(parts), params).fetchall()  # noqa: S608 - internal identifiers only
+    total = con.execute(f"SELECT {totals} FROM {source}").fetchall()[0]  # noqa: S608 - internal identifiers only
+    lookup = {(f, v): n for f, v, n in counts}
     out = {}
-    for f, column in _TF_COLUMNS.items():
-        d = con.execute(f"""
-            WITH tot AS (SELECT count({column}) AS n FROM {source}),
-                 cnt AS (SELECT {column} AS v, count(*) AS c FROM {source}
-                         WHERE {column} IN (SELECT {column} FROM {table}) GROUP BY ALL)
-            SELECT t.rid, coalesce(cnt.c, 1) / greatest((SELECT n FROM tot), 1) AS tf
-            FROM {table} t LEFT JOIN cnt ON cnt.v = t.{column} ORDER BY t.rid
-        """).fetchnumpy()  # noqa: S608 - internal identifiers only
-        out[f] = np.asarray(d["tf"], dtype=float)
+    for i, (field, c) in enumerate(_TF_COLUMNS.items()):
+        n_total = max(int(total[i]), 1)
+        out[field] = np.array([lookup.get((i, v), 1) / n_total if isinstance(v, str) else np.nan
+                               for v in small[c]], dtype=float)
     return out
 
 

@@ -19,7 +19,8 @@ from analytics.identity.comparisons import FIELDS, compare, load_index
 from analytics.identity.decide import decide
 from analytics.identity.explain import latest_thresholds
 from analytics.identity.model import default_model, score, weights
-from analytics.identity.normalise import INDEX_COLUMNS, normalise_identity
+from analytics.identity.normalise import INDEX_COLUMNS, _select_sql, normalise_phone
+from analytics.identity.phonetic import soundex2
 
 __all__ = ["parse_birth_date", "search_identities"]
 
@@ -72,34 +73,44 @@ def search_identities(
     date = parse_birth_date(birth_date)
     if limit < 1:
         raise InvalidInput(f"limit: {limit} must be at least 1")
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _hy_q AS SELECT * FROM patients WHERE FALSE""")
-    con.execute(
-        """INSERT INTO _hy_q (patient_id, birth_name, used_name, first_names, birth_date, sex,
-               birth_place_code, ins, identity_status, phone, email, postcode)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PROV', ?, ?, ?)""",
-        [_QUERY_ID, birth_name, used_name, first_names, date, sex, birth_place, ins, phone, email, postcode])
-    normalise_identity(con, "_hy_q", "_hy_qn", rid_start=-1)
-    cols = ", ".join(INDEX_COLUMNS)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _hy_cand AS
-        SELECT {cols} FROM _hy_qn
-        UNION ALL
-        (SELECT {', '.join('i.' + c for c in INDEX_COLUMNS)} FROM identity_index i, _hy_qn q
-        WHERE (i.birth_date = q.birth_date AND (
-                  left(i.bn_np, 3) IN (left(q.bn_np, 3), left(q.un_np, 3))
-                  OR left(i.un_np, 3) IN (left(q.bn_np, 3), left(q.un_np, 3))
-                  OR left(i.fn1, 3) = left(q.fn1, 3)))
-           OR (year(i.birth_date) = year(q.birth_date) AND month(i.birth_date) = day(q.birth_date)
-               AND day(i.birth_date) = month(q.birth_date))
-           OR (year(i.birth_date) = year(q.birth_date) AND left(i.fn_sdx, 4) = left(q.fn_sdx, 4)
-               AND (left(i.bn_sdx, 4) IN (left(q.bn_sdx, 4), left(q.un_sdx, 4))
-                    OR left(i.un_sdx, 4) IN (left(q.bn_sdx, 4), left(q.un_sdx, 4))))
-           OR ((i.bn_np IN (q.bn_np, q.un_np) OR i.un_np IN (q.bn_np, q.un_np)) AND i.fn1 = q.fn1)
-           OR i.ins = q.ins OR i.phone = q.phone OR i.email = q.email
-        LIMIT {_MAX_CANDIDATES})
-    """)  # noqa: S608 - internal identifiers only
-    ix = load_index(con, "_hy_cand", tf_from="identity_index")
+    # Query keys: the same SQL as the index, in one statement over a parameter row (no DDL).
+    stage1, stage2 = _select_sql("_hy_q")
+    qcols = ["patient_id", "birth_name", "used_name", "first_names", "used_first_name", "birth_date", "sex",
+             "birth_place_code", "ins", "identity_status", "phone", "email", "postcode", "address"]
+    params = [_QUERY_ID, birth_name, used_name, first_names, None, date, sex, birth_place, ins, "PROV", phone,
+              email, postcode, None]
+    row_sql = ", ".join(f"?::{'DATE' if c == 'birth_date' else 'VARCHAR'} AS {c}" for c in qcols)
+    cur = con.cursor()
+    keys = cur.execute(f"WITH _hy_q AS (SELECT {row_sql}), _hy_stage1 AS ({stage1}) {stage2}", params).df()
+    q = keys.iloc[0].to_dict()
+    q = {k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v) for k, v in q.items()}
+    if q["phone"] == "?":
+        q["phone"] = normalise_phone(phone)
+    for col, src in (("bn_sdx", "bn_np"), ("un_sdx", "un_np"), ("fn_sdx", "fn1")):
+        q[col] = soundex2(q[src], None) if q[src] else None
+    q["rid"] = -1
+    bd = q["birth_date"]
+    cand = cur.execute(f"""
+        SELECT {', '.join(INDEX_COLUMNS)} FROM identity_index
+        WHERE (birth_date = $bd AND (left(bn_np, 3) IN (left($bn, 3), left($un, 3))
+                                     OR left(un_np, 3) IN (left($bn, 3), left($un, 3))
+                                     OR left(fn1, 3) = left($fn1, 3)))
+           OR (year(birth_date) = year($bd) AND month(birth_date) = day($bd) AND day(birth_date) = month($bd))
+           OR (year(birth_date) = year($bd) AND left(fn_sdx, 4) = left($fsdx, 4)
+               AND (left(bn_sdx, 4) IN (left($bsdx, 4), left($usdx, 4))
+                    OR left(un_sdx, 4) IN (left($bsdx, 4), left($usdx, 4))))
+           OR ((bn_np IN ($bn, $un) OR un_np IN ($bn, $un)) AND fn1 = $fn1)
+           OR ins = $ins OR phone = $phone OR email = $email
+        LIMIT {_MAX_CANDIDATES}
+    """, {"bd": bd, "bn": q["bn_np"], "un": q["un_np"], "fn1": q["fn1"], "fsdx": q["fn_sdx"],  # noqa: S608
+          "bsdx": q["bn_sdx"], "usdx": q["un_sdx"], "ins": q["ins"], "phone": q["phone"],
+          "email": q["email"]}).df()
+    rows = pd.concat([pd.DataFrame([{c: q.get(c) for c in INDEX_COLUMNS}]), cand], ignore_index=True)
+    rows["rid"] = np.arange(-1, len(rows) - 1)
+    cur.register("_hy_cand_df", rows)
+    ix = load_index(cur, "_hy_cand_df", tf_from="identity_index")
+    cur.unregister("_hy_cand_df")
+    ids_of_rows = rows["patient_id"].to_numpy(dtype=object)
     n = ix.n - 1
     from analytics.identity.run import latest_model
 
@@ -117,12 +128,11 @@ def search_identities(
     decision, _rule = decide(prob, levels, t_match, t_review)
     order = np.argsort(-total, kind="stable")[:limit]
     ids = [str(ix.patient_id[b[i]]) for i in order]
-    con.execute("CREATE OR REPLACE TEMP TABLE _hy_ids (patient_id VARCHAR, pos INTEGER)")
-    con.executemany("INSERT INTO _hy_ids VALUES (?, ?)", [[pid, k] for k, pid in enumerate(ids)])
-    details = con.execute("""
-        SELECT p.patient_id, p.birth_name, p.used_name, p.first_names, p.birth_date, p.sex,
-               p.birth_place_code FROM patients p JOIN _hy_ids USING (patient_id) ORDER BY pos
-    """).df()
+    del ids_of_rows
+    details = cur.execute("""
+        SELECT p.patient_id, p.birth_name, p.used_name, p.first_names, p.birth_date, p.sex, p.birth_place_code
+        FROM patients p WHERE list_contains($ids, p.patient_id)
+    """, {"ids": ids}).df().set_index("patient_id").reindex(ids).reset_index()
     typed = {"birth_name": " / ".join(x for x in (birth_name, used_name) if x), "first_name": first_names,
              "birth_date": date.strftime("%d/%m/%Y") if date else None, "sex": sex, "birth_place": birth_place,
              "ins": ins, "phone": phone, "email": email, "address": postcode}
@@ -135,7 +145,6 @@ def search_identities(
     ]
     for f in FIELDS:
         details[f"level_{f}"] = [FIELDS[f][int(levels[f][i])] for i in order]
-    con.execute("DROP TABLE _hy_q; DROP TABLE _hy_qn; DROP TABLE _hy_cand; DROP TABLE _hy_ids")
     from analytics.identity.reviews import log_access
 
     log_access(con, actor, "view", "search_identities", len(details), {"limit": limit})
