@@ -91,7 +91,7 @@ print("finished", flush=True)
 """
 
 
-@pytest.mark.parametrize("kill_at", [1, 4], ids=["early", "later"])
+@pytest.mark.parametrize("kill_at", [1, 11], ids=["after-the-first-change", "all-changes-made-not-committed"])
 def test_a_sigkilled_apply_leaves_the_warehouse_consistent_and_the_run_interrupted(warehouse_path: Path, kill_at: int,
                                                                                   tmp_path: Path):
     con = connect(warehouse_path)
