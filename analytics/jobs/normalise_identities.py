@@ -13,6 +13,7 @@ from analytics.jobs.registry import Change, ChangeSet, JobContext, job
 
 NAME_FIELDS = ("birth_name", "used_name", "first_names", "used_first_name")
 _SPACES = re.compile(r"\s+")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 _FORMATS = {
     "E164": phonenumbers.PhoneNumberFormat.E164,
     "INTERNATIONAL": phonenumbers.PhoneNumberFormat.INTERNATIONAL,
@@ -44,6 +45,8 @@ def normalise_phone(value: str | None, region: str, fmt: str) -> tuple[str | Non
     """(formatted number, parsed ok). Unparseable or invalid numbers are returned unchanged."""
     if value is None or not value.strip():
         return (None if value is None else value), True
+    if fmt == "E164" and _E164.fullmatch(value):
+        return value, True  # already normalised (nightly re-runs): no parse needed
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
