@@ -11,7 +11,7 @@
   same way, refused with the reason when a later run touched the same rows.
 
 Every SQL statement applies a whole batch of changes (UPDATE ... FROM the change table);
-identifiers come from the registry's allow-list and ``information_schema``.
+identifiers come from the registry's allow-list and DuckDB's catalog (``duckdb_columns()``).
 """
 
 from __future__ import annotations
@@ -130,6 +130,14 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}{dt.datetime.now().strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open (a failed COMMIT has already rolled back)."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
 def _now(con: duckdb.DuckDBPyConnection) -> dt.datetime:
     return con.execute("SELECT now()").fetchone()[0]
 
@@ -172,7 +180,7 @@ def preview(con: duckdb.DuckDBPyConnection, actor: Actor, job: str,
         )
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
     access_log(con, actor, "job_preview", spec.name, len(changes.changes),
                 {"preview_id": preview_id, "params": json.loads(params_json)})
@@ -293,7 +301,7 @@ def _execute(con: duckdb.DuckDBPyConnection, actor: Actor, prev: Preview, *, req
         )
         con.execute("COMMIT")
     except BaseException as exc:
-        con.execute("ROLLBACK")
+        _rollback(con)
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -431,7 +439,7 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
             )
             con.execute("COMMIT")
         except Exception:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         prev = get_preview(con, undo_pid)
 
