@@ -228,3 +228,28 @@ def test_job_runs_are_recorded_in_the_access_log(warehouse):
                     ("alice", "job_apply", "archive-duplicate-documents", 0, "failed"),
                     ("alice", "job_apply", "archive-duplicate-documents", 2, None),
                     ("alice", "job_undo", "archive-duplicate-documents", 2, None)]
+
+
+def test_two_threads_applying_previews_of_the_same_rows_one_wins(warehouse):
+    import threading
+
+    previews = [jobs.preview(warehouse, ADMIN, "archive-duplicate-documents").preview_id for _ in range(2)]
+    outcomes: list[str] = []
+
+    def worker(preview_id: str) -> None:
+        cursor = warehouse.cursor()
+        try:
+            jobs.apply(cursor, ADMIN, preview_id)
+            outcomes.append("applied")
+        except StalePreview:
+            outcomes.append("stale")
+        finally:
+            cursor.close()
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in previews]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["applied", "stale"]
+    assert warehouse.execute("SELECT count(*) FROM documents WHERE status = 'archived'").fetchone()[0] == 2
