@@ -92,8 +92,9 @@ def _key_sql(spec: TableSpec, col: str) -> str:
 def _stage(con, source: Source, spec: TableSpec) -> None:
     """Pass 1 over the file: keep keys, missing-value flags and the raw text of failed values only.
 
-    The full rows are not materialised here; pass 2 (:func:`_insert`) streams them from the
-    file into the table. Row order is kept, so ``rowid + line_offset`` is the file line.
+    The full rows are not materialised here; pass 2 (:func:`_upsert`) streams them from the
+    file into the table. Row order is kept (preserve_insertion_order), so the n-th staged row
+    is at file line ``n + line_offset`` (rowids inside a transaction start high: subtract the first).
     """
     pieces = ["_resource_type"] if source.check else []
     for col in spec.key:
