@@ -128,7 +128,7 @@ def login_page() -> None:
         elif st.button(t("login.oidc"), type="primary"):
             st.login()
     auth = state.engine("analytics.access.auth")
-    with st.form("login", enter_to_submit=True):
+    with st.form("login", enter_to_submit=True, clear_on_submit=True):
         username = st.text_input(t("login.username"), key="login_username", autocomplete="username")
         password = st.text_input(
             t("login.password"), type="password", key="login_password", autocomplete="current-password"

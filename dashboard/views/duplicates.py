@@ -55,7 +55,9 @@ def _comparison(explain: pd.DataFrame) -> None:
         t("dup.level"): [t(f"dup.level.{lv}") for lv in fields["level"]],
         t("dup.weight"): fields["weight"],
     })
-    differs = (fields["level"] != "exact").to_list()
+    # highlight what differs; a trait absent on both sides is not a difference
+    differs = [lv != "exact" and str(a) != str(b)
+               for lv, a, b in zip(fields["level"], fields["left"], fields["right"], strict=True)]
 
     def highlight(row: pd.Series) -> list[str]:
         style = "background-color: #fde2c8" if differs[row.name] else ""

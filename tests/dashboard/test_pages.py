@@ -74,3 +74,57 @@ def test_overview_figures_link_only_to_pages_the_role_has(app, warehouse, role, 
     links = {link.label for link in at.get("page_link")}
     assert ("Examiner les paires" in links) is sees_duplicate_links
     assert "Voir les non-signés" in links
+
+
+def test_idle_session_expires_and_is_logged_out(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager")
+    at.session_state["hygie_last_seen"] = -1e9  # idle far longer than the timeout
+    at.run()
+    assert at.title[0].value == "Connexion à Hygie"
+    assert at.warning[0].value.startswith("Votre session a expiré après 30 minutes")
+    from analytics.warehouse import connect
+
+    con = connect(fresh_warehouse)
+    try:
+        assert con.execute(
+            "SELECT actor, action, detail->>'reason' FROM access_log WHERE action = 'logout'"
+        ).fetchall() == [("test-manager", "logout", "timeout")]
+    finally:
+        con.close()
+
+
+def test_login_with_a_real_account(app, fresh_warehouse):
+    from analytics.access.auth import create_demo_accounts
+    from analytics.warehouse import connect
+
+    con = connect(fresh_warehouse)
+    try:
+        create_demo_accounts(con, "a-demo-password")
+    finally:
+        con.close()
+    at = app(fresh_warehouse).run()
+    at.text_input(key="login_username").input("analyst")
+    at.text_input(key="login_password").input("wrong")
+    at.button[0].click()
+    at.run()
+    assert [e.value for e in at.error] == ["Identifiant ou mot de passe incorrect."]
+    at.text_input(key="login_username").input("analyst")
+    at.text_input(key="login_password").input("a-demo-password")
+    at.button[0].click()
+    at.run()
+    assert at.title[0].value == "Vue d'ensemble"
+    assert at.session_state["hygie_actor"].role == "analyst"
+
+
+def test_viewing_the_review_queue_is_recorded(app, fresh_warehouse):
+    from analytics.warehouse import connect
+
+    at = app(fresh_warehouse, "analyst").run()
+    at.switch_page("views/duplicates.py").run()
+    con = connect(fresh_warehouse)
+    try:
+        objects = {r[0] for r in con.execute(
+            "SELECT object FROM access_log WHERE action = 'view' AND actor = 'test-analyst'").fetchall()}
+    finally:
+        con.close()
+    assert {"review_queue", "explain_pair"} <= objects
