@@ -363,6 +363,9 @@ def apply(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str, progres
             raise
     access_log(con, actor, "job_apply", prev.job, run.rows_changed,
                 {"run_id": run.run_id, "preview_id": preview_id, "params": prev.params})
+    if run.outputs and not run.already_applied:  # files with patient data left the warehouse
+        access_log(con, actor, "export", prev.job, len(run.outputs),
+                   {"run_id": run.run_id, "output_dir": run.output_dir})
     return run
 
 

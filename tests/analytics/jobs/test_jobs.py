@@ -228,6 +228,9 @@ def test_job_runs_are_recorded_in_the_access_log(warehouse):
                     ("alice", "job_apply", "archive-duplicate-documents", 0, "failed"),
                     ("alice", "job_apply", "archive-duplicate-documents", 2, None),
                     ("alice", "job_undo", "archive-duplicate-documents", 2, None)]
+    _apply(warehouse, "route-unsigned-documents")
+    assert warehouse.execute("SELECT action, object, row_count FROM access_log ORDER BY log_id DESC LIMIT 1"
+                             ).fetchone() == ("export", "route-unsigned-documents", 2)  # two worklist files
 
 
 def test_two_threads_applying_previews_of_the_same_rows_one_wins(warehouse):
