@@ -123,6 +123,14 @@ def find_duplicates(
 
     n = build_index(con)
     lap("normalise")
+    if n < 2:  # nothing to compare: an empty run, recorded
+        con.execute("DELETE FROM match_pairs; DELETE FROM match_clusters")
+        con.execute(
+            """INSERT INTO match_runs (match_run_id, started_at, finished_at, kind, actor, threshold_match,
+                   threshold_review, patients, candidate_pairs, matches, reviews, clusters)
+               VALUES (?, ?, now(), 'full', ?, ?, ?, ?, 0, 0, 0, 0)""",
+            [run_id, started, actor.username if actor else "system", t_match, t_review, n])
+        return MatchSummary(run_id, n, 0, 0, 0, 0, t_match, t_review, round(time.perf_counter() - t0, 3))
     report = blocking.candidate_pairs(con, max_block=max_block)
     lap("blocking")
     ix = load_index(con)

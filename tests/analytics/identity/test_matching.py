@@ -223,3 +223,9 @@ def test_incremental_equals_full_run(con):
     pd.testing.assert_frame_equal(incremental, full)
     pd.testing.assert_frame_equal(clusters_inc, clusters_full)
     assert _decision(con, "C09A", "C09B") == "match"  # day/month swap, second record arrived late
+
+
+def test_empty_warehouse(con):
+    summary = find_duplicates(con)
+    assert (summary.patients, summary.candidate_pairs, summary.matches) == (0, 0, 0)
+    assert con.execute("SELECT count(*) FROM match_runs").fetchone()[0] == 1
