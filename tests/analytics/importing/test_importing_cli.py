@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from analytics.cli import main
 from analytics.warehouse import connect
-from tests.analytics.importing_helpers import write_text
+from tests.analytics.importing.helpers import write_text
 
 CASES = [
     # description, table, file text, extra args, exit code, expected lines in output

@@ -29,3 +29,4 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     """Everything an import may change, except the imports log itself."""
     return {t: table_rows(con, t) for t in ("patients", "documents", "audit_events", "staff", "schedules",
                                             "data_quality_findings")}
+

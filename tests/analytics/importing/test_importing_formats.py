@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analytics.importing import import_file
-from tests.analytics.importing_helpers import VALID_INS, table_rows
+from tests.analytics.importing.helpers import VALID_INS, table_rows
 
 INS_OID = "urn:oid:1.2.250.1.213.1.4.8"
 FR_CORE = "https://hl7.fr/ig/fhir/core/StructureDefinition"

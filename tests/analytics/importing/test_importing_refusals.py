@@ -6,7 +6,7 @@ import pytest
 
 from analytics.errors import FileRefused
 from analytics.importing import import_file
-from tests.analytics.importing_helpers import snapshot, write_text
+from tests.analytics.importing.helpers import snapshot, write_text
 
 GOOD = "IPP;NOM;DATE_NAISSANCE\nP1;DUPONT;01/02/1980\nP2;MARTIN;03/04/1990\n"
 

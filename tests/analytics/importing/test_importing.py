@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from analytics.importing import import_file, ins_is_valid, ins_key
-from tests.analytics.importing_helpers import CORSICAN_INS, VALID_INS, table_rows, write_text
+from tests.analytics.importing.helpers import (
+    CORSICAN_INS,
+    VALID_INS,
+    table_rows,
+    write_text,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
