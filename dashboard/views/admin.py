@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics.access.roles import ROLES, Permission
 from dashboard import state
-from dashboard.components import actor, can, guarded, page_window, unavailable
+from dashboard.components import actor, can, export_button, guarded, page_window, unavailable
 from dashboard.i18n import t
 
 me = actor()
@@ -102,6 +102,7 @@ with tab_log:
                 "row_count": t("admin.col.rows"), "detail": t("admin.col.detail"),
             })
             st.caption(t("admin.log_readonly"))
+            export_button(log, "access_log", key="admin_export_log")
 
 with tab_settings:
     settings = con.execute("SELECT key, value, updated_at, updated_by FROM settings ORDER BY key").df()

@@ -10,7 +10,7 @@ import streamlit as st
 from analytics.access.roles import Permission, require
 from analytics.errors import FileRefused, HygieError
 from dashboard import state
-from dashboard.components import actor, can, guarded, page_window, record_view
+from dashboard.components import actor, can, export_button, guarded, page_window, record_view
 from dashboard.i18n import t
 from dashboard.uploads import ALLOWED_TYPES, import_dir, max_upload_mb, saved_upload, server_file
 
@@ -111,6 +111,7 @@ else:
         "rows_updated": t("data.updated"), "findings": t("data.findings"), "actor": t("data.col.actor"),
         "message": t("data.col.message"),
     })
+    export_button(frame, "imports", key="data_export_imports", aggregate=True)
 
     # --- validation report of one import (raw values are patient-level) -------------------
     with_findings = frame[frame["findings"].fillna(0) > 0]
@@ -132,3 +133,4 @@ else:
             "raw_value": t("data.col.raw"), "problem": t("data.col.problem"),
         })
         record_view("data_quality_findings", len(findings), {"import_id": chosen})
+        export_button(findings, "data_quality_findings", key="data_export_findings")

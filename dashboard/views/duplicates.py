@@ -178,6 +178,7 @@ with tab_search:
                 else:
                     st.warning(t("dup.search_found", n=len(found)))
                     st.dataframe(found, hide_index=True)
+                    export_button(found, "recherche_identites", key="dup_export_search")
 
 # --- duplicate documents -----------------------------------------------------------------
 def _documents_ready() -> bool:

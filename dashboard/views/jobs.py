@@ -6,7 +6,15 @@ import streamlit as st
 
 from analytics.access.roles import Permission
 from dashboard import state
-from dashboard.components import actor, can, guarded, page_window, record_view, unavailable
+from dashboard.components import (
+    actor,
+    can,
+    export_button,
+    guarded,
+    page_window,
+    record_view,
+    unavailable,
+)
 from dashboard.i18n import t
 
 me = actor()
@@ -79,6 +87,7 @@ if preview is not None and preview.job == name:
     })
     if len(window):
         record_view(f"job_preview:{preview.job}", len(window), {"preview_id": preview.preview_id})
+        export_button(changes, f"apercu_{preview.job}", key="jobs_export_preview")
 
     @st.dialog(t("jobs.confirm_title"), on_dismiss=lambda: st.session_state.pop("jobs_confirming", None))
     def confirm_apply() -> None:
@@ -130,6 +139,7 @@ else:
         "rows_changed": t("jobs.col.rows"), "undo_of": t("jobs.col.undo_of"),
         "undone_by": t("jobs.col.undone_by"), "message": t("jobs.col.message"),
     })
+    export_button(history, "job_runs", key="jobs_export_history")
     undoable = history[(history["status"] == "succeeded") & history["undone_by"].isna() & history["undo_of"].isna()]
     if may_apply and not undoable.empty:
         run_id = st.selectbox(t("jobs.undo_pick"), list(undoable["run_id"]), key="jobs_undo_pick",

@@ -120,6 +120,7 @@ with guarded():
                     title=t("ts.chart.after_hours_trend"),
                 )
             )
+            export_button(trend, f"ts_{period}", key="ts_export_trend", aggregate=True)
 
     with tab_peers:
         clinicians, clabel = figure("clinician_measures", period="month")
@@ -159,6 +160,7 @@ with guarded():
                         title=t("ts.chart.services"),
                     )
                 )
+                export_button(clinicians, "ts_clinicians", key="ts_export_clinicians", aggregate=True)
 
     with tab_backlog:
         by_b = st.segmented_control(
