@@ -150,7 +150,7 @@ def _iconv(path: Path, codec: str, target: Path) -> bool:
     return done.returncode == 0
 
 
-def transcode_to_utf8(path: Path, encoding: str, target: Path) -> str:
+def transcode_to_utf8(path: Path, encoding: str, target: Path, *, use_iconv: bool = True) -> str:
     """Stream ``path`` from an 8-bit or UTF-16 encoding into a UTF-8 file ``target``.
 
     Returns the encoding found: Windows-1252 when the file's head holds characters only
@@ -159,7 +159,7 @@ def transcode_to_utf8(path: Path, encoding: str, target: Path) -> str:
     the first undecodable byte.
     """
     codec = "cp1252" if encoding in ("windows-1252", "latin-1") else encoding
-    if codec == "cp1252" and _iconv(path, "CP1252", target):
+    if use_iconv and codec == "cp1252" and _iconv(path, "CP1252", target):
         return encoding
     decoder = codecs.getincrementaldecoder(codec)()
     found = encoding

@@ -64,3 +64,24 @@ def test_summer_time_arithmetic_matches_icu():
     mismatches = con.execute(
         f"SELECT count(*) FILTER (WHERE {paris_sql('ts')} <> timezone('Europe/Paris', ts)), count(*) FROM t").fetchone()
     assert mismatches == (0, 310_008)
+
+
+@pytest.mark.parametrize("use_iconv", [True, False], ids=["iconv", "python codecs"])
+def test_transcoding_paths_agree_and_name_the_bad_line(tmp_path, use_iconv):
+    from analytics.errors import InvalidInput
+    from analytics.importing.detect import CHUNK_BYTES, transcode_to_utf8
+
+    text = "IPP;NOM\n" + "".join(f"P{i};LŒUVRE’S É€\n" for i in range(3))
+    good = tmp_path / "good.csv"
+    good.write_bytes(text.encode("cp1252"))
+    assert transcode_to_utf8(good, "windows-1252", tmp_path / "out.csv", use_iconv=use_iconv) == "windows-1252"
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == text
+    # an undefined Windows-1252 byte (0x81) after the first chunk boundary
+    filler = b"P0;DUPONT\n" * (CHUNK_BYTES // 10 + 5)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"IPP;NOM\n" + filler + b"P1;MAR\x81TIN\n")
+    with pytest.raises(InvalidInput) as caught:
+        transcode_to_utf8(bad, "windows-1252", tmp_path / "out2.csv", use_iconv=use_iconv)
+    line = 2 + filler.count(b"\n")
+    assert str(caught.value) == (f"bad.csv: line {line}: undecodable byte 0x81 (not UTF-8, not Windows-1252); "
+                                 "re-export the file as UTF-8")
