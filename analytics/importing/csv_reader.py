@@ -88,8 +88,9 @@ def csv_source(path: Path, table: str, mapping: dict[str, str] | None, workdir: 
     label = path.name
     dialect = sniff(path)
     positions, notices = resolve_headers(table, dialect.headers, mapping, label)
-    if len(set(dialect.headers)) != len(dialect.headers):
-        dup = next(h for h in dialect.headers if dialect.headers.count(h) > 1)
+    named = [h for h in dialect.headers if h]  # a trailing separator gives an unnamed last column
+    if len(set(named)) != len(named):
+        dup = next(h for h in named if named.count(h) > 1)
         raise InvalidInput(f"{label}: line 1: column '{dup}' appears twice in the header")
     notices = [f"delimiter detected: {DELIMITER_NAMES[dialect.delimiter]}", *notices]
     if dialect.needs_transcoding:

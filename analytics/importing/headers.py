@@ -186,7 +186,7 @@ def resolve_headers(
         key = normalise_header(header)
         target = explicit.get(key) or spec.synonyms.get(key)
         if target is None:
-            unknown.append(header)
+            unknown.append(header or f"(unnamed column {position + 1})")
             continue
         if target in claimed:
             raise InvalidInput(

@@ -192,6 +192,12 @@ def test_explicit_mapping_and_unknown_columns(con, tmp_path):
     assert "ignored 1 unknown column(s): COULEUR" in report.notices
 
 
+def test_trailing_separator_gives_an_ignored_unnamed_column(con, tmp_path):
+    report = import_file(con, "patients", write_text(tmp_path, "p.csv", "IPP;NOM;\nP1;DUPONT;\nP2;MARTIN;\n"))
+    assert report.rows_inserted == 2
+    assert "ignored 1 unknown column(s): (unnamed column 3)" in report.notices
+
+
 def test_semicolon_file_with_decimal_commas_is_not_taken_for_comma_separated(con, tmp_path):
     text = "IPP;NOM;POIDS\nP1;DUPONT;72,5\nP2;MARTIN;80,25\nP3;DURAND;65\n"
     report = import_file(con, "patients", write_text(tmp_path, "p.csv", text))
