@@ -101,37 +101,45 @@ def match_passages(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _docs_sketch AS
-        SELECT pid, patient_id, unnest(min(h, {sketch})) AS h FROM (
-            SELECT pid, patient_id, hash(substr(pkey, i, {gram})) AS h FROM (
-                SELECT pid, patient_id, pkey, unnest(range(1, length(pkey) - {gram} + 2)) AS i
-                FROM _docs_passages))
-        GROUP BY pid, patient_id
+        SELECT pid, any_value(patient_id) AS patient_id, any_value(digits) AS digits,
+               any_value(document_id) AS document_id, any_value(stay_id) AS stay_id,
+               any_value(length(pkey)) AS klen, unnest(min(h, {sketch})) AS h
+        FROM (
+            SELECT pid, patient_id, digits, document_id, stay_id, pkey,
+                   hash(substr(pkey, i, {gram})) AS h
+            FROM (
+                SELECT *, unnest(range(1, length(pkey) - {gram} + 2)) AS i FROM _docs_passages))
+        GROUP BY pid
         """  # noqa: S608 - gram and sketch are ints
     )
-    candidates = con.execute(
+    # Candidates are materialised on their own first: left to itself the planner may join
+    # all passages on their digits before the sketch join (a near cross product).
+    con.execute(
         """
-        WITH cand AS (
-            SELECT DISTINCT a.pid AS pid_a, b.pid AS pid_b
-            FROM _docs_sketch a JOIN _docs_sketch b
-              ON a.patient_id = b.patient_id AND a.h = b.h AND a.pid < b.pid)
-        SELECT c.pid_a, c.pid_b, pa.pkey AS key_a, pb.pkey AS key_b
-        FROM cand c
-        JOIN _docs_passages pa ON pa.pid = c.pid_a
-        JOIN _docs_passages pb ON pb.pid = c.pid_b
-        LEFT JOIN _docs_dup_pairs d
-          ON d.d1 = least(pa.document_id, pb.document_id)
-         AND d.d2 = greatest(pa.document_id, pb.document_id)
-        WHERE pa.document_id <> pb.document_id
-          AND d.d1 IS NULL
-          AND ($scope = 'patient' OR pa.stay_id = pb.stay_id
-               OR pa.stay_id IS NULL OR pb.stay_id IS NULL)
+        CREATE OR REPLACE TEMP TABLE _docs_pcand AS
+        SELECT DISTINCT a.pid AS pid_a, b.pid AS pid_b,
+               least(a.document_id, b.document_id) AS d1,
+               greatest(a.document_id, b.document_id) AS d2
+        FROM _docs_sketch a JOIN _docs_sketch b
           -- numbers are information: a date or a dose that differs is not the same passage
-          AND pa.digits = pb.digits
+          ON a.patient_id = b.patient_id AND a.h = b.h AND a.digits = b.digits AND a.pid < b.pid
+        WHERE a.document_id <> b.document_id
+          AND ($scope = 'patient' OR a.stay_id = b.stay_id
+               OR a.stay_id IS NULL OR b.stay_id IS NULL)
           -- fuzz.ratio can only reach the threshold if the lengths allow it
-          AND 200.0 * least(length(pa.pkey), length(pb.pkey))
-              >= $threshold * (length(pa.pkey) + length(pb.pkey))
+          AND 200.0 * least(a.klen, b.klen) >= $threshold * (a.klen + b.klen)
         """,
         {"scope": scope, "threshold": threshold},
+    )
+    con.execute("DELETE FROM _docs_pcand WHERE (d1, d2) IN (SELECT (d1, d2) FROM _docs_dup_pairs)")
+    candidates = con.execute(
+        """
+        SELECT c.pid_a, c.pid_b, pa.pkey AS key_a, pb.pkey AS key_b
+        FROM _docs_pcand c
+        JOIN _docs_passages pa ON pa.pid = c.pid_a
+        JOIN _docs_passages pb ON pb.pid = c.pid_b
+        ORDER BY c.pid_a, c.pid_b
+        """
     ).fetchnumpy()
     n_candidates = len(candidates["pid_a"])
     scores = (
