@@ -63,3 +63,16 @@ def test_import_command_records_actor_and_flags_interrupted_imports(tmp_path):
 def test_import_help():
     result = CliRunner().invoke(main, ["import", "--help"])
     assert result.exit_code == 0 and "--map SRC=DEST,..." in result.output
+
+
+def test_report_lists_the_first_twenty_findings_then_a_count(tmp_path):
+    body = "".join(f"P{i:02d};Z\n" for i in range(25))
+    path = write_text(tmp_path, "f.csv", "IPP;SEXE\n" + body)
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "w.duckdb"), "import", "patients", str(path)])
+    lines = result.output.splitlines()
+    assert result.exit_code == 0
+    assert "Findings:  25 value problem(s) (raw values kept in data_quality_findings)" in lines
+    shown = [line for line in lines if line.startswith("  line ")]
+    assert len(shown) == 20
+    assert shown[0] == "  line 2, column sex [P00]: 'Z': unknown sex code (expected M/F/U, H, 1/2, homme/femme, inconnu)"
+    assert lines[-1] == "  ... and 5 more"
