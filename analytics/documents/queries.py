@@ -1,6 +1,7 @@
 """Read-side queries for the dashboard, each checking the actor's role first.
 
-Patient-level lists need ``VIEW_PATIENT_DATA``; counts and aggregates need
+Patient-level lists need ``VIEW_PATIENT_DATA`` and are traced in the access log (action
+``view``, with the filters and the number of rows returned); counts and aggregates need
 ``VIEW_AGGREGATES`` (a viewer sees them, never a patient's document).
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analytics.access.access_log import record
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
 
@@ -51,7 +53,7 @@ def duplicate_documents(
     if kind is not None and kind not in DUPLICATE_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(DUPLICATE_KINDS)}, got {kind!r}")
     _check_limit(limit)
-    return con.execute(
+    result = con.execute(
         """
         SELECT d.kind, d.score, d.reason, d.patient_id,
                d.document_id_1, a.document_type AS document_type_1, a.title AS title_1,
@@ -70,6 +72,9 @@ def duplicate_documents(
         """,
         {"kind": kind, "patient_id": patient_id, "limit": limit},
     ).df()
+    record(con, actor, "view", "document_duplicates", len(result),
+           {"kind": kind, "patient_id": patient_id, "limit": limit})
+    return result
 
 
 def duplicate_counts(con: duckdb.DuckDBPyConnection, actor: Actor) -> pd.DataFrame:
@@ -102,7 +107,7 @@ def double_entry_pairs(
     """Document pairs with re-typed passages (latest run), most costly first."""
     require(actor, Permission.VIEW_PATIENT_DATA)
     _check_limit(limit)
-    return con.execute(
+    result = con.execute(
         """
         SELECT * EXCLUDE (run_id), run_id FROM double_entry
         WHERE ($patient_id IS NULL OR patient_id = $patient_id)
@@ -112,6 +117,9 @@ def double_entry_pairs(
         """,
         {"patient_id": patient_id, "stay_id": stay_id, "limit": limit},
     ).df()
+    record(con, actor, "view", "double_entry", len(result),
+           {"patient_id": patient_id, "stay_id": stay_id, "limit": limit})
+    return result
 
 
 def double_entry_passages(
@@ -123,7 +131,7 @@ def double_entry_passages(
 ) -> pd.DataFrame:
     """The re-typed passages of one later document, side by side with their source."""
     require(actor, Permission.VIEW_PATIENT_DATA)
-    return con.execute(
+    result = con.execute(
         """
         SELECT source_document_id, target_document_id, source_passage, target_passage,
                chars, similarity
@@ -134,6 +142,9 @@ def double_entry_passages(
         """,
         {"target": target_document_id, "source": source_document_id},
     ).df()
+    record(con, actor, "view", "double_entry_passages", len(result),
+           {"target_document_id": target_document_id, "source_document_id": source_document_id})
+    return result
 
 
 def double_entry_summary(

@@ -113,6 +113,19 @@ def test_double_entry_queries(filled):
     assert overall["retyped_chars"].tolist() == [115]
 
 
+def test_patient_level_views_are_traced(filled):
+    before = filled.execute("SELECT count(*) FROM access_log").fetchall()[0][0]
+    duplicate_documents(filled, ANALYST, kind="exact")
+    double_entry_passages(filled, ANALYST, "D2")
+    duplicate_counts(filled, VIEWER)  # aggregates are not traced
+    rows = filled.execute(
+        "SELECT actor, action, object, row_count FROM access_log WHERE log_id > "
+        "(SELECT max(log_id) - 2 FROM access_log) ORDER BY log_id"
+    ).fetchall()
+    assert filled.execute("SELECT count(*) FROM access_log").fetchall()[0][0] == before + 2
+    assert rows == [("anna", "view", "document_duplicates", 1), ("anna", "view", "double_entry_passages", 1)]
+
+
 def test_last_run(filled):
     run = last_run(filled, VIEWER, "double_entry")
     assert run["params"]["typing_chars_per_minute"] == 200.0
