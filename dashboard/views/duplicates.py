@@ -32,8 +32,29 @@ may_review = can(Permission.REVIEW_PAIRS)
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _queue(_con, version: str, username: str) -> pd.DataFrame:
-    """The pending pairs (the engine records the view once per user and data change)."""
-    return identity.review_queue(_con, me, limit=QUEUE_CAP)
+    """The pending pairs (the engine records the view once per user and data change), with
+    each pair's service (where the patients' documents were written) and record age, for the
+    filters; both come from the warehouse as stored, one query each for the whole queue."""
+    queue = identity.review_queue(_con, me, limit=QUEUE_CAP)
+    if queue.empty:
+        return queue.assign(service=pd.Series(dtype="string"), newest_record=pd.Series(dtype="datetime64[us, UTC]"))
+    ids = sorted(set(queue["patient_id_1"]) | set(queue["patient_id_2"]))
+    facts = _con.execute(
+        """
+        SELECT p.patient_id, p.created_at,
+               (SELECT mode(d.service) FROM documents d WHERE d.patient_id = p.patient_id) AS service
+        FROM patients p WHERE p.patient_id IN (SELECT unnest($ids))
+        """,
+        {"ids": ids},
+    ).df().set_index("patient_id")
+    service_1 = queue["patient_id_1"].map(facts["service"])
+    service_2 = queue["patient_id_2"].map(facts["service"])
+    created_1 = queue["patient_id_1"].map(facts["created_at"])
+    created_2 = queue["patient_id_2"].map(facts["created_at"])
+    return queue.assign(
+        service=service_1.fillna(service_2),
+        newest_record=pd.concat([created_1, created_2], axis=1).max(axis=1),
+    )
 
 
 def _decide(pairs: list[tuple[str, str]], decision: str) -> None:
@@ -69,6 +90,60 @@ def _comparison(explain: pd.DataFrame) -> None:
     )
 
 
+def _review(view: pd.DataFrame) -> None:
+    """The page of pairs, the comparison of the current pair and the decision buttons."""
+    offset, limit = page_window(len(view), key="dup_page", page_size=25)
+    window = view.iloc[offset : offset + limit].reset_index(drop=True)
+    columns = ["score", "patient_id_1", "birth_name_1", "first_names_1", "birth_date_1",
+               "patient_id_2", "birth_name_2", "first_names_2", "birth_date_2", "service",
+               "newest_record", "rule"]
+    picked = st.dataframe(
+        window[columns], hide_index=True, key="dup_table", on_select="rerun",
+        selection_mode="multi-row",
+        column_config={
+            "score": st.column_config.ProgressColumn(t("dup.score"), min_value=0.0, max_value=1.0, format="%.2f"),
+            "patient_id_1": t("dup.id_1"), "birth_name_1": t("dup.name_1"),
+            "first_names_1": t("dup.first_1"),
+            "birth_date_1": st.column_config.DateColumn(t("dup.birth_1"), format="DD/MM/YYYY"),
+            "patient_id_2": t("dup.id_2"), "birth_name_2": t("dup.name_2"),
+            "first_names_2": t("dup.first_2"),
+            "birth_date_2": st.column_config.DateColumn(t("dup.birth_2"), format="DD/MM/YYYY"),
+            "rule": t("dup.rule"), "service": t("dup.service"),
+            "newest_record": st.column_config.DatetimeColumn(t("dup.newest"), format="DD/MM/YYYY"),
+        },
+    )
+    rows = list(picked.selection.rows) if picked is not None and hasattr(picked, "selection") else []
+    chosen = window.iloc[rows] if rows else window.iloc[[0]]
+    pairs = list(zip(chosen["patient_id_1"], chosen["patient_id_2"], strict=True))
+    current = pairs[0]
+    st.subheader(t("dup.compare", a=current[0], b=current[1]))
+    if len(pairs) > 1:
+        st.caption(t("dup.selection", n=len(pairs)))
+    explain = identity.explain_pair(con, me, *current)
+    left, right = st.columns([3, 2])
+    with left:
+        _comparison(explain)
+    with right:
+        steps = explain[explain["field"] != "total"].copy()
+        steps["field"] = [t("chart.prior") if f == "prior" else t(f"dup.field.{f}") for f in steps["field"]]
+        title = t("dup.waterfall", score=f"{chosen['score'].iloc[0]:.2f}")
+        st.plotly_chart(charts.waterfall(steps, title=title), key="dup_waterfall")
+    if may_review:
+        st.markdown(t("dup.decide", n=len(pairs)))
+        cols = st.columns(3)
+        for col, decision in zip(cols, DECISIONS, strict=True):
+            if col.button(
+                t(f"dup.button.{decision}"), key=f"dup_{decision}", shortcut=SHORTCUTS[decision],
+                type="primary" if decision == "same" else "secondary", width="stretch",
+                help=t("dup.shortcut", key=SHORTCUTS[decision]),
+            ):
+                _decide(pairs, decision)
+                st.rerun()
+    else:
+        st.caption(t("dup.review_denied"))
+    export_button(view, "paires_a_examiner", key="dup_export")
+
+
 tab_queue, tab_search, tab_docs = st.tabs([t("dup.tab.queue"), t("dup.tab.search"), t("dup.tab.documents")])
 
 # --- review queue ------------------------------------------------------------------------
@@ -91,68 +166,34 @@ with tab_queue:
             if queue.empty:
                 st.info(t("dup.queue_empty"))
             else:
-                c1, c2, c3 = st.columns(3)
+                c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
                 low, high = c1.slider(t("dup.score_range"), 0.0, 1.0, (0.0, 1.0), step=0.05, key="dup_score")
+                services = sorted(queue["service"].dropna().unique())
+                service = c2.multiselect(t("dup.service_filter"), services, key="dup_service", placeholder=t("dup.all"))
+                age = c3.selectbox(t("dup.age_filter"), [None, 7, 30, 365], key="dup_age",
+                                   format_func=lambda d: t("dup.age.any") if d is None else t("dup.age.days", days=d))
                 statuses = sorted(set(queue["status_1"].dropna()) | set(queue["status_2"].dropna()))
-                status = c2.multiselect(t("dup.status_filter"), statuses, key="dup_status", placeholder=t("dup.all"))
-                order = c3.selectbox(t("dup.sort"), ["score_desc", "score_asc", "name"], key="dup_sort",
+                status = c4.multiselect(t("dup.status_filter"), statuses, key="dup_status", placeholder=t("dup.all"))
+                order = c5.selectbox(t("dup.sort"), ["score_desc", "score_asc", "newest", "name"], key="dup_sort",
                                      format_func=lambda o: t(f"dup.sort.{o}"))
                 view = queue[(queue["score"] >= low) & (queue["score"] <= high)]
+                if service:
+                    view = view[view["service"].isin(service)]
+                if age is not None:
+                    since = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=age)
+                    view = view[pd.to_datetime(view["newest_record"], utc=True) >= since]
                 if status:
                     view = view[view["status_1"].isin(status) | view["status_2"].isin(status)]
                 view = {
                     "score_desc": view.sort_values("score", ascending=False),
                     "score_asc": view.sort_values("score"),
+                    "newest": view.sort_values("newest_record", ascending=False),
                     "name": view.sort_values(["birth_name_1", "first_names_1"]),
                 }[order].reset_index(drop=True)
-                offset, limit = page_window(len(view), key="dup_page", page_size=25)
-                window = view.iloc[offset : offset + limit].reset_index(drop=True)
-                columns = ["score", "patient_id_1", "birth_name_1", "first_names_1", "birth_date_1",
-                           "patient_id_2", "birth_name_2", "first_names_2", "birth_date_2", "rule"]
-                picked = st.dataframe(
-                    window[columns], hide_index=True, key="dup_table", on_select="rerun",
-                    selection_mode="multi-row",
-                    column_config={
-                        "score": st.column_config.ProgressColumn(t("dup.score"), min_value=0.0, max_value=1.0, format="%.2f"),
-                        "patient_id_1": t("dup.id_1"), "birth_name_1": t("dup.name_1"),
-                        "first_names_1": t("dup.first_1"),
-                        "birth_date_1": st.column_config.DateColumn(t("dup.birth_1"), format="DD/MM/YYYY"),
-                        "patient_id_2": t("dup.id_2"), "birth_name_2": t("dup.name_2"),
-                        "first_names_2": t("dup.first_2"),
-                        "birth_date_2": st.column_config.DateColumn(t("dup.birth_2"), format="DD/MM/YYYY"),
-                        "rule": t("dup.rule"),
-                    },
-                )
-                rows = list(picked.selection.rows) if picked is not None and hasattr(picked, "selection") else []
-                chosen = window.iloc[rows] if rows else window.iloc[[0]]
-                pairs = list(zip(chosen["patient_id_1"], chosen["patient_id_2"], strict=True))
-                current = pairs[0]
-                st.subheader(t("dup.compare", a=current[0], b=current[1]))
-                if len(pairs) > 1:
-                    st.caption(t("dup.selection", n=len(pairs)))
-                explain = identity.explain_pair(con, me, *current)
-                left, right = st.columns([3, 2])
-                with left:
-                    _comparison(explain)
-                with right:
-                    steps = explain[explain["field"] != "total"].copy()
-                    steps["field"] = [t("chart.prior") if f == "prior" else t(f"dup.field.{f}") for f in steps["field"]]
-                    title = t("dup.waterfall", score=f"{chosen['score'].iloc[0]:.2f}")
-                    st.plotly_chart(charts.waterfall(steps, title=title), key="dup_waterfall")
-                if may_review:
-                    st.markdown(t("dup.decide", n=len(pairs)))
-                    cols = st.columns(3)
-                    for col, decision in zip(cols, DECISIONS, strict=True):
-                        if col.button(
-                            t(f"dup.button.{decision}"), key=f"dup_{decision}", shortcut=SHORTCUTS[decision],
-                            type="primary" if decision == "same" else "secondary", width="stretch",
-                            help=t("dup.shortcut", key=SHORTCUTS[decision]),
-                        ):
-                            _decide(pairs, decision)
-                            st.rerun()
+                if view.empty:
+                    st.info(t("dup.filter_empty"))
                 else:
-                    st.caption(t("dup.review_denied"))
-                export_button(view, "paires_a_examiner", key="dup_export")
+                    _review(view)
 
 # --- search before create ----------------------------------------------------------------
 with tab_search:

@@ -56,3 +56,11 @@ def test_search_refusal_is_shown_as_the_engine_message(app, warehouse):
     next(b for b in at.button if b.label == "Rechercher").click()
     at.run()
     assert [e.value for e in at.error] == ["search: first names are required"]
+
+
+def test_filters_that_match_nothing_keep_the_other_tabs(app, warehouse):
+    at = app(warehouse, "manager").run()
+    at.switch_page("views/duplicates.py").run()
+    at.slider(key="dup_score").set_range(0.9, 1.0).run()
+    assert "Aucune paire ne correspond à ces filtres." in [i.value for i in at.info]
+    assert at.text_input(key="dup_s_name") is not None  # the search tab still renders
