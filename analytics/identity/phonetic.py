@@ -18,9 +18,12 @@ Steps (input already upper-case, accent-free):
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 import duckdb
 
-__all__ = ["install_macros", "soundex2"]
+__all__ = ["install_macros", "soundex2", "soundex2_py"]
 
 _COMBIN = [
     ("GUI", "KI"), ("GUE", "KE"), ("GA", "KA"), ("GO", "KO"), ("GU", "K"), ("CA", "KA"),
@@ -66,3 +69,26 @@ def soundex2(name: str | None, length: int | None = 4) -> str:
         install_macros(_LOCAL)
     key = _LOCAL.execute("SELECT hy_soundex2(?)", [name]).fetchone()[0]
     return key if length is None else key[:length]
+
+
+@lru_cache(maxsize=65536)
+def soundex2_py(name: str | None) -> str:
+    """The same full key in Python, for one typed name at the identity desk (no SQL round trip).
+    Kept identical to the SQL macro by a test over the sample name pools."""
+    e = re.sub("[^A-Z]", "", name or "")
+    for old, new in _COMBIN:
+        e = e.replace(old, new)
+    e = e[:1] + re.sub("[EIOU]", "A", e[1:])
+    for old, new in _PREFIXES:
+        if e.startswith(old):
+            e = new + e[len(old):]
+    e = e.replace("PH", "FF")
+    e = re.sub("^H+", "", e)
+    for _ in range(2):
+        e = re.sub("([^CS])H", r"\1", e)
+    e = re.sub("^Y+", "", e)
+    for _ in range(2):
+        e = re.sub("([^A])Y", r"\1", e)
+    e = re.sub("[ADST]$", "", e)
+    e = e[:1] + e[1:].replace("A", "")
+    return re.sub(r"([A-Z])\1+", r"\1", e)

@@ -15,12 +15,13 @@ import pandas as pd
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
+from analytics.identity.blocking import _key_selects
 from analytics.identity.comparisons import FIELDS, compare, load_index
 from analytics.identity.decide import decide
-from analytics.identity.explain import latest_thresholds
-from analytics.identity.model import default_model, score, weights
+from analytics.identity.model import score, weights
 from analytics.identity.normalise import INDEX_COLUMNS, _select_sql, normalise_phone
-from analytics.identity.phonetic import soundex2
+from analytics.identity.phonetic import soundex2_py
+from analytics.identity.search_index import get_search_index
 
 __all__ = ["parse_birth_date", "search_identities"]
 
@@ -87,52 +88,40 @@ def search_identities(
     if q["phone"] == "?":
         q["phone"] = normalise_phone(phone)
     for col, src in (("bn_sdx", "bn_np"), ("un_sdx", "un_np"), ("fn_sdx", "fn1")):
-        q[col] = soundex2(q[src], None) if q[src] else None
+        q[col] = soundex2_py(q[src]) if q[src] else None
     q["rid"] = -1
-    bd = q["birth_date"]
-    cand = cur.execute(f"""
-        SELECT {', '.join(INDEX_COLUMNS)} FROM identity_index
-        WHERE (birth_date = $bd AND (left(bn_np, 3) IN (left($bn, 3), left($un, 3))
-                                     OR left(un_np, 3) IN (left($bn, 3), left($un, 3))
-                                     OR left(fn1, 3) = left($fn1, 3)))
-           OR (year(birth_date) = year($bd) AND month(birth_date) = day($bd) AND day(birth_date) = month($bd))
-           OR (year(birth_date) = year($bd) AND left(fn_sdx, 4) = left($fsdx, 4)
-               AND (left(bn_sdx, 4) IN (left($bsdx, 4), left($usdx, 4))
-                    OR left(un_sdx, 4) IN (left($bsdx, 4), left($usdx, 4))))
-           OR ((bn_np IN ($bn, $un) OR un_np IN ($bn, $un)) AND fn1 = $fn1)
-           OR ins = $ins OR phone = $phone OR email = $email
-        LIMIT {_MAX_CANDIDATES}
-    """, {"bd": bd, "bn": q["bn_np"], "un": q["un_np"], "fn1": q["fn1"], "fsdx": q["fn_sdx"],  # noqa: S608
-          "bsdx": q["bn_sdx"], "usdx": q["un_sdx"], "ins": q["ins"], "phone": q["phone"],
-          "email": q["email"]}).df()
-    rows = pd.concat([pd.DataFrame([{c: q.get(c) for c in INDEX_COLUMNS}]), cand], ignore_index=True)
+    index = get_search_index(con)
+    qrow = pd.DataFrame([{c: q.get(c) for c in INDEX_COLUMNS}])
+    cur.register("_hy_qrow", qrow)
+    union = " UNION ALL ".join(sql for _name, sql in _key_selects("_hy_qrow"))
+    hashes = np.asarray(cur.execute(f"SELECT DISTINCT k FROM ({union})").fetchnumpy()["k"], dtype=np.uint64)  # noqa: S608
+    cur.unregister("_hy_qrow")
+    found = index.candidates(hashes, _MAX_CANDIDATES)
+    rows = pd.concat([qrow, index.rows.iloc[found]], ignore_index=True)
     rows["rid"] = np.arange(-1, len(rows) - 1)
     cur.register("_hy_cand_df", rows)
-    ix = load_index(cur, "_hy_cand_df", tf_from="identity_index")
+    ix = load_index(cur, "_hy_cand_df")
     cur.unregister("_hy_cand_df")
-    ids_of_rows = rows["patient_id"].to_numpy(dtype=object)
+    for field, column in (("birth_name", "bn_np"), ("first_name", "fn1"), ("phone", "phone"), ("address", "address")):
+        ix.tf[field] = index.tf(field, rows[column])
     n = ix.n - 1
-    from analytics.identity.run import latest_model
-
-    model = latest_model(con) or default_model()
+    model = index.model
     frame_cols = ["patient_id", "score", "decision", "birth_name", "used_name", "first_names",
                   "birth_date", "sex", "birth_place_code", "explanation"]
     if n <= 0:
         return pd.DataFrame(columns=frame_cols)
-    a = np.zeros(n, dtype=np.int64)
-    b = np.arange(1, n + 1)
+    # Candidates on the left: an exact agreement takes the (shared) value's frequency from them.
+    a = np.arange(1, n + 1)
+    b = np.zeros(n, dtype=np.int64)
     levels, tf = compare(ix, a, b)
     w = weights(model, levels, tf)
     total, prob = score(model, w)
-    t_match, t_review = latest_thresholds(con)
+    t_match, t_review = index.thresholds
     decision, _rule = decide(prob, levels, t_match, t_review)
     order = np.argsort(-total, kind="stable")[:limit]
-    ids = [str(ix.patient_id[b[i]]) for i in order]
-    del ids_of_rows
-    details = cur.execute("""
-        SELECT p.patient_id, p.birth_name, p.used_name, p.first_names, p.birth_date, p.sex, p.birth_place_code
-        FROM patients p WHERE list_contains($ids, p.patient_id)
-    """, {"ids": ids}).df().set_index("patient_id").reindex(ids).reset_index()
+    ids = [str(ix.patient_id[a[i]]) for i in order]
+    details = index.originals.iloc[found[order]].reset_index(drop=True)
+    details.insert(0, "patient_id", ids)
     typed = {"birth_name": " / ".join(x for x in (birth_name, used_name) if x), "first_name": first_names,
              "birth_date": date.strftime("%d/%m/%Y") if date else None, "sex": sex, "birth_place": birth_place,
              "ins": ins, "phone": phone, "email": email, "address": postcode}

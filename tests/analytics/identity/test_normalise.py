@@ -116,3 +116,24 @@ def test_soundex2_is_not_english_soundex():
     # English Soundex codes PHILIPPE P414 and FILIPE F414: different; French keys agree.
     assert soundex2("PHILIPPE") == soundex2("FILIPE")
     assert soundex2("MARTIN") != soundex2("MARTEL")
+
+
+def test_python_soundex2_equals_the_sql_macro():
+    """Search computes the typed name's key in Python: it must be the index's SQL key."""
+    from analytics.identity.phonetic import soundex2_py
+    from sample_data import pools
+
+    names = {n.upper() for n in pools.LAST_NAMES + pools.FIRST_NAMES_MALE + pools.FIRST_NAMES_FEMALE}
+    con = connect(":memory:")
+    from analytics.identity.normalise import clean_name_sql
+    from analytics.identity.phonetic import install_macros
+
+    install_macros(con)
+    rows = con.execute(
+        f"SELECT n, hy_soundex2(replace({clean_name_sql('n')}, ' ', '')) FROM unnest(?) t(n)", [sorted(names)]
+    ).fetchall()
+    con.close()
+    differ = [(n, key) for n, key in rows if soundex2_py(n.replace(" ", "").replace("-", "").replace("'", "")
+                                                           .translate(str.maketrans("ÉÈÊËÀÂÎÏÔÖÙÛÜÇ", "EEEEAAIIOOUUUC")))
+              != key]
+    assert len(names) > 100 and differ == []

@@ -1,0 +1,99 @@
+"""In-process search index: what search-before-create needs, kept in memory once built.
+
+A DuckDB scan of a million-row index per keystroke is too slow for the identity desk, so the
+first search after a matching run loads the identity index, the originals shown in results,
+the blocking keys (DuckDB ``hash`` of the same rules as :mod:`blocking`, sorted for binary
+search) and the term frequencies. Later searches only normalise the typed traits (one SQL
+statement), look their keys up with ``numpy.searchsorted`` and score a few hundred candidates.
+The cache is keyed by database file, latest matching run and index size, so a new run or an
+incremental import rebuilds it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics.identity.blocking import _key_selects
+from analytics.identity.normalise import INDEX_COLUMNS
+
+__all__ = ["SearchIndex", "get_search_index"]
+
+_ORIGINALS = ("birth_name", "used_name", "first_names", "birth_date", "sex", "birth_place_code")
+_TF_COLUMNS = {"birth_name": "bn_np", "first_name": "fn1", "phone": "phone", "address": "address"}
+
+
+@dataclass
+class SearchIndex:
+    key: tuple
+    rows: pd.DataFrame            # INDEX_COLUMNS, ordered by rid (position = row number)
+    originals: pd.DataFrame       # patient values shown in results, same order
+    keys: np.ndarray              # sorted blocking-key hashes
+    key_pos: np.ndarray           # row position of each key
+    tf_counts: dict[str, pd.Series]
+    tf_total: dict[str, int]
+    model: object                 # analytics.identity.model.Model of the latest run
+    thresholds: tuple[float, float]
+
+    def candidates(self, hashes: np.ndarray, limit: int) -> np.ndarray:
+        """Row positions sharing at least one key with the query, most shared keys first."""
+        lo = np.searchsorted(self.keys, hashes, side="left")
+        hi = np.searchsorted(self.keys, hashes, side="right")
+        hits = np.concatenate([self.key_pos[a:b] for a, b in zip(lo, hi, strict=True)]) if len(hashes) else []
+        if len(hits) == 0:
+            return np.zeros(0, dtype=np.int64)
+        pos, counts = np.unique(hits, return_counts=True)
+        return pos[np.argsort(-counts, kind="stable")[:limit]]
+
+    def tf(self, field: str, values: pd.Series) -> np.ndarray:
+        counts = self.tf_counts[field].reindex(values.to_numpy()).to_numpy(dtype=float)
+        return np.where(values.isna().to_numpy(), np.nan, np.nan_to_num(counts, nan=1.0) / max(self.tf_total[field], 1))
+
+
+_CACHE: dict[str, SearchIndex] = {}
+_LOCK = threading.Lock()
+
+
+def _cache_key(con: duckdb.DuckDBPyConnection) -> tuple:
+    path, run, count, top = con.execute("""
+        SELECT (SELECT coalesce(path, database_name) FROM duckdb_databases()
+                WHERE database_name = current_database()),
+               (SELECT max(started_at::VARCHAR || match_run_id) FROM match_runs),
+               count(*), max(rid)
+        FROM identity_index""").fetchall()[0]
+    return (str(path), run, int(count), top)
+
+
+def get_search_index(con: duckdb.DuckDBPyConnection) -> SearchIndex:
+    """The cached search index for this warehouse, (re)built when matching has run since."""
+    key = _cache_key(con)
+    with _LOCK:
+        cached = _CACHE.get(key[0])
+        if cached is not None and cached.key == key:
+            return cached
+        from analytics.identity.explain import latest_thresholds
+        from analytics.identity.model import default_model
+        from analytics.identity.run import latest_model
+
+        rows = con.execute(f"SELECT {', '.join(INDEX_COLUMNS)} FROM identity_index ORDER BY rid").df()  # noqa: S608
+        originals = con.execute(
+            f"SELECT {', '.join('p.' + c for c in _ORIGINALS)} FROM identity_index i "  # noqa: S608
+            "JOIN patients p USING (patient_id) ORDER BY i.rid").df()
+        union = " UNION ALL ".join(sql for _name, sql in _key_selects("identity_index"))
+        k = con.execute(f"SELECT DISTINCT rid, k FROM ({union}) ORDER BY k").fetchnumpy()  # noqa: S608
+        rid = rows["rid"].to_numpy(dtype=np.int64)
+        tf_counts = {f: rows[c].value_counts() for f, c in _TF_COLUMNS.items()}
+        tf_total = {f: int(rows[c].notna().sum()) for f, c in _TF_COLUMNS.items()}
+        index = SearchIndex(
+            key=key, rows=rows, originals=originals,
+            keys=np.asarray(k["k"], dtype=np.uint64),
+            key_pos=np.searchsorted(rid, np.asarray(k["rid"], dtype=np.int64)),
+            tf_counts=tf_counts, tf_total=tf_total,
+            model=latest_model(con) or default_model(), thresholds=latest_thresholds(con),
+        )
+        _CACHE[key[0]] = index
+        return index
