@@ -125,7 +125,8 @@ def synth(db: str, events: int, n_staff: int, weeks: int) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, exists=True), required=True)
 @click.option("--memory-limit", default="3GiB", show_default=True, help="DuckDB memory_limit.")
 @click.option("--threads", type=int, default=2, show_default=True)
-def run(db: str, memory_limit: str, threads: int) -> None:
+@click.option("--keep-slices/--no-keep-slices", default=True, show_default=True)
+def run(db: str, memory_limit: str, threads: int, keep_slices: bool) -> None:
     """Precompute and every measure, then page-like re-queries; print timings and peak RSS."""
     con = connect(db)
     con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -135,7 +136,9 @@ def run(db: str, memory_limit: str, threads: int) -> None:
     click.echo(f"{n[0]} audit events, {n[1]} users; memory_limit {memory_limit}, threads {threads}")
     rows: list = []
     total_start = time.perf_counter()
-    _timed("precompute (sessions, slices, aggregates)", lambda: ts.precompute(con), rows)
+    con.execute("SET enable_progress_bar = false")
+    _timed(f"precompute (keep_slices={keep_slices})",
+           lambda: ts.precompute(con, keep_slices=keep_slices), rows)
     measures = {
         "summary": lambda: ts.summary(con),
         "clinician_measures month (+peers)": lambda: ts.clinician_measures(con, period="month"),

@@ -1,12 +1,14 @@
 """Inside or outside scheduled time: split active slices and intersect them in SQL.
 
-Slices are split at local midnight (Europe/Paris, so a 23 h or 25 h day at a clock change is
-handled by DuckDB's calendar arithmetic), then each piece is intersected with
+Slices are split at local midnight (Europe/Paris; a 23 h or 25 h day at a clock change comes
+from DuckDB's calendar arithmetic, done once per hour in a small table), then
 
-* the user's own scheduled sessions (merged when they overlap, clipped to local days) when the
-  user has any row in ``schedules``;
-* otherwise the clock window (default 08:00–18:00 local) on weekdays that are not public
-  holidays (``ts_holidays``, loaded from the ``holidays`` library).
+* for a user with any row in ``schedules``: the part of each piece that overlaps their
+  scheduled sessions (merged when they overlap, clipped to local days) is inside, the rest
+  outside (a piece crossing a session boundary is thus split there); a day without a
+  scheduled session is all outside;
+* otherwise: the part within the clock window (default 08:00–18:00 local) on weekdays that are
+  not public holidays (``ts_holidays``, from the ``holidays`` library) is inside.
 
 What is not inside is outside ("work outside work", WOW).
 """
@@ -75,10 +77,14 @@ SELECT d.hb, d.day,
 FROM d LEFT JOIN ts_holidays hol ON hol.day = d.day
 """  # noqa: S608 - constant table names
 
+# Scheduled sessions per user and local day as a short list, so the overlap of an active piece
+# with them is a list expression (an equi-join on user and day, no range join).
 _SCHED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {_SCHED_TABLE} AS
-SELECT u.uid, d.day, epoch_us(d.piece_start) AS ps, epoch_us(d.piece_end) AS pe
-FROM ts_schedule_days d JOIN {USERS_TABLE} u USING (user_id)
+SELECT u.uid, s.day,
+       list({{'i0': epoch_us(s.piece_start), 'i1': epoch_us(s.piece_end)}}) AS sessions
+FROM ts_schedule_days s JOIN {USERS_TABLE} u USING (user_id)
+GROUP BY u.uid, s.day
 """  # noqa: S608 - constant table names
 
 _GAPS_SQL = f"""
@@ -90,48 +96,55 @@ SELECT rid, uid, t, gap_us FROM {ORDER_TABLE} ORDER BY rid
 _POSITIONAL = f"audit_events a POSITIONAL JOIN {_GAPS_TABLE} g"
 _BY_ROWID = f"audit_events a JOIN {_GAPS_TABLE} g ON a.rowid = g.rid"
 
+_RAW_TABLE = "_ts_raw"
+
+# Materialised (not a CTE) so the optimiser knows its size and builds hash tables on the
+# small side of the joins that follow.
+_RAW_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {_RAW_TABLE} AS
+SELECT g.uid, g.rid, g.t AS s, g.t + g.gap_us AS e,
+       {ACTIVITY_SQL} AS activity, a.document_id,
+       nullif(trim(a.document_type), '') AS document_type,
+       nullif(trim(a.service), '') AS service
+FROM {{source}}
+WHERE g.gap_us > 0 AND g.gap_us <= $threshold_us
+"""  # noqa: S608 - constant table names
+
 _SCORED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {SCORED_TABLE} AS
-WITH s AS (
-    SELECT g.uid, g.rid, g.t AS s, g.t + g.gap_us AS e,
-           {ACTIVITY_SQL} AS activity, a.document_id,
-           nullif(trim(a.document_type), '') AS document_type,
-           nullif(trim(a.service), '') AS service
-    FROM {{source}}
-    WHERE g.gap_us > 0 AND g.gap_us <= $threshold_us
+WITH p AS (
+    SELECT r.*, h.day_end,
+           unnest(CASE WHEN r.e > h.day_end THEN [0, 1] ELSE [0] END) AS part
+    FROM {_RAW_TABLE} r JOIN {_HOURS_TABLE} h ON h.hb = r.s // {_US_PER_HOUR}
 ),
-p AS (
-    SELECT s.*, h.day, h.day_end, h.workday, h.work_start, h.work_end
-    FROM s JOIN {_HOURS_TABLE} h ON h.hb = s.s // {_US_PER_HOUR}
+q AS (
+    SELECT p.uid, p.activity, p.document_id, p.document_type, p.service,
+           CASE WHEN part = 0 THEN p.s ELSE p.day_end END AS ps,
+           CASE WHEN part = 0 THEN least(p.e, p.day_end) ELSE p.e END AS pe
+    FROM p
 ),
 pieces AS (
-    SELECT uid, rid * 2 AS pid, day, s AS ps, least(e, day_end) AS pe, workday, work_start,
-           work_end, activity, document_id, document_type, service
-    FROM p
-    UNION ALL
-    SELECT p.uid, p.rid * 2 + 1, h.day, p.day_end, p.e, h.workday, h.work_start, h.work_end,
-           p.activity, p.document_id, p.document_type, p.service
-    FROM p JOIN {_HOURS_TABLE} h ON h.hb = p.day_end // {_US_PER_HOUR}
-    WHERE p.e > p.day_end
+    SELECT q.*, h.day, h.workday, h.work_start, h.work_end
+    FROM q JOIN {_HOURS_TABLE} h ON h.hb = q.ps // {_US_PER_HOUR}
 ),
-inside AS (
-    SELECT p.pid, sum(least(p.pe, d.pe) - greatest(p.ps, d.ps)) AS inside_us
-    FROM pieces p JOIN {_SCHED_TABLE} d
-      ON d.uid = p.uid AND d.day = p.day AND d.ps < p.pe AND d.pe > p.ps
-    GROUP BY p.pid
+f AS (
+    SELECT p.*, su.uid IS NOT NULL AS scheduled,
+           coalesce(list_sum(list_transform(i.sessions,
+               lambda x: greatest(0, least(p.pe, x.i1) - greatest(p.ps, x.i0)))), 0) AS inside_us,
+           coalesce(p.service, u.home_service) AS home_or_event_service
+    FROM pieces p
+    JOIN {USERS_TABLE} u USING (uid)
+    LEFT JOIN (SELECT DISTINCT uid FROM {_SCHED_TABLE}) su USING (uid)
+    LEFT JOIN {_SCHED_TABLE} i ON i.uid = p.uid AND i.day = p.day
 )
-SELECT pieces.uid, pieces.day, pieces.ps, pieces.pe, pieces.activity, pieces.document_id,
-       pieces.document_type, coalesce(pieces.service, u.home_service) AS service,
-       pieces.pe - pieces.ps AS active_us,
-       pieces.pe - pieces.ps - CASE
-           WHEN su.uid IS NOT NULL THEN coalesce(inside.inside_us, 0)
-           WHEN pieces.workday THEN greatest(0, least(pieces.pe, pieces.work_end)
-                                               - greatest(pieces.ps, pieces.work_start))
-           ELSE 0 END AS outside_us
-FROM pieces
-JOIN {USERS_TABLE} u USING (uid)
-LEFT JOIN (SELECT DISTINCT uid FROM {_SCHED_TABLE}) su USING (uid)
-LEFT JOIN inside USING (pid)
+SELECT uid, day, ps, pe, activity, document_id, document_type,
+       home_or_event_service AS service,
+       pe - ps AS active_us,
+       CASE WHEN scheduled THEN pe - ps - inside_us
+            WHEN NOT workday THEN pe - ps
+            ELSE pe - ps - greatest(0, least(pe, work_end) - greatest(ps, work_start))
+       END AS outside_us
+FROM f
 """  # noqa: S608 - constant table names
 
 _SLICES_SQL = f"""
@@ -174,7 +187,9 @@ def build_schedule_days(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_SCHEDULE_DAYS_SQL)
 
 
-def build_slices(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> None:
+def build_slices(
+    con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings, *, keep_slices: bool = True
+) -> None:
     """Fill the temporary scored-pieces table and replace ``ts_slices`` (needs the order
     table from :mod:`analytics.timesinks.sessions`, schedule days and holidays)."""
     con.execute(_HOURS_SQL, {"work_start": settings.workday_start, "work_end": settings.workday_end})
@@ -185,10 +200,12 @@ def build_slices(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> 
     ).fetchone()[0]
     source = _BY_ROWID if misaligned else _POSITIONAL
     con.execute(
-        _SCORED_SQL.format(source=source),
-        {"threshold_us": settings.idle_threshold_s * 1_000_000},
+        _RAW_SQL.format(source=source), {"threshold_us": settings.idle_threshold_s * 1_000_000}
     )
+    con.execute(f"DROP TABLE IF EXISTS {_GAPS_TABLE}")
+    con.execute(_SCORED_SQL)
     con.execute("DELETE FROM ts_slices")
-    con.execute(_SLICES_SQL)
-    for table in (_GAPS_TABLE, _HOURS_TABLE, _SCHED_TABLE):
+    if keep_slices:
+        con.execute(_SLICES_SQL)
+    for table in (_RAW_TABLE, _HOURS_TABLE, _SCHED_TABLE):
         con.execute(f"DROP TABLE IF EXISTS {table}")

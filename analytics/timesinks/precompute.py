@@ -135,8 +135,13 @@ def precompute(
     settings: TimeSinkSettings | None = None,
     *,
     actor: Actor | None = None,
+    keep_slices: bool = True,
 ) -> PrecomputeReport:
-    """Rebuild every ``ts_*`` table with ``settings`` (default: the documented defaults)."""
+    """Rebuild every ``ts_*`` table with ``settings`` (default: the documented defaults).
+
+    ``keep_slices=False`` leaves ``ts_slices`` (one row per active piece, for drill-down)
+    empty: every figure is computed from the other tables, and on 10 M events writing the
+    slices is a large share of the time."""
     if actor is not None:
         require(actor, Permission.VIEW_AGGREGATES)
     settings = settings or DEFAULT_SETTINGS
@@ -148,7 +153,7 @@ def precompute(
         events_in, events_used = build_events(con, settings)
         build_sessions(con, settings)
         build_schedule_days(con)
-        build_slices(con, settings)
+        build_slices(con, settings, keep_slices=keep_slices)
         con.execute(f"DROP TABLE IF EXISTS {ORDER_TABLE}")
         for table, sql, params in (
             ("ts_user_day", _USER_DAY_SQL, {"clock_s": settings.clock_hours * 3600}),
