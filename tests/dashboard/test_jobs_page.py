@@ -45,3 +45,38 @@ def test_analyst_may_preview_but_not_apply(app, fresh_warehouse):
     assert at.subheader[0].value.startswith("Aperçu : ")
     assert not [b for b in at.button if b.key == "jobs_apply"]
     assert "pas d'appliquer" in " ".join(c.value for c in at.caption)
+
+
+def test_manager_schedules_a_nightly_preview_and_removes_it(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/jobs.py").run()
+    at.selectbox(key="jobs_sched_job").select("normalise-identities")
+    at.text_input(key="jobs_sched_cron").input("30 3 * * *")
+    next(b for b in at.button if b.label == "Planifier").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith("Planification s")
+    con = connect(fresh_warehouse)
+    try:
+        assert con.execute("SELECT job, cron, apply FROM job_schedules").fetchall() == [
+            ("normalise-identities", "30 3 * * *", False)
+        ]
+    finally:
+        con.close()
+    at.button(key="jobs_sched_remove_btn").click().run()
+    con = connect(fresh_warehouse)
+    try:
+        assert con.execute("SELECT count(*) FROM job_schedules").fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def test_a_bad_cron_is_refused_with_the_engine_message(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/jobs.py").run()
+    at.text_input(key="jobs_sched_cron").input("every night")
+    next(b for b in at.button if b.label == "Planifier").click()
+    at.run()
+    assert [e.value for e in at.error] == [
+        "schedule: 'every night' is not a valid cron expression (e.g. '0 2 * * *' for 02:00 daily)"
+    ]
