@@ -229,3 +229,27 @@ def test_empty_warehouse(con):
     summary = find_duplicates(con)
     assert (summary.patients, summary.candidate_pairs, summary.matches) == (0, 0, 0)
     assert con.execute("SELECT count(*) FROM match_runs").fetchone()[0] == 1
+
+
+GUARD_CASES = [
+    # description, levels (field -> level name), guarded?
+    ("twins: other first name", dict(first_name="far", sex="exact"), True),
+    ("twins: LOUIS / LOUISE, other sex", dict(first_name="close", sex="far"), True),
+    ("twins: similar first names, sex unknown", dict(first_name="close", sex="missing"), True),
+    ("duplicate: first-name typo, same sex", dict(first_name="close", sex="exact"), False),
+    ("duplicate: same first name", dict(first_name="exact", sex="exact"), False),
+    ("same INS: not twins", dict(first_name="far", sex="exact", ins="exact"), False),
+    ("no shared home", dict(first_name="far", sex="exact", address="far", phone="far"), False),
+]
+
+
+@pytest.mark.parametrize(("description", "changes", "guarded"), GUARD_CASES, ids=[c[0] for c in GUARD_CASES])
+def test_twins_guard(description, changes, guarded):
+    import numpy as np
+
+    from analytics.identity.decide import twins_guard
+
+    names = dict(birth_name="exact", first_name="exact", birth_date="exact", sex="exact", birth_place="exact",
+                 ins="missing", phone="exact", email="missing", address="exact") | changes
+    levels = {f: np.array([FIELDS[f].index(v)], dtype=np.int8) for f, v in names.items()}
+    assert bool(twins_guard(levels)[0]) is guarded, description
