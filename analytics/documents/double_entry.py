@@ -78,7 +78,7 @@ def find_double_entry(
     retyped_threshold: float = 90.0,
     scope: str = "stay",
     near_days: int = 10,
-    near_threshold: float = 97.0,
+    near_threshold: float = 90.0,
     template_min_patients: int | None = 10,
     template_share: float = 0.2,
 ) -> pd.DataFrame:

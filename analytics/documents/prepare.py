@@ -79,6 +79,8 @@ SELECT
     title,
     text,
     length(coalesce(text, '')) AS text_chars,
+    -- the numbers of the text (dates, doses, measures) in order: a near duplicate keeps them
+    regexp_replace(coalesce(text, ''), '[^0-9]+', '', 'g') AS text_digits,
     -- titles often carry the document's date or a "(copie)" mark: compare their words only
     trim(regexp_replace(lower(strip_accents(coalesce(title, ''))), '[^a-z]+', ' ', 'g')) AS norm_title,
     trim(regexp_replace(lower(strip_accents(coalesce(text, ''))), '\\s+', ' ', 'g')) AS norm_text,

@@ -90,6 +90,15 @@ CASES = [
         "expected": {("D1", "D2", "retyped"): None},
     },
     {
+        "description": "same words but another date in the text: two documents, not near",
+        "docs": [
+            doc("D1", content_hash="h1", text="Bilan du 01/03/2026. " + S_C + " " + S_E),
+            doc("D2", content_hash="h2", created_at=DAY3, text="Bilan du 03/03/2026. " + S_C + " " + S_E),
+        ],
+        # the two long sentences are shared; the dated header differs
+        "expected": {("D1", "D2", "retyped"): None},
+    },
+    {
         "description": "near-identical text of another patient: nothing",
         "docs": [
             doc("D1", content_hash="h1", text=S_C + " " + S_E),
@@ -158,8 +167,7 @@ CASES = [
         "expected": {},
     },
     {
-        "description": "near threshold 90: two reports differing by one finding become near",
-        "params": {"near_threshold": 90.0},
+        "description": "two reports differing by one finding, same numbers: near at 90 %",
         "docs": [
             doc("D1", content_hash="h1", text=S_A + " " + S_B + " " + S_C + " " + S_E),
             doc("D2", content_hash="h2", created_at=DAY3, text=S_A + " " + S_B + " " + S_C + " " + S_E_OTHER),
@@ -169,7 +177,8 @@ CASES = [
         },
     },
     {
-        "description": "default near threshold 97: the same two reports share passages only",
+        "description": "near_threshold 97: the same two reports only share passages",
+        "params": {"near_threshold": 97.0},
         "docs": [
             doc("D1", content_hash="h1", text=S_A + " " + S_B + " " + S_C + " " + S_E),
             doc("D2", content_hash="h2", created_at=DAY3, text=S_A + " " + S_B + " " + S_C + " " + S_E_OTHER),
