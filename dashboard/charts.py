@@ -15,6 +15,7 @@ from dashboard.i18n import t
 
 __all__ = [
     "backlog_bar",
+    "group_bar",
     "heatmap_hour_weekday",
     "hours_bar",
     "peers_chart",
@@ -98,11 +99,28 @@ def heatmap_hour_weekday(sessions: pd.DataFrame, label: str, *, title: str) -> g
     return _layout(fig, title, label, height=360)
 
 
-def trend_line(frame: pd.DataFrame, x: str, series: dict[str, str], label: str | None, *, title: str) -> go.Figure:
-    """One line per ``series`` column (column -> legend text) over ``x``."""
+def trend_line(
+    frame: pd.DataFrame, x: str, series: dict[str, str], label: str | None, *, title: str,
+    y_title: str | None = None,
+) -> go.Figure:
+    """One line per ``series`` column (column -> legend text) over the dates in ``x``."""
     fig = go.Figure(
         [go.Scatter(x=frame[x], y=frame[col], mode="lines+markers", name=name) for col, name in series.items()]
     )
+    fig.update_xaxes(tickformat="%d/%m/%Y")  # French dates, whatever plotly's locale
+    fig.update_layout(yaxis_title=y_title)
+    return _layout(fig, title, label, height=340)
+
+
+def group_bar(
+    frame: pd.DataFrame, category: str, value: str, label: str | None, *, title: str,
+    highlight: str | None = None, y_title: str | None = None,
+) -> go.Figure:
+    """One bar per group, sorted, the ``highlight`` group in orange (e.g. the clinician's service)."""
+    data = frame.sort_values(value)
+    colours = [_ORANGE if g == highlight else _BLUE for g in data[category]]
+    fig = go.Figure(go.Bar(x=data[category], y=data[value], marker_color=colours))
+    fig.update_layout(yaxis_title=y_title, showlegend=False)
     return _layout(fig, title, label, height=340)
 
 

@@ -117,7 +117,7 @@ with guarded():
             st.plotly_chart(
                 charts.trend_line(
                     trend, "period", {"wow8": t("ts.wow8"), "ehr_time8": t("ts.ehr_time8")}, tlabel,
-                    title=t("ts.chart.after_hours_trend"),
+                    title=t("ts.chart.after_hours_trend"), y_title=t("chart.minutes_per_8h"),
                 )
             )
             export_button(trend, f"ts_{period}", key="ts_export_trend", aggregate=True)
@@ -155,9 +155,9 @@ with guarded():
             if not groups.empty:
                 latest = groups[groups["period"] == groups["period"].max()]
                 st.plotly_chart(
-                    charts.trend_line(
-                        latest.sort_values(measure), "service", {measure: t(f"ts.{measure}")}, glabel,
-                        title=t("ts.chart.services"),
+                    charts.group_bar(
+                        latest, "service", measure, glabel, title=t("ts.chart.services"),
+                        highlight=mine["service"], y_title=t("chart.minutes_per_8h"),
                     )
                 )
                 export_button(clinicians, "ts_clinicians", key="ts_export_clinicians", aggregate=True)

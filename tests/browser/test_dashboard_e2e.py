@@ -119,6 +119,12 @@ def test_every_page_renders_for_admin(page, server):
         assert page.get_by_test_id("stException").count() == 0
         assert page.get_by_text("Une erreur inattendue").count() == 0
         shoot(page, name)
+        if title == "Temps documentaire":
+            for i, tab in enumerate(["Quand", "Comparaison aux pairs", "Non signés"]):
+                page.get_by_role("tab", name=tab).click()
+                page.wait_for_timeout(800)
+                assert page.get_by_text("Une erreur inattendue").count() == 0
+                shoot(page, f"{name}_{i + 1}")
 
 
 def test_viewer_sees_aggregates_only(page, server):
