@@ -87,64 +87,71 @@ FROM ts_schedule_days s JOIN {USERS_TABLE} u USING (user_id)
 GROUP BY u.uid, s.day
 """  # noqa: S608 - constant table names
 
+def _outside(ps: str, pe: str, n: int) -> str:
+    """Outside microseconds of piece ``n`` (``[ps, pe)``), from its day's clock window or the
+    user's scheduled sessions that day (``sess{n}``)."""
+    return f"""CASE
+        WHEN scheduled THEN ({pe} - {ps}) - coalesce(list_sum(list_transform(sess{n},
+            lambda x: greatest(0, least({pe}, x.i1) - greatest({ps}, x.i0)))), 0)
+        WHEN NOT wd{n} THEN {pe} - {ps}
+        ELSE ({pe} - {ps}) - greatest(0, least({pe}, we{n}) - greatest({ps}, ws{n}))
+    END"""
+
+
+# Narrow per-event rows, in rowid order (so the events' own columns can come back by
+# position): each active slice as at most two pieces, split at local midnight, with the
+# active and outside microseconds of each. Only integers travel through the joins.
 _GAPS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {_GAPS_TABLE} AS
-SELECT rid, uid, t, gap_us FROM {ORDER_TABLE} ORDER BY rid
+WITH g AS (
+    SELECT rid, uid, t AS s,
+           CASE WHEN gap_us > 0 AND gap_us <= $threshold_us THEN t + gap_us END AS e
+    FROM {ORDER_TABLE}
+),
+h AS (
+    SELECT g.*, h0.day AS day0, h0.day_end, h0.workday AS wd0, h0.work_start AS ws0,
+           h0.work_end AS we0
+    FROM g LEFT JOIN {_HOURS_TABLE} h0 ON h0.hb = g.s // {_US_PER_HOUR} AND g.e IS NOT NULL
+),
+p AS (
+    SELECT h.*, least(h.e, h.day_end) AS pe0, CASE WHEN h.e > h.day_end THEN h.e END AS pe1,
+           h1.day AS day1, h1.workday AS wd1, h1.work_start AS ws1, h1.work_end AS we1
+    FROM h LEFT JOIN {_HOURS_TABLE} h1 ON h1.hb = h.day_end // {_US_PER_HOUR} AND h.e > h.day_end
+),
+x AS (
+    SELECT p.*, su.uid IS NOT NULL AS scheduled, i0.sessions AS sess0, i1.sessions AS sess1
+    FROM p
+    LEFT JOIN (SELECT DISTINCT uid FROM {_SCHED_TABLE}) su ON su.uid = p.uid
+    LEFT JOIN {_SCHED_TABLE} i0 ON i0.uid = p.uid AND i0.day = p.day0
+    LEFT JOIN {_SCHED_TABLE} i1 ON i1.uid = p.uid AND i1.day = p.day1
+)
+SELECT rid, uid, s, pe0, day0, pe0 - s AS a0, {_outside("s", "pe0", 0)} AS o0,
+       day_end, pe1, day1, pe1 - day_end AS a1, {_outside("day_end", "pe1", 1)} AS o1
+FROM x ORDER BY rid
 """  # noqa: S608 - constant table names
 
 # The events' own columns come back by position: _ts_gaps is in rowid order, as a scan is.
 _POSITIONAL = f"audit_events a POSITIONAL JOIN {_GAPS_TABLE} g"
 _BY_ROWID = f"audit_events a JOIN {_GAPS_TABLE} g ON a.rowid = g.rid"
 
-_RAW_TABLE = "_ts_raw"
-
-# Materialised (not a CTE) so the optimiser knows its size and builds hash tables on the
-# small side of the joins that follow.
-_RAW_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {_RAW_TABLE} AS
-SELECT g.uid, g.rid, g.t AS s, g.t + g.gap_us AS e,
-       {ACTIVITY_SQL} AS activity, a.document_id,
-       nullif(trim(a.document_type), '') AS document_type,
-       nullif(trim(a.service), '') AS service
-FROM {{source}}
-WHERE g.gap_us > 0 AND g.gap_us <= $threshold_us
-"""  # noqa: S608 - constant table names
-
 _SCORED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {SCORED_TABLE} AS
-WITH p AS (
-    SELECT r.*, h.day_end,
-           unnest(CASE WHEN r.e > h.day_end THEN [0, 1] ELSE [0] END) AS part
-    FROM {_RAW_TABLE} r JOIN {_HOURS_TABLE} h ON h.hb = r.s // {_US_PER_HOUR}
-),
-q AS (
-    SELECT p.uid, p.activity, p.document_id, p.document_type, p.service,
-           CASE WHEN part = 0 THEN p.s ELSE p.day_end END AS ps,
-           CASE WHEN part = 0 THEN least(p.e, p.day_end) ELSE p.e END AS pe
-    FROM p
-),
-pieces AS (
-    SELECT q.*, h.day, h.workday, h.work_start, h.work_end
-    FROM q JOIN {_HOURS_TABLE} h ON h.hb = q.ps // {_US_PER_HOUR}
-),
-f AS (
-    SELECT p.*, su.uid IS NOT NULL AS scheduled,
-           coalesce(list_sum(list_transform(i.sessions,
-               lambda x: greatest(0, least(p.pe, x.i1) - greatest(p.ps, x.i0)))), 0) AS inside_us,
-           coalesce(p.service, u.home_service) AS home_or_event_service
-    FROM pieces p
-    JOIN {USERS_TABLE} u USING (uid)
-    LEFT JOIN (SELECT DISTINCT uid FROM {_SCHED_TABLE}) su USING (uid)
-    LEFT JOIN {_SCHED_TABLE} i ON i.uid = p.uid AND i.day = p.day
+WITH r AS (
+    SELECT g.*, {ACTIVITY_SQL} AS activity, a.document_id,
+           nullif(trim(a.document_type), '') AS document_type,
+           nullif(trim(a.service), '') AS service,
+           unnest(CASE WHEN g.day1 IS NULL THEN [0] ELSE [0, 1] END) AS part
+    FROM {{source}}
+    WHERE g.day0 IS NOT NULL
 )
-SELECT uid, day, ps, pe, activity, document_id, document_type,
-       home_or_event_service AS service,
-       pe - ps AS active_us,
-       CASE WHEN scheduled THEN pe - ps - inside_us
-            WHEN NOT workday THEN pe - ps
-            ELSE pe - ps - greatest(0, least(pe, work_end) - greatest(ps, work_start))
-       END AS outside_us
-FROM f
+SELECT r.uid,
+       CASE WHEN part = 0 THEN day0 ELSE day1 END AS day,
+       CASE WHEN part = 0 THEN s ELSE day_end END AS ps,
+       CASE WHEN part = 0 THEN pe0 ELSE pe1 END AS pe,
+       activity, document_id, document_type, coalesce(r.service, u.home_service) AS service,
+       CASE WHEN part = 0 THEN a0 ELSE a1 END AS active_us,
+       CASE WHEN part = 0 THEN o0 ELSE o1 END AS outside_us
+FROM r JOIN {USERS_TABLE} u ON u.uid = r.uid
 """  # noqa: S608 - constant table names
 
 _SLICES_SQL = f"""
@@ -194,18 +201,13 @@ def build_slices(
     table from :mod:`analytics.timesinks.sessions`, schedule days and holidays)."""
     con.execute(_HOURS_SQL, {"work_start": settings.workday_start, "work_end": settings.workday_end})
     con.execute(_SCHED_SQL)
-    con.execute(_GAPS_SQL)
+    con.execute(_GAPS_SQL, {"threshold_us": settings.idle_threshold_s * 1_000_000})
     misaligned = con.execute(
         f"SELECT count(*) FROM {_POSITIONAL} WHERE a.rowid IS DISTINCT FROM g.rid"  # noqa: S608
     ).fetchone()[0]
-    source = _BY_ROWID if misaligned else _POSITIONAL
-    con.execute(
-        _RAW_SQL.format(source=source), {"threshold_us": settings.idle_threshold_s * 1_000_000}
-    )
-    con.execute(f"DROP TABLE IF EXISTS {_GAPS_TABLE}")
-    con.execute(_SCORED_SQL)
+    con.execute(_SCORED_SQL.format(source=_BY_ROWID if misaligned else _POSITIONAL))
     con.execute("DELETE FROM ts_slices")
     if keep_slices:
         con.execute(_SLICES_SQL)
-    for table in (_RAW_TABLE, _HOURS_TABLE, _SCHED_TABLE):
+    for table in (_GAPS_TABLE, _HOURS_TABLE, _SCHED_TABLE):
         con.execute(f"DROP TABLE IF EXISTS {table}")
