@@ -11,6 +11,8 @@ Names are used both ways (birth name and usage name) so that swapped or mixed na
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -51,16 +53,58 @@ RULES: tuple[BlockingRule, ...] = (
 _NAME_VARIANTS = (("bn_np", "bn_sdx"), ("un_np", "un_sdx"))
 
 
-def _key_selects(table: str, where: str = "TRUE") -> list[tuple[str, str]]:
+def _key_selects(table: str, where: str = "TRUE", portable: bool = False) -> list[tuple[str, str]]:
+    """One SELECT (rid, k) per rule and name variant. ``portable``: k is the low 64 bits of the
+    MD5 of the '|'-joined key values, which :func:`python_key_hashes` reproduces in Python."""
     selects = []
     for i, rule in enumerate(RULES):
         variants = _NAME_VARIANTS if rule.names else ((None, None),)
         for name, sdx in variants:
             exprs = [k.format(name=name, sdx=sdx) for k in rule.keys]
             not_null = " AND ".join(f"({e}) IS NOT NULL" for e in exprs)
-            selects.append((rule.name, f"SELECT rid, hash({i}, {', '.join(exprs)}) AS k "  # noqa: S608 - internal identifiers only
+            key = (f"md5_number_lower(concat_ws('|', {i}, {', '.join(exprs)}))" if portable
+                   else f"hash({i}, {', '.join(exprs)})")
+            selects.append((rule.name, f"SELECT rid, {key} AS k "  # noqa: S608 - internal identifiers only
                                         f"FROM {table} WHERE {not_null} AND {where}"))
     return selects
+
+
+def _py_value(expr: str, row: dict) -> object:
+    """Python value of one key expression of RULES, formatted as DuckDB's concat_ws does."""
+    date = row.get("birth_date")
+    m = re.fullmatch(r"left\((\w+), (\d)\)", expr)
+    if m:
+        value = row.get(m.group(1))
+        return value[: int(m.group(2))] if value else None
+    if expr == "birth_date":
+        return date.isoformat() if date else None
+    if date is None and "birth_date" in expr:
+        return None
+    derived = {
+        "year(birth_date)": lambda: date.year, "month(birth_date)": lambda: date.month,
+        "day(birth_date)": lambda: date.day,
+        "least(month(birth_date), day(birth_date))": lambda: min(date.month, date.day),
+        "greatest(month(birth_date), day(birth_date))": lambda: max(date.month, date.day),
+    }
+    if expr in derived:
+        return derived[expr]()
+    if re.fullmatch(r"\w+", expr):
+        return row.get(expr)
+    raise KeyError(f"no Python form for blocking key expression {expr!r}")
+
+
+def python_key_hashes(row: dict) -> list[int]:
+    """The portable key hashes of one identity (a dict of identity_index columns)."""
+    out = []
+    for i, rule in enumerate(RULES):
+        variants = _NAME_VARIANTS if rule.names else ((None, None),)
+        for name, sdx in variants:
+            values = [_py_value(k.format(name=name, sdx=sdx), row) for k in rule.keys]
+            if any(v is None for v in values):
+                continue
+            text = "|".join(str(v) for v in (i, *values))
+            out.append(int.from_bytes(hashlib.md5(text.encode()).digest()[8:], "little"))  # noqa: S324 - a key, not security
+    return out
 
 
 def candidate_pairs(

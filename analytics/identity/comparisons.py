@@ -61,12 +61,13 @@ class IndexArrays:
 
 
 def _codes(*cols: np.ndarray) -> list[np.ndarray]:
-    """Factorize columns in one shared code space (None/'' → -1)."""
-    allv = pd.array(np.concatenate(cols), dtype="string")
-    codes, _ = pd.factorize(allv.fillna(""), use_na_sentinel=True)
+    """Factorize columns in one shared code space (None/NaN/'' → -1)."""
+    values = np.concatenate(cols) if len(cols) > 1 else np.asarray(cols[0], dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     codes = codes.astype(np.int64)
-    empty = np.asarray(allv.fillna("") == "")
-    codes[empty] = -1
+    empty = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+    if len(empty):
+        codes[codes == empty[0]] = -1
     out, start = [], 0
     for col in cols:
         out.append(codes[start:start + len(col)])
@@ -119,6 +120,35 @@ def load_index(con: duckdb.DuckDBPyConnection, table: str = "identity_index",
                coalesce(len(string_split(fn_list, ' ')), 0) AS n_names
         FROM {table} ORDER BY rid
     """).fetchnumpy()  # noqa: S608 - internal identifiers only
+    ix = arrays_from_columns(d)
+    if tf_from is not None:
+        ix.tf = _external_tf(con, table, tf_from)
+    return ix
+
+
+def arrays_from_rows(rows: list[dict]) -> IndexArrays:
+    """IndexArrays for a few identity_index-shaped rows held in Python (search before create),
+    with the derived columns computed as :func:`load_index` computes them in SQL."""
+    d: dict[str, list] = {k: [] for k in (*_STRINGS, "rid", "patient_id", "bn_sdx", "fn_sdx", "sex",
+                                            "birth_place", "bp_dept", "ins", "phone", "postcode", "fn_set",
+                                            "ymd", "bd_default", "ins_strong", "fn1_len", "n_names")}
+    for r in sorted(rows, key=lambda r: r["rid"]):
+        for k in d:
+            if k in r:
+                d[k].append(r[k])
+        date = r.get("birth_date")
+        fn_list = r.get("fn_list")
+        bp = r.get("birth_place")
+        d["bp_dept"].append(bp[:2] if bp else None)
+        d["fn_set"].append(" ".join(sorted(fn_list.split(" "))) if fn_list else None)
+        d["ymd"].append(date.year * 10000 + date.month * 100 + date.day if date is not None and date == date else -1)
+        d["fn1_len"].append(len(r["fn1"]) if r.get("fn1") else 0)
+        d["n_names"].append(len(fn_list.split(" ")) if fn_list else 0)
+    return arrays_from_columns({k: np.asarray(v, dtype=object) for k, v in d.items()})
+
+
+def arrays_from_columns(d: dict[str, np.ndarray]) -> IndexArrays:
+    """IndexArrays from column arrays (as fetched by :func:`load_index`)."""
 
     def col(name: str) -> np.ndarray:
         v = d[name]
@@ -140,13 +170,11 @@ def load_index(con: duckdb.DuckDBPyConnection, table: str = "identity_index",
     c["n_names"] = np.asarray(d["n_names"], dtype=np.int64)
     tf = {"birth_name": _tf(c["bn_np"]), "first_name": _tf(c["fn1"]), "phone": _tf(c["phone"]),
           "address": _tf(c["address"])}
-    if tf_from is not None:
-        tf = _external_tf(con, table, tf_from)
     ymd = np.asarray(d["ymd"], dtype=np.int64)
     return IndexArrays(
         rid=np.asarray(d["rid"], dtype=np.int64), patient_id=col("patient_id"), s=s, c=c, tf=tf,
-        ymd=ymd, bd_default=np.asarray(d["bd_default"], dtype=bool),
-        ins_strong=np.asarray(d["ins_strong"], dtype=bool),
+        ymd=ymd, bd_default=np.asarray(d["bd_default"]).astype(bool),
+        ins_strong=np.asarray(d["ins_strong"]).astype(bool),
     )
 
 

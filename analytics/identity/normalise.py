@@ -19,12 +19,15 @@ Name rules (French identities, RNIV):
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import duckdb
 import phonenumbers
 
 from analytics.identity.phonetic import install_macros
 
-__all__ = ["build_index", "clean_name_sql", "normalise_identity", "normalise_phone"]
+__all__ = ["build_index", "clean_name_sql", "normalise_identity", "normalise_phone", "normalise_query"]
 
 _PARTICLES = "DE|DU|DES|D|LE|LA|LES|L|VAN|VON|DER|DEN|DEL|DELLA|DELLE|DI|DA|DAS|DOS|ST|SAINT"
 _USAGE_MARK = "EPOUSE|EPSE|EP|VEUVE|VVE|VEUF|DIVORCEE|DIV"
@@ -207,3 +210,69 @@ def build_index(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(f"INSERT INTO identity_index SELECT {', '.join(INDEX_COLUMNS)} FROM _hy_new")  # noqa: S608 - internal identifiers only
     con.execute("DROP TABLE _hy_new; DROP VIEW _hy_active")
     return n
+
+
+# ---------------------------------------------------------------- one typed identity, in Python
+# The identity desk types one identity at a time: the same rules as the SQL above, without a
+# database round trip (tested equal to the SQL on the normalisation cases).
+
+def _clean_py(text: str | None, keep_digits: bool = False) -> str:
+    t = (text or "").replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE").upper()
+    t = "".join(ch for ch in unicodedata.normalize("NFKD", t) if not unicodedata.combining(ch))
+    return re.sub("[^A-Z0-9]+" if keep_digits else "[^A-Z]+", " ", t).strip()
+
+
+def _np_py(name: str | None) -> str | None:
+    if not name:
+        return None
+    if " " not in name:
+        return name
+    e = f" {name} "
+    for _ in range(3):
+        e = re.sub(f" ({_PARTICLES}) ", " ", e)
+    return e.replace(" ", "") or name.replace(" ", "") or None
+
+
+def _split_py(text: str) -> tuple[str | None, str | None]:
+    """(birth, usage) from "X ÉPOUSE Y" / "Y NÉE X" forms, else (None, None)."""
+    if re.search(f" ({_USAGE_MARK}|NEE) ", text):
+        m = re.match(f"^(.+?) ({_USAGE_MARK}) (.+)$", text)
+        if m:
+            return m.group(1), m.group(3)
+    if re.search(" NEE ", text):
+        m = re.match("^(.+?) NEE (.+)$", text)
+        if m:
+            return m.group(2), m.group(1)
+    return None, None
+
+
+def normalise_query(*, birth_name=None, used_name=None, first_names=None, birth_date=None, sex=None,
+                    birth_place=None, ins=None, phone=None, email=None, postcode=None) -> dict:
+    """identity_index columns (rid -1) for one typed identity."""
+    from analytics.identity.phonetic import soundex2_py
+
+    b0, u0 = _clean_py(birth_name), _clean_py(used_name)
+    b_birth, b_usage = _split_py(b0)
+    u_birth, u_usage = _split_py(u0)
+    bn = b_birth or u_birth or b0 or None
+    un0 = b_usage or u_usage or u0 or None
+    un = None if un0 == bn else un0
+    fnl = _clean_py(re.sub("[-'’‐]+", "", first_names or ""))
+    sex0 = (sex or "").strip().upper()
+    digits = re.sub("[^0-9+]", "", phone or "")
+    row = {
+        "rid": -1, "patient_id": "__query__", "bn": bn, "bn_key": bn.replace(" ", "") if bn else None,
+        "bn_np": _np_py(bn), "un": un, "un_key": un.replace(" ", "") if un else None, "un_np": _np_py(un),
+        "fn_list": fnl or None, "fn1": fnl.split(" ")[0] or None, "fn_all": fnl.replace(" ", "") or None,
+        "ufn": None, "birth_date": birth_date,
+        "bd_default": bool(birth_date and birth_date.month == 1 and birth_date.day == 1),
+        "sex": sex0 if sex0 in ("M", "F") else {"H": "M", "1": "M", "2": "F"}.get(sex0),
+        "birth_place": (birth_place or "").strip().upper() or None,
+        "ins": re.sub(r"\s", "", ins or "").upper() or None, "ins_strong": False,
+        "phone": normalise_phone(digits) if digits else None,
+        "email": (email or "").strip().lower() or None,
+        "postcode": re.sub("[^0-9AB]", "", postcode or "") or None, "address": None,
+    }
+    for key, src in (("bn_sdx", "bn_np"), ("un_sdx", "un_np"), ("fn_sdx", "fn1")):
+        row[key] = soundex2_py(row[src]) if row[src] else None
+    return row

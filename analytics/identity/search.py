@@ -15,12 +15,11 @@ import pandas as pd
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
-from analytics.identity.blocking import _key_selects
-from analytics.identity.comparisons import FIELDS, compare, load_index
+from analytics.identity.blocking import python_key_hashes
+from analytics.identity.comparisons import FIELDS, arrays_from_rows, compare
 from analytics.identity.decide import decide
 from analytics.identity.model import score, weights
-from analytics.identity.normalise import INDEX_COLUMNS, _select_sql, normalise_phone
-from analytics.identity.phonetic import soundex2_py
+from analytics.identity.normalise import normalise_query
 from analytics.identity.search_index import get_search_index
 
 __all__ = ["parse_birth_date", "search_identities"]
@@ -74,36 +73,22 @@ def search_identities(
     date = parse_birth_date(birth_date)
     if limit < 1:
         raise InvalidInput(f"limit: {limit} must be at least 1")
-    # Query keys: the same SQL as the index, in one statement over a parameter row (no DDL).
-    stage1, stage2 = _select_sql("_hy_q")
-    qcols = ["patient_id", "birth_name", "used_name", "first_names", "used_first_name", "birth_date", "sex",
-             "birth_place_code", "ins", "identity_status", "phone", "email", "postcode", "address"]
-    params = [_QUERY_ID, birth_name, used_name, first_names, None, date, sex, birth_place, ins, "PROV", phone,
-              email, postcode, None]
-    row_sql = ", ".join(f"?::{'DATE' if c == 'birth_date' else 'VARCHAR'} AS {c}" for c in qcols)
-    cur = con.cursor()
-    keys = cur.execute(f"WITH _hy_q AS (SELECT {row_sql}), _hy_stage1 AS ({stage1}) {stage2}", params).df()
-    q = keys.iloc[0].to_dict()
-    q = {k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v) for k, v in q.items()}
-    if q["phone"] == "?":
-        q["phone"] = normalise_phone(phone)
-    for col, src in (("bn_sdx", "bn_np"), ("un_sdx", "un_np"), ("fn_sdx", "fn1")):
-        q[col] = soundex2_py(q[src]) if q[src] else None
-    q["rid"] = -1
+    # The typed identity is normalised and keyed in Python (the index's rules, tested equal):
+    # no SQL statement on the way, candidates come from the in-process search index.
+    q = normalise_query(birth_name=birth_name, used_name=used_name, first_names=first_names, birth_date=date,
+                        sex=sex, birth_place=birth_place, ins=ins, phone=phone, email=email, postcode=postcode)
     index = get_search_index(con)
-    qrow = pd.DataFrame([{c: q.get(c) for c in INDEX_COLUMNS}])
-    cur.register("_hy_qrow", qrow)
-    union = " UNION ALL ".join(sql for _name, sql in _key_selects("_hy_qrow"))
-    hashes = np.asarray(cur.execute(f"SELECT DISTINCT k FROM ({union})").fetchnumpy()["k"], dtype=np.uint64)  # noqa: S608
-    cur.unregister("_hy_qrow")
-    found = index.candidates(hashes, _MAX_CANDIDATES)
-    rows = pd.concat([qrow, index.rows.iloc[found]], ignore_index=True)
-    rows["rid"] = np.arange(-1, len(rows) - 1)
-    cur.register("_hy_cand_df", rows)
-    ix = load_index(cur, "_hy_cand_df")
-    cur.unregister("_hy_cand_df")
+    found = index.candidates(np.asarray(python_key_hashes(q), dtype=np.uint64), _MAX_CANDIDATES)
+    cand = index.rows.iloc[found]
+    records = [q] + [dict(zip(cand.columns, values, strict=True)) for values in cand.itertuples(index=False)]
+    for k, r in enumerate(records):
+        r["rid"] = k - 1
+        if r.get("birth_date") is not None and not hasattr(r["birth_date"], "year"):
+            r["birth_date"] = None
+    ix = arrays_from_rows(records)
+    frame = pd.DataFrame({c: [r.get(c) for r in records] for c in ("bn_np", "fn1", "phone", "address")})
     for field, column in (("birth_name", "bn_np"), ("first_name", "fn1"), ("phone", "phone"), ("address", "address")):
-        ix.tf[field] = index.tf(field, rows[column])
+        ix.tf[field] = index.tf(field, frame[column])
     n = ix.n - 1
     model = index.model
     frame_cols = ["patient_id", "score", "decision", "birth_name", "used_name", "first_names",

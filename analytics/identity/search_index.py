@@ -83,7 +83,7 @@ def get_search_index(con: duckdb.DuckDBPyConnection) -> SearchIndex:
         originals = con.execute(
             f"SELECT {', '.join('p.' + c for c in _ORIGINALS)} FROM identity_index i "  # noqa: S608
             "JOIN patients p USING (patient_id) ORDER BY i.rid").df()
-        union = " UNION ALL ".join(sql for _name, sql in _key_selects("identity_index"))
+        union = " UNION ALL ".join(sql for _name, sql in _key_selects("identity_index", portable=True))
         k = con.execute(f"SELECT DISTINCT rid, k FROM ({union}) ORDER BY k").fetchnumpy()  # noqa: S608
         rid = rows["rid"].to_numpy(dtype=np.int64)
         tf_counts = {f: rows[c].value_counts() for f, c in _TF_COLUMNS.items()}
