@@ -15,6 +15,7 @@ service or one month <= 1 s from the precomputed tables.
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -34,14 +35,20 @@ def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timed(label: str, call: Callable[[], object], rows: list) -> object:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     result = call()
     seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu
     frame = getattr(result, "frame", None)
     size = len(frame) if frame is not None else ""
     rows.append((label, seconds, size))
-    click.echo(f"  {label:<52} {seconds:7.3f} s  {size}")
+    click.echo(f"  {label:<52} {seconds:7.3f} s wall {cpu:7.2f} s CPU  {size}")
     return result
 
 
@@ -135,7 +142,8 @@ def run(db: str, memory_limit: str, threads: int, keep_slices: bool) -> None:
     n = con.execute("SELECT count(*), count(DISTINCT user_id) FROM audit_events").fetchone()
     click.echo(f"{n[0]} audit events, {n[1]} users; memory_limit {memory_limit}, threads {threads}")
     rows: list = []
-    total_start = time.perf_counter()
+    total_start, total_cpu = time.perf_counter(), _cpu()
+    click.echo(f"load average before: {os.getloadavg()}")
     con.execute("SET enable_progress_bar = false")
     _timed(f"precompute (keep_slices={keep_slices})",
            lambda: ts.precompute(con, keep_slices=keep_slices), rows)
@@ -160,7 +168,8 @@ def run(db: str, memory_limit: str, threads: int, keep_slices: bool) -> None:
     for label, call in measures.items():
         _timed(label, call, rows)
     total = time.perf_counter() - total_start
-    click.echo(f"ALL MEASURES incl. precompute: {total:.1f} s, peak RSS {_peak_rss_gib():.2f} GiB")
+    click.echo(f"ALL MEASURES incl. precompute: {total:.1f} s wall, {_cpu() - total_cpu:.1f} s CPU, "
+               f"peak RSS {_peak_rss_gib():.2f} GiB; load average after: {os.getloadavg()}")
 
     service = con.execute(
         "SELECT service FROM staff GROUP BY service ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
