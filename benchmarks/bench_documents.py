@@ -37,7 +37,7 @@ def _generate(scale: str, out: Path, seed: int) -> None:
     print(f"generated {scale} sample in {time.perf_counter() - started:.0f} s -> {out}")
 
 
-def _load(data: Path, db: Path) -> None:
+def _load(data: Path, db: Path, *, audit: bool = True) -> None:
     from analytics.importing import import_file
     from analytics.warehouse import connect, schema_version
     from analytics.warehouse.migrations import m0006_documents
@@ -45,7 +45,8 @@ def _load(data: Path, db: Path) -> None:
     con = connect(db)
     if schema_version(con) < 6:  # until m0006 is registered
         m0006_documents.apply(con)
-    for table, name in (("documents", "documents.csv"), ("audit_events", "audit_events.csv")):
+    tables = [("documents", "documents.csv")] + ([("audit_events", "audit_events.csv")] if audit else [])
+    for table, name in tables:
         started = time.perf_counter()
         report = import_file(con, table, data / name, actor="bench")
         print(f"imported {report.rows_inserted} {table} in {time.perf_counter() - started:.1f} s")
@@ -107,6 +108,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="existing sample folder (skips generation)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--params", default="{}", help="JSON parameters for both detections")
+    parser.add_argument("--skip-audit", action="store_true",
+                        help="do not import audit events (audit minutes then stay empty)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     params = json.loads(args.params)
@@ -118,7 +121,7 @@ def main() -> None:
         _generate(args.scale, data, args.seed)
     with tempfile.TemporaryDirectory(prefix="hygie-docbench-") as tmp:
         db = Path(tmp) / "bench.duckdb"
-        _load(data, db)
+        _load(data, db, audit=not args.skip_audit)
         child = subprocess.run(
             [sys.executable, __file__, "--child", str(db), "--params", json.dumps(params)],
             check=True, capture_output=True, text=True, cwd=ROOT,
@@ -126,6 +129,7 @@ def main() -> None:
     result = json.loads(child.stdout.strip().splitlines()[-1])
     result["data"] = str(data)
     result["params"] = params
+    result["audit_events_loaded"] = not args.skip_audit
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
