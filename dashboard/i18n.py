@@ -350,6 +350,9 @@ FR: dict[str, str] = {
     "dup.skipped": "Laissées en suspens",
     "dup.queue_empty": "Aucune paire à examiner : la file est vide ou la détection n'a pas "
     "encore été lancée (« hygie duplicates find »).",
+    "dup.run_detection": "Lancer la détection des doublons",
+    "dup.running": "Détection en cours…",
+    "dup.ran": "{pairs} paires candidates : {matches} doublons sûrs, {reviews} à examiner.",
     "dup.score_range": "Score",
     "dup.status_filter": "Statut d'identité",
     "dup.service_filter": "Service",

@@ -165,6 +165,12 @@ with tab_queue:
             m[2].metric(t("dup.skipped"), len(skipped))
             if queue.empty:
                 st.info(t("dup.queue_empty"))
+                if may_review and st.button(t("dup.run_detection"), key="dup_run", icon=":material/play_arrow:"):
+                    with st.status(t("dup.running"), expanded=False) as status:
+                        summary = identity.find_duplicates(con, actor=me)
+                        status.update(label=t("dup.ran", pairs=summary.candidate_pairs, reviews=summary.reviews,
+                                              matches=summary.matches), state="complete")
+                    st.rerun()
             else:
                 c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
                 low, high = c1.slider(t("dup.score_range"), 0.0, 1.0, (0.0, 1.0), step=0.05, key="dup_score")

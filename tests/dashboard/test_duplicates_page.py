@@ -64,3 +64,22 @@ def test_filters_that_match_nothing_keep_the_other_tabs(app, warehouse):
     at.slider(key="dup_score").set_range(0.9, 1.0).run()
     assert "Aucune paire ne correspond à ces filtres." in [i.value for i in at.info]
     assert at.text_input(key="dup_s_name") is not None  # the search tab still renders
+
+
+def test_manager_runs_the_detection_when_the_queue_is_empty(app, tmp_path):
+    from tests.dashboard.conftest import fill_warehouse
+
+    db = tmp_path / "hygie.duckdb"
+    fill_warehouse(db)
+    con = connect(db)
+    try:
+        con.execute("DELETE FROM match_pairs")
+        con.execute("DELETE FROM match_runs")
+    finally:
+        con.close()
+    at = app(db, "manager").run()
+    at.switch_page("views/duplicates.py").run()
+    assert at.metric[0].value == "0"
+    at.button(key="dup_run").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.metric[0].value == "1"
