@@ -191,8 +191,11 @@ def run_hygie(parquet: str, searches: int = 0) -> tuple[pd.DataFrame, dict]:
     from analytics.identity import find_duplicates
     from analytics.warehouse import connect
 
-    con = connect(":memory:")
+    # A file warehouse, as deployed (DuckDB may spill to disk), with a stated memory budget.
+    con = connect(Path(parquet).with_suffix(".duckdb"))
+    con.execute("SET memory_limit = '2GB'")
     con.execute("INSERT INTO patients BY NAME SELECT * FROM read_parquet(?)", [parquet])
+    con.execute("CHECKPOINT")
     with PeakRSS() as mem:
         t0 = time.perf_counter()
         summary = find_duplicates(con)

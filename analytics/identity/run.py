@@ -135,6 +135,8 @@ def find_duplicates(
     lap("blocking")
     ix = load_index(con)
     a, b = _pairs_positions(con, ix, "SELECT r1, r2 FROM _hy_pairs")
+    # Blocking intermediates can be large (10M keys at 1M patients): free them now.
+    con.execute("DROP TABLE IF EXISTS _hy_keys; DROP TABLE IF EXISTS _hy_blocks; DROP TABLE IF EXISTS _hy_pairs")
     lap("load")
     if model is None:
         from analytics.identity.comparisons import compare
