@@ -6,6 +6,12 @@ be removed by an automation (default 0.25, adjustable); a month is 365.25 / 12 d
 month = hours in the period / months in the period (the ``--from``/``--to`` span, else the
 span of the data). The weekly trend is the least-squares slope of weekly hours (hours per
 week, per week). Services are where the work was logged (event's service, else the user's).
+
+When the documents area has stored double-entry results (``double_entry``, filled by
+``analytics.documents.find_double_entry``), rankings by document type or service carry
+``double_entry_hours``: the estimated typing hours of passages typed again, over documents
+created in the period (that area's own assumption on typing speed applies); NaN when it has
+not been computed.
 """
 
 from __future__ import annotations
@@ -90,4 +96,31 @@ def time_sink_ranking(
         "dpm": DAYS_PER_MONTH, "share": float(automation_share), "top": top or 2**62,
     }
     frame = con.execute(sql, params).df()
+    if by in ("document_type", "service"):
+        if _has_double_entry(con):
+            frame = _add_double_entry(con, frame, by, date_from, date_to)
+        else:  # not computed: unknown, not zero
+            frame["double_entry_hours"] = float("nan")
     return figure(frame, settings, automation_label(automation_share))
+
+
+def _has_double_entry(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'double_entry'"
+        ).fetchone()[0]
+    )
+
+
+def _add_double_entry(con, frame, by: str, date_from, date_to):  # noqa: ANN001, ANN202
+    extra = con.execute(
+        f"""SELECT {by} AS k, sum(estimated_minutes) / 60 AS double_entry_hours
+            FROM double_entry
+            WHERE ($date_from IS NULL OR target_created_at::DATE >= $date_from)
+              AND ($date_to IS NULL OR target_created_at::DATE <= $date_to)
+            GROUP BY ALL""",  # noqa: S608 - `by` is allow-listed
+        {"date_from": date_from, "date_to": date_to},
+    ).df()
+    merged = frame.merge(extra, how="left", left_on=by, right_on="k").drop(columns=["k"])
+    merged["double_entry_hours"] = merged["double_entry_hours"].fillna(0.0)
+    return merged

@@ -103,3 +103,29 @@ def test_ranking_with_explicit_assumptions(worked):
     assert result.label.endswith("hypothèse : 50 % du temps automatisable")
     by_activity = time_sink_ranking(worked, by="activity").frame
     assert by_activity["activity"].tolist() == ["documentation", "orders"]
+
+
+def test_ranking_adds_stored_double_entry_hours(worked):
+    without = time_sink_ranking(worked, by="document_type").frame
+    assert without["double_entry_hours"].isna().all()
+    # the documents area's table (migration m0006) when registered, else a stand-in
+    worked.execute(
+        """CREATE TABLE IF NOT EXISTS double_entry (
+               run_id VARCHAR, patient_id VARCHAR, source_document_id VARCHAR,
+               target_document_id VARCHAR, document_type VARCHAR, service VARCHAR,
+               target_created_at TIMESTAMPTZ, passages INTEGER, retyped_chars BIGINT,
+               target_chars BIGINT, mean_similarity DOUBLE, estimated_minutes DOUBLE,
+               typing_chars_per_minute DOUBLE, idle_threshold_s INTEGER)"""
+    )
+    worked.execute("DELETE FROM double_entry")
+    worked.executemany(
+        """INSERT INTO double_entry (run_id, patient_id, source_document_id, target_document_id,
+               document_type, service, target_created_at, passages, retyped_chars, target_chars,
+               mean_similarity, estimated_minutes, typing_chars_per_minute, idle_threshold_s)
+           VALUES ('r', 'p', 's', 't', ?, 'cardio', CAST(? AS TIMESTAMPTZ), 1, 1, 1, 100, ?, 200, 300)""",
+        [["CR", "2026-03-02 10:00:00+01", 30], ["CR", "2026-03-03 10:00:00+01", 6],
+         ["CR", "2026-04-03 10:00:00+02", 60]],
+    )
+    frame = time_sink_ranking(worked, by="document_type", date_to=date(2026, 3, 31)).frame
+    hours = dict(zip(frame["document_type"], frame["double_entry_hours"], strict=True))
+    assert hours["CR"] == pytest.approx(0.6) and hours["ORD"] == 0
