@@ -59,6 +59,8 @@ def _oidc_actor() -> Actor | None:
     """
     if not oidc_configured() or not getattr(st.user, "is_logged_in", False):
         return None
+    if st.session_state.get(OIDC_REFUSED_KEY):  # refused once: do not log a failure per rerun
+        return None
     oidc = state.engine("analytics.access.oidc")
     if oidc is None:
         return None
@@ -91,6 +93,8 @@ def current_actor() -> Actor | None:
         _record_logout(actor, "timeout")
         _forget()
         st.session_state[EXPIRED_KEY] = True
+        if actor.via == "oidc" and getattr(st.user, "is_logged_in", False):
+            st.logout()  # else the identity provider's cookie would sign them straight back in
         return None
     st.session_state[SEEN_KEY] = now
     return actor
@@ -123,6 +127,8 @@ def login_page() -> None:
     if oidc_configured():
         if getattr(st.user, "is_logged_in", False):
             st.error(t("login.oidc_no_role"))
+            if refused := st.session_state.get(OIDC_REFUSED_KEY):
+                st.caption(refused)
             if st.button(t("logout.button"), key="oidc_logout"):
                 st.logout()
         elif st.button(t("login.oidc"), type="primary"):

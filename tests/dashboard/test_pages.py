@@ -128,3 +128,30 @@ def test_viewing_the_review_queue_is_recorded(app, fresh_warehouse):
     finally:
         con.close()
     assert {"review_queue", "explain_pair"} <= objects
+
+
+OIDC_SECRETS = {
+    "auth": {"redirect_uri": "http://localhost/oauth2callback", "cookie_secret": "x" * 32,
+             "client_id": "hygie", "client_secret": "s", "server_metadata_url": "https://idp/.well-known"},
+    "hygie": {"oidc_roles": {"dsi-identito": "manager"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("description", "groups", "expected_title", "expected_role"),
+    [
+        ("a mapped group signs in with its role", ["dsi-identito"], "Vue d'ensemble", "manager"),
+        ("no mapped group is refused", ["cafeteria"], "Connexion à Hygie", None),
+    ],
+)
+def test_oidc_sign_in_maps_groups_to_roles(app, fresh_warehouse, description, groups, expected_title,
+                                          expected_role):
+    at = app(fresh_warehouse)
+    at.secrets = OIDC_SECRETS
+    at.user = {"is_logged_in": True, "preferred_username": "jdoe", "email": "jdoe@h.fr", "groups": groups}
+    at.run()
+    assert at.title[0].value == expected_title, description
+    actor = at.session_state["hygie_actor"] if "hygie_actor" in at.session_state else None
+    assert (actor.role if actor else None) == expected_role, description
+    if expected_role is None:
+        assert at.error[0].value.startswith("Votre compte de l'établissement n'est rattaché à aucun rôle")
