@@ -123,12 +123,29 @@ def fresh_warehouse(tmp_path: Path) -> Path:
     return path
 
 
+_SERVED: set[str] = set()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_job_workers():
+    """Stop the job worker threads the app started (one per warehouse), so that no thread is
+    still inside DuckDB when the interpreter exits."""
+    yield
+    from dashboard import state
+
+    for path in _SERVED:
+        worker = state.start_worker(path)  # the cached worker of that warehouse
+        if worker is not None:
+            worker.stop()
+
+
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch):
     """Factory: ``app(db, role)`` gives an AppTest signed in as ``role`` (or anonymous)."""
 
     def make(db: Path, role: str | None = None) -> AppTest:
         monkeypatch.setenv("HYGIE_DB", str(db))
+        _SERVED.add(str(db))
         at = AppTest.from_file(str(APP), default_timeout=30)
         if role is not None:
             at.session_state["hygie_actor"] = Actor(f"test-{role}", role)
