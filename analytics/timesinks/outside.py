@@ -81,18 +81,30 @@ FROM d LEFT JOIN ts_holidays hol ON hol.day = d.day
 # with them is a list expression (an equi-join on user and day, no range join).
 _SCHED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {_SCHED_TABLE} AS
-SELECT u.uid, s.day,
-       list({{'i0': epoch_us(s.piece_start), 'i1': epoch_us(s.piece_end)}}) AS sessions
-FROM ts_schedule_days s JOIN {USERS_TABLE} u USING (user_id)
-GROUP BY u.uid, s.day
+WITH l AS (
+    SELECT u.uid, s.day,
+           list({{'i0': epoch_us(s.piece_start), 'i1': epoch_us(s.piece_end)}}
+                ORDER BY s.piece_start) AS sessions
+    FROM ts_schedule_days s JOIN {USERS_TABLE} u USING (user_id)
+    GROUP BY u.uid, s.day
+)
+SELECT uid, day,
+       sessions[1].i0 AS a0, sessions[1].i1 AS a1,
+       coalesce(sessions[2].i0, 0) AS b0, coalesce(sessions[2].i1, 0) AS b1,
+       CASE WHEN len(sessions) > 2 THEN sessions[3:] END AS rest
+FROM l
 """  # noqa: S608 - constant table names
 
 def _outside(ps: str, pe: str, n: int) -> str:
     """Outside microseconds of piece ``n`` (``[ps, pe)``), from its day's clock window or the
     user's scheduled sessions that day (``sess{n}``)."""
+    # the first two sessions of the day as scalars (the usual case), any further ones as a list
     return f"""CASE
-        WHEN scheduled THEN ({pe} - {ps}) - coalesce(list_sum(list_transform(sess{n},
-            lambda x: greatest(0, least({pe}, x.i1) - greatest({ps}, x.i0)))), 0)
+        WHEN scheduled THEN ({pe} - {ps})
+            - greatest(0, least({pe}, a1_{n}) - greatest({ps}, a0_{n}))
+            - greatest(0, least({pe}, b1_{n}) - greatest({ps}, b0_{n}))
+            - CASE WHEN rest{n} IS NULL THEN 0 ELSE coalesce(list_sum(list_transform(rest{n},
+                lambda x: greatest(0, least({pe}, x.i1) - greatest({ps}, x.i0)))), 0) END
         WHEN NOT wd{n} THEN {pe} - {ps}
         ELSE ({pe} - {ps}) - greatest(0, least({pe}, we{n}) - greatest({ps}, ws{n}))
     END"""
@@ -119,7 +131,11 @@ p AS (
     FROM h LEFT JOIN {_HOURS_TABLE} h1 ON h1.hb = h.day_end // {_US_PER_HOUR} AND h.e > h.day_end
 ),
 x AS (
-    SELECT p.*, su.uid IS NOT NULL AS scheduled, i0.sessions AS sess0, i1.sessions AS sess1
+    SELECT p.*, su.uid IS NOT NULL AS scheduled,
+           coalesce(i0.a0, 0) AS a0_0, coalesce(i0.a1, 0) AS a1_0, coalesce(i0.b0, 0) AS b0_0, coalesce(i0.b1, 0) AS b1_0,
+           i0.rest AS rest0,
+           coalesce(i1.a0, 0) AS a0_1, coalesce(i1.a1, 0) AS a1_1, coalesce(i1.b0, 0) AS b0_1, coalesce(i1.b1, 0) AS b1_1,
+           i1.rest AS rest1
     FROM p
     LEFT JOIN (SELECT DISTINCT uid FROM {_SCHED_TABLE}) su ON su.uid = p.uid
     LEFT JOIN {_SCHED_TABLE} i0 ON i0.uid = p.uid AND i0.day = p.day0
@@ -136,22 +152,19 @@ _BY_ROWID = f"audit_events a JOIN {_GAPS_TABLE} g ON a.rowid = g.rid"
 
 _SCORED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {SCORED_TABLE} AS
-WITH r AS (
+WITH r AS NOT MATERIALIZED (
     SELECT g.*, {ACTIVITY_SQL} AS activity, a.document_id,
            nullif(trim(a.document_type), '') AS document_type,
-           nullif(trim(a.service), '') AS service,
-           unnest(CASE WHEN g.day1 IS NULL THEN [0] ELSE [0, 1] END) AS part
-    FROM {{source}}
+           coalesce(nullif(trim(a.service), ''), u.home_service) AS service
+    FROM {{source}} JOIN {USERS_TABLE} u ON u.uid = g.uid
     WHERE g.day0 IS NOT NULL
 )
-SELECT r.uid,
-       CASE WHEN part = 0 THEN day0 ELSE day1 END AS day,
-       CASE WHEN part = 0 THEN s ELSE day_end END AS ps,
-       CASE WHEN part = 0 THEN pe0 ELSE pe1 END AS pe,
-       activity, document_id, document_type, coalesce(r.service, u.home_service) AS service,
-       CASE WHEN part = 0 THEN a0 ELSE a1 END AS active_us,
-       CASE WHEN part = 0 THEN o0 ELSE o1 END AS outside_us
-FROM r JOIN {USERS_TABLE} u ON u.uid = r.uid
+SELECT uid, day0 AS day, s AS ps, pe0 AS pe, activity, document_id, document_type, service,
+       a0 AS active_us, o0 AS outside_us
+FROM r
+UNION ALL
+SELECT uid, day1, day_end, pe1, activity, document_id, document_type, service, a1, o1
+FROM r WHERE day1 IS NOT NULL
 """  # noqa: S608 - constant table names
 
 _SLICES_SQL = f"""

@@ -68,6 +68,16 @@ CASES = [
         "expected": {"s": {"active_s": 240, "outside_s": 60, "scheduled_s": 4 * 3600 + 60}},
     },
     {
+        "description": "one slice across three scheduled sessions of a day: each overlap counts",
+        "schedules": [
+            ("s", f"{MON} 08:00:00+01", f"{MON} 09:00:00+01"),
+            ("s", f"{MON} 09:02:00+01", f"{MON} 09:03:00+01"),
+            ("s", f"{MON} 09:04:00+01", f"{MON} 10:00:00+01"),
+        ],
+        "events": [("s", f"{MON} 08:59:30+01", "orders"), ("s", f"{MON} 09:04:30+01", "orders")],
+        "expected": {"s": {"active_s": 300, "outside_s": 180, "scheduled_s": 3600 + 60 + 3360}},
+    },
+    {
         "description": "a scheduled user working on an unscheduled weekday morning: all outside",
         "schedules": [("s", "2026-03-03 08:00:00+01", "2026-03-03 12:00:00+01")],
         "events": [("s", f"{MON} 10:00:00+01", "orders"), ("s", f"{MON} 10:04:00+01", "orders")],
