@@ -18,6 +18,7 @@ from analytics.warehouse.migrations import (
     m0003_jobs,
     m0004_access,
     m0005_timesinks,
+    m0006_documents,
 )
 
 
@@ -34,6 +35,7 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "cleanup job tables", m0003_jobs.apply),
     Migration(4, "accounts and access log", m0004_access.apply),
     Migration(5, "time sinks tables", m0005_timesinks.apply),
+    Migration(6, "duplicate documents and double entry", m0006_documents.apply),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
