@@ -13,14 +13,11 @@ from typing import Any
 
 import duckdb
 
-from analytics.errors import WarehouseError
-
 __all__ = [
     "FILLED_FIELDS",
     "KEEP_ORDER_SQL",
     "keep_candidate",
     "prepare_documents",
-    "require_documents_schema",
 ]
 
 #: SHA-1 of the empty string: documents whose hash is this carry no content to compare.
@@ -107,22 +104,7 @@ WHERE patient_id IS NOT NULL
 """  # noqa: S608 - module constants only
 
 
-def require_documents_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Refuse clearly when the warehouse lacks the tables of migration m0006_documents."""
-    present = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_name IN ('document_runs', 'double_entry')"
-    ).fetchall()[0][0]
-    if present < 2:
-        raise WarehouseError(
-            "the warehouse has no duplicate-document tables (document_runs, double_entry): "
-            "migration m0006_documents is not applied; register it in "
-            "analytics/warehouse/migrations/__init__.py and reopen the warehouse"
-        )
-
-
 def prepare_documents(con: duckdb.DuckDBPyConnection) -> int:
     """Build the temporary table ``_docs``; return how many documents it holds."""
-    require_documents_schema(con)
     con.execute(_PREPARE_SQL)
     return con.execute("SELECT count(*) FROM _docs").fetchall()[0][0]

@@ -7,9 +7,6 @@ from typing import Any
 
 import pytest
 
-from analytics.warehouse import schema_version
-from analytics.warehouse.migrations import m0006_documents
-
 DOC_COLUMNS = (
     "document_id",
     "patient_id",
@@ -28,9 +25,7 @@ DOC_COLUMNS = (
 
 @pytest.fixture
 def docs_con(con):
-    """The shared ``con`` warehouse with the documents tables (m0006) present."""
-    if schema_version(con) < 6:  # until m0006 is registered in the migrations list
-        m0006_documents.apply(con)
+    """The shared ``con`` warehouse (migrated, documents tables included)."""
     return con
 
 

@@ -317,15 +317,3 @@ def test_bad_parameters_refused(docs_con, params, message):
 def test_keep_candidate_needs_documents():
     with pytest.raises(ValueError, match="at least one document"):
         keep_candidate([])
-
-
-def test_missing_documents_tables_refused(con):
-    """Without migration m0006 the error says what to do, not a DuckDB catalog error."""
-    if con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'document_runs'"
-    ).fetchall()[0][0]:
-        pytest.skip("m0006 is registered: the refusal cannot happen")
-    from analytics.errors import WarehouseError
-
-    with pytest.raises(WarehouseError, match="migration m0006_documents is not applied"):
-        find_duplicate_documents(con)

@@ -16,8 +16,7 @@ from analytics.documents import (
     last_run,
 )
 from analytics.errors import AccessDenied, InvalidInput
-from analytics.warehouse import connect, schema_version
-from analytics.warehouse.migrations import m0006_documents
+from analytics.warehouse import connect
 from tests.analytics.documents.conftest import insert_documents, insert_events
 from tests.analytics.documents.test_double_entry import EVENTS, RETYPED
 from tests.analytics.documents.test_duplicates import DAY10, S_A, S_C, SHA, doc
@@ -31,8 +30,6 @@ VIEWER = Actor("victor", "viewer")
 def filled(tmp_path_factory):
     """One warehouse for the whole module: these tests only read it."""
     docs_con = connect(tmp_path_factory.mktemp("docs") / "hygie.duckdb")
-    if schema_version(docs_con) < 6:  # until m0006 is registered in the migrations list
-        m0006_documents.apply(docs_con)
     insert_documents(
         docs_con,
         RETYPED
