@@ -39,13 +39,41 @@ def default_sample_dir() -> Path:
 #: A post-import step takes the open connection and returns report lines.
 PostImportStep = Callable[[duckdb.DuckDBPyConnection], list[str]]
 
-# HOOK POINT (integrator): append the steps that make the demo complete, in this order:
-#   1. demo accounts (analytics.access.auth.create_user for each demo role),
-#   2. duplicate detection (analytics.identity.find_duplicates, analytics.documents
-#      find_duplicate_documents / find_double_entry),
-#   3. time-sinks precomputation (analytics.timesinks).
-# Each step is ``step(con) -> list[str]``; its lines are appended to build_demo's report.
-POST_IMPORT_STEPS: list[PostImportStep] = []
+def _demo_accounts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    from analytics.access.auth import create_demo_accounts
+
+    names = create_demo_accounts(con)
+    return [f"Demo accounts: {', '.join(names) or 'already present'} (password: hygie-demo "
+            "unless HYGIE_DEMO_PASSWORD was set)"]
+
+
+def _identity_duplicates(con: duckdb.DuckDBPyConnection) -> list[str]:
+    from analytics.identity import find_duplicates
+
+    return find_duplicates(con).summary_lines()
+
+
+def _document_duplicates(con: duckdb.DuckDBPyConnection) -> list[str]:
+    from analytics.documents import find_double_entry, find_duplicate_documents
+
+    lines = find_duplicate_documents(con).summary_lines()
+    pairs = find_double_entry(con)
+    return [*lines, f"Double entry: {len(pairs)} document pairs with re-typed passages"]
+
+
+def _time_sinks(con: duckdb.DuckDBPyConnection) -> list[str]:
+    from analytics.timesinks import demo_step
+
+    return demo_step(con)
+
+
+#: What makes the demo complete once the files are in: accounts, analyses, precomputation.
+POST_IMPORT_STEPS: list[PostImportStep] = [
+    _demo_accounts,
+    _identity_duplicates,
+    _document_duplicates,
+    _time_sinks,
+]
 
 
 def build_demo(
