@@ -45,6 +45,7 @@ def summary(
     the median clinician's EHR-Time8 and WOW8 over the period."""
     check_dates(date_from, date_to)
     settings = prepare(con, actor, settings)
+    # local-day bounds as time stamps: no per-row time-zone conversion of session starts
     params = {"date_from": date_from, "date_to": date_to, "service": service}
     totals = con.execute(
         """
@@ -65,8 +66,8 @@ def summary(
     sessions_count = con.execute(
         """SELECT count(*) FROM ts_sessions s
            LEFT JOIN (SELECT user_id, min(service) AS service FROM staff GROUP BY user_id) st USING (user_id)
-           WHERE ($date_from IS NULL OR session_start::DATE >= $date_from)
-             AND ($date_to IS NULL OR session_start::DATE <= $date_to)
+           WHERE ($date_from IS NULL OR session_start >= CAST($date_from AS TIMESTAMPTZ))
+             AND ($date_to IS NULL OR session_start < CAST($date_to + 1 AS TIMESTAMPTZ))
              AND ($service IS NULL OR st.service = $service)""",
         params,
     ).fetchone()[0]
@@ -99,8 +100,8 @@ def sessions(
                   idle_threshold_s
            FROM ts_sessions
            WHERE ($user_id IS NULL OR user_id = $user_id)
-             AND ($date_from IS NULL OR session_start::DATE >= $date_from)
-             AND ($date_to IS NULL OR session_start::DATE <= $date_to)
+             AND ($date_from IS NULL OR session_start >= CAST($date_from AS TIMESTAMPTZ))
+             AND ($date_to IS NULL OR session_start < CAST($date_to + 1 AS TIMESTAMPTZ))
            ORDER BY session_start DESC, user_id LIMIT $limit""",
         {"user_id": user_id, "date_from": date_from, "date_to": date_to, "limit": limit or 2**62},
     ).df()

@@ -10,8 +10,8 @@ week, per week). Services are where the work was logged (event's service, else t
 When the documents area has stored double-entry results (``double_entry``, filled by
 ``analytics.documents.find_double_entry``), rankings by document type or service carry
 ``double_entry_hours``: the estimated typing hours of passages typed again, over documents
-created in the period (that area's own assumption on typing speed applies); NaN when it has
-not been computed.
+created in the period (that area's own assumption on typing speed applies); NaN when no
+double-entry results are stored.
 """
 
 from __future__ import annotations
@@ -105,11 +105,10 @@ def time_sink_ranking(
 
 
 def _has_double_entry(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'double_entry'"
-        ).fetchone()[0]
-    )
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'double_entry'"
+    ).fetchone()[0]
+    return bool(exists) and con.execute("SELECT count(*) > 0 FROM double_entry").fetchone()[0]
 
 
 def _add_double_entry(con, frame, by: str, date_from, date_to):  # noqa: ANN001, ANN202
