@@ -94,7 +94,8 @@ def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | Non
                f"{num(row['median_ehr_time8'])} min  median WOW8: {num(row['median_wow8'])} min")
     click.echo("Top document types by active hours:")
     for item in ranking.frame.itertuples():
-        click.echo(f"  {item.document_type or '(none)'}: {item.hours:.1f} h, "
+        name = "(none)" if pd.isna(item.document_type) else item.document_type
+        click.echo(f"  {name}: {item.hours:.1f} h, "
                    f"{item.after_hours_share * 100 if pd.notna(item.after_hours_share) else 0:.0f} % after hours")
 
 
