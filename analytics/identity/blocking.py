@@ -46,8 +46,9 @@ RULES: tuple[BlockingRule, ...] = (
     BlockingRule("ins", "INS matricule", ("ins",)),
     BlockingRule("phone", "phone number (E.164)", ("phone",)),
     BlockingRule("email", "e-mail address", ("email",)),
-    BlockingRule("year_postcode_first2", "birth year + postcode + first 2 letters of the first name",
-                 ("year(birth_date)", "postcode", "left(fn1, 2)")),
+    BlockingRule("month_postcode_first2",
+                 "birth year and month + postcode + first 2 letters of the first name (names changed)",
+                 ("year(birth_date)", "month(birth_date)", "postcode", "left(fn1, 2)")),
 )
 
 _NAME_VARIANTS = (("bn_np", "bn_sdx"), ("un_np", "un_sdx"))
