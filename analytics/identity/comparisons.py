@@ -17,14 +17,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler, Prefix
 
 __all__ = ["FIELDS", "IndexArrays", "compare", "load_index"]
 
 #: Levels per field, weakest evidence first; index 0 is always "missing" (weight 0).
 FIELDS: dict[str, tuple[str, ...]] = {
     "birth_name": ("missing", "far", "close", "cross", "exact"),
-    "first_name": ("missing", "far", "partial", "close", "exact"),
+    "first_name": ("missing", "far", "gendered", "partial", "close", "exact"),
     "birth_date": ("missing", "far", "default", "typo", "swap", "exact"),
     "sex": ("missing", "far", "exact"),
     "birth_place": ("missing", "far", "close", "exact"),
@@ -196,6 +196,25 @@ def _sim(scorer, left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.nd
     return out
 
 
+_FEMININE_ENDINGS = ("E", "NE", "LE", "TE", "TTE", "INE", "ETTE", "IE")
+
+
+def _gendered(left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One first name is the other plus a French feminine ending (only the masked pairs, few:
+    those whose lengths differ)."""
+    out = np.zeros(len(mask), dtype=bool)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        prefix = process.cpdist(left[idx], right[idx], scorer=Prefix.similarity, workers=-1)
+        short = np.minimum([len(x) for x in left[idx]], [len(x) for x in right[idx]])
+        cand = idx[(prefix == short) & (short >= 3)]
+        out[cand] = [
+            (lambda lo, hi: hi[len(lo):] in _FEMININE_ENDINGS)(*sorted((left[i], right[i]), key=len))
+            for i in cand
+        ]
+    return out
+
+
 def _date_levels(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     v1, v2 = ix.ymd[a], ix.ymd[b]
     present = (v1 >= 0) & (v2 >= 0)
@@ -254,7 +273,9 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
                     | (_sim(fuzz.token_sort_ratio, s["fn_list"][a], s["fn_list"][b], several) >= 90))
     # One list contained in the other (PAUL / JEAN PAUL): maybe the same person, maybe a twin.
     partial = several & ~close & (_sim(fuzz.token_set_ratio, s["fn_list"][a], s["fn_list"][b], several & ~close) >= 100)
-    L["first_name"] = np.select([~present, exact, close, partial], [0, 4, 3, 2], 1).astype(np.int8)
+    # Masculine / feminine forms of one name (LOUIS / LOUISE, JEAN / JEANNE): twins, not a typo.
+    gendered = todo & _gendered(s["fn1"][a], s["fn1"][b], todo & (c["fn1_len"][a] != c["fn1_len"][b]))
+    L["first_name"] = np.select([~present, exact, gendered, close, partial], [0, 5, 2, 4, 3], 1).astype(np.int8)
 
     L["birth_date"] = _date_levels(ix, a, b)
 
@@ -282,7 +303,7 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
 
     tf = {
         "birth_name": np.where(L["birth_name"] == 4, ix.tf["birth_name"][a], np.nan),
-        "first_name": np.where(L["first_name"] == 4, ix.tf["first_name"][a], np.nan),
+        "first_name": np.where(L["first_name"] == 5, ix.tf["first_name"][a], np.nan),
         "phone": np.where(L["phone"] == 2, ix.tf["phone"][a], np.nan),
         "address": np.where(L["address"] == 4, ix.tf["address"][a], np.nan),
     }

@@ -51,14 +51,16 @@ def twins_guard(levels: dict[str, np.ndarray]) -> np.ndarray:
     """Pairs that look like twins (or any collision within one household): same or close
     birth name, same or nearly same birth date, same address or phone, but a different first
     name (or one list merely contained in the other: PAUL / JEAN PAUL), or a similar first
-    name without the same known sex (LOUIS / LOUISE). These are never decided ``match``."""
+    name with a different sex, or masculine/feminine forms of one name (LOUIS / LOUISE), whatever
+    the recorded sex. These are never decided ``match``."""
     same_name = levels["birth_name"] >= _lvl("birth_name", "close")
     near_date = levels["birth_date"] >= _lvl("birth_date", "default")
     home = (levels["address"] >= _lvl("address", "close")) | (levels["phone"] == _lvl("phone", "exact"))
     fn_other = levels["first_name"] <= _lvl("first_name", "partial")
-    # A merely similar first name (LOUIS / LOUISE) is a twin unless the sexes are known equal.
+    # Masculine/feminine forms (LOUIS / LOUISE) count as different first names (fn_other); a
+    # merely similar first name is a twin only when the sexes are known to differ.
     fn_close_other_sex = (levels["first_name"] == _lvl("first_name", "close")) & (
-        levels["sex"] != _lvl("sex", "exact"))
+        levels["sex"] == _lvl("sex", "far"))
     ins_agrees = levels["ins"] == _lvl("ins", "exact")  # twins never share an INS
     return same_name & near_date & home & (fn_other | fn_close_other_sex) & (
         levels["first_name"] > 0) & ~ins_agrees

@@ -30,7 +30,7 @@ __all__ = ["Model", "PRIOR_M", "default_model", "estimate_u", "fit", "score", "w
 #: Prior m per level (same order as FIELDS, "missing" excluded): what a duplicate looks like.
 PRIOR_M: dict[str, tuple[float, ...]] = {
     "birth_name": (0.02, 0.08, 0.08, 0.82),
-    "first_name": (0.02, 0.03, 0.07, 0.88),
+    "first_name": (0.02, 0.003, 0.03, 0.067, 0.88),
     "birth_date": (0.01, 0.02, 0.02, 0.04, 0.91),
     "sex": (0.01, 0.99),
     "birth_place": (0.02, 0.01, 0.97),
@@ -154,7 +154,7 @@ def fit(levels: dict[str, np.ndarray], u_random: dict[str, np.ndarray], n_record
 #: Typical u of a French hospital index (random pairs of a 20k sample); used before any run.
 DEFAULT_U: dict[str, tuple[float, ...]] = {
     "birth_name": (0.984, 0.004, 0.004, 0.008),
-    "first_name": (0.985, 0.002, 0.004, 0.009),
+    "first_name": (0.985, 0.0005, 0.0015, 0.004, 0.009),
     "birth_date": (0.9982, 0.0001, 0.001, 0.00002, 0.0006),
     "sex": (0.5, 0.5),
     "birth_place": (0.89, 0.08, 0.03),

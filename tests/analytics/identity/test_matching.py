@@ -235,7 +235,8 @@ GUARD_CASES = [
     # description, levels (field -> level name), guarded?
     ("twins: other first name", dict(first_name="far", sex="exact"), True),
     ("twins: LOUIS / LOUISE, other sex", dict(first_name="close", sex="far"), True),
-    ("twins: similar first names, sex unknown", dict(first_name="close", sex="missing"), True),
+    ("twins: LOUIS / LOUISE, sex unknown", dict(first_name="gendered", sex="missing"), True),
+    ("first-name typo, sex unknown", dict(first_name="close", sex="missing"), False),
     ("duplicate: first-name typo, same sex", dict(first_name="close", sex="exact"), False),
     ("duplicate: same first name", dict(first_name="exact", sex="exact"), False),
     ("same INS: not twins", dict(first_name="far", sex="exact", ins="exact"), False),
