@@ -4,14 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HYGIE_DB ?= data/hygie.duckdb
-export HYGIE_DB
 
-.PHONY: run test lint bench demo clean browser
+.PHONY: run test lint bench demo clean browser lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
 ## run: set up, build the sample warehouse if missing, serve the dashboard
@@ -38,8 +37,13 @@ lint: $(STAMP)
 
 ## bench: large-scale speed, memory and match-quality benchmarks (minutes)
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,bench]'
 	$(BIN)/python -m benchmarks.run_all
+
+## lock: re-pin the dependency versions after changing pyproject.toml
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	{ echo "# Pinned versions used by make (pip -c). Regenerate with: make lock"; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
