@@ -31,11 +31,20 @@ def build_warehouse(path: Path) -> None:
     from analytics.timesinks import ensure_precomputed
     from analytics.warehouse import connect
 
-    build_demo(path)
+    previous = os.environ.get("HYGIE_DEMO_PASSWORD")
+    os.environ["HYGIE_DEMO_PASSWORD"] = PASSWORD  # build_demo creates the demo accounts with it
+    try:
+        build_demo(path)
+    finally:
+        if previous is None:
+            del os.environ["HYGIE_DEMO_PASSWORD"]
+        else:
+            os.environ["HYGIE_DEMO_PASSWORD"] = previous
     con = connect(path)
     try:
-        create_demo_accounts(con, PASSWORD)
-        find_duplicates(con)
+        create_demo_accounts(con, PASSWORD)  # no-op when build_demo made them
+        if not con.execute("SELECT count(*) FROM match_runs").fetchone()[0]:
+            find_duplicates(con)
         ensure_precomputed(con)
         from tests.dashboard.conftest import documents_tables_ready
 
