@@ -431,6 +431,11 @@ FR: dict[str, str] = {
     "dup.reason": "Raison",
     "dup.patient": "Patient",
     "dup.keep": "Document à garder",
+    "dup.doc.document_id": "Document {n}",
+    "dup.doc.document_type": "Type {n}",
+    "dup.doc.title": "Titre {n}",
+    "dup.doc.status": "Statut {n}",
+    "dup.doc.created_at": "Créé le ({n})",
     # --- table names ---------------------------------------------------------------------
     "table.patients": "Patients",
     "table.documents": "Documents",

@@ -257,6 +257,11 @@ with tab_docs:
                     "kind": t("dup.kind"), "score": st.column_config.NumberColumn(t("dup.score"), format="%.2f"),
                     "reason": t("dup.reason"), "patient_id": t("dup.patient"),
                     "keep_document_id": t("dup.keep"), "run_id": None,
+                    **{f"{col}_{n}": t(f"dup.doc.{col}", n=n) for n in (1, 2)
+                       for col in ("document_id", "document_type", "title", "status")},
+                    **{f"created_at_{n}": st.column_config.DatetimeColumn(t("dup.doc.created_at", n=n),
+                                                                          format="DD/MM/YYYY HH:mm")
+                       for n in (1, 2)},
                 })
                 record_view("document_duplicates", len(shown), {"kind": kind})
                 export_button(pairs_df, "documents_en_double", key="dup_docs_export")

@@ -74,6 +74,10 @@ def test_manager_reviews_a_pair_and_runs_a_job(page, server):
     settle(page)
     assert page.get_by_test_id("stMetricValue").nth(1).inner_text() == "1"  # decisions this session
     assert page.get_by_test_id("stMetricValue").first.inner_text() != pending_before
+    page.get_by_role("tab", name="Documents en double").click()
+    page.wait_for_timeout(800)
+    assert page.get_by_text("Une erreur inattendue").count() == 0
+    shoot(page, "02b_duplicate_documents")
 
     open_page(page, "Travaux de nettoyage")
     choose(page, "Travail de nettoyage", "normalise-identities")
