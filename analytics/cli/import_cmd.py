@@ -17,15 +17,18 @@ from analytics.errors import FileRefused
               help="Source system the patient identifiers belong to.")
 @click.option("--map", "mapping", default=None, metavar="SRC=DEST,...",
               help="Explicit header mapping, e.g. --map 'N_PAT=patient_id,NOM_JF=birth_name'.")
-@click.option("--as", "actor", default="cli", show_default=True, help="User recorded as having run the import.")
+@click.option("--as", "actor", default=None,
+              help="Act as this account (its role must allow imports; default: the system administrator).")
 @click.pass_context
 def import_(ctx: click.Context, table: str, file: str, file_format: str | None, source: str,
-            mapping: str | None, actor: str) -> None:
+            mapping: str | None, actor: str | None) -> None:
     """Import FILE (CSV, Parquet or FHIR NDJSON) into TABLE, upserting on its source key.
 
     A structurally broken file is refused whole (non-zero exit, nothing changed); bad values
     are loaded empty and listed as findings.
     """
+    from analytics.access.auth import actor_for
+    from analytics.access.roles import system_actor
     from analytics.importing import import_file, mark_interrupted_imports
     from analytics.warehouse import connect
 
@@ -34,8 +37,9 @@ def import_(ctx: click.Context, table: str, file: str, file_format: str | None, 
     try:
         con.execute("SET enable_progress_bar = false")  # the report is the output; no bar on big files
         mark_interrupted_imports(con)
+        acting = actor_for(con, actor) if actor else system_actor()
         try:
-            report = import_file(con, table, file, source=source, mapping=parsed, actor=actor,
+            report = import_file(con, table, file, source=source, mapping=parsed, actor=acting,
                                  file_format=file_format)
         except FileRefused as exc:
             if exc.report is not None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.access.roles import Actor, Permission, require
 from analytics.errors import FileRefused, InvalidInput
 from analytics.importing.csv_reader import csv_source
 from analytics.importing.fhir import fhir_source
@@ -247,14 +248,32 @@ def import_file(
     *,
     source: str = "default",
     mapping: dict[str, str] | None = None,
-    actor: str = "cli",
+    actor: Actor | str = "cli",
     file_format: str | None = None,
 ) -> ImportReport:
     """Import one CSV, Parquet or FHIR NDJSON file into ``table`` (upsert on its source key).
 
     Structural faults raise :class:`FileRefused` (nothing changed, the attempt recorded in
     ``imports``); value faults load the row with the field empty and become findings.
+    ``actor`` is an account (its role must allow imports; the import is written to the
+    access log) or a plain name for trusted callers that hold the warehouse file (CLI, demo).
     """
+    if isinstance(actor, Actor):
+        require(actor, Permission.IMPORT_DATA)
+    report = _import_file(con, table, path, source=source, mapping=mapping,
+                          actor_name=actor.username if isinstance(actor, Actor) else actor,
+                          file_format=file_format)
+    if isinstance(actor, Actor):
+        from analytics.access.access_log import record
+
+        record(con, actor, "import", report.table, report.rows_inserted + report.rows_updated,
+               {"file": Path(report.file).name, "import_id": report.import_id,
+                "findings": report.findings_count})
+    return report
+
+
+def _import_file(con, table: str, path: str | Path, *, source: str, mapping: dict[str, str] | None,
+                 actor_name: str, file_format: str | None) -> ImportReport:
     table = TABLE_ALIASES.get(table, table)
     if table not in TABLES:
         raise InvalidInput(f"unknown table '{table}' (expected patients, documents, audit, staff or schedules)")
@@ -269,7 +288,7 @@ def import_file(
     con.execute(
         "INSERT INTO imports (import_id, table_name, file_name, format, status, actor, started_at) "
         "VALUES (?, ?, ?, ?, 'running', ?, now())",
-        [import_id, table, str(path), report.format, actor],
+        [import_id, table, str(path), report.format, actor_name],
     )
     # hashlib releases the GIL: the checksum runs beside DuckDB instead of before it.
     hasher = ThreadPoolExecutor(max_workers=1)

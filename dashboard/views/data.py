@@ -64,7 +64,7 @@ if can(Permission.IMPORT_DATA):
                     with st.spinner(t("data.importing")):
                         try:
                             report = importing.import_file(con, table, path, source=source.strip() or "default",
-                                                           actor=me.username)
+                                                           actor=me)
                         except FileRefused as exc:
                             report = exc.report
                             st.error(t("data.refused", message=str(exc)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from analytics.access.auth import create_user
+from analytics.access.roles import Actor
 from analytics.cli import main
 from analytics.warehouse import connect
 from tests.analytics.importing.helpers import write_text
@@ -17,11 +19,13 @@ CASES = [
       "  line 3, column birth_date [P2]: '31/02/1980': not a valid date (expected dd/mm/yyyy or yyyy-mm-dd)"]),
     ("explicit mapping", "patients", "N_PAT;NOM_JF\nP1;DUPONT\n", ["--map", "N_PAT=patient_id,NOM_JF=birth_name"], 0,
      ["Rows:      1 in file, 1 inserted, 0 updated, 0 skipped", "Findings:  none"]),
-    ("audit alias", "audit", "event_id;user_id;timestamp\nE1;u1;01/03/2024 10:00\n", ["--as", "alice"], 0,
+    ("audit alias", "audit", "event_id;user_id;timestamp\nE1;u1;01/03/2024 10:00\n", [], 0,
      ["Table:     audit_events", "Rows:      1 in file, 1 inserted, 0 updated, 0 skipped"]),
     ("refused file", "patients", "IPP;NOM\nP1;DUPONT\nP1;MARTIN\n", [], 2,
      ["Status:    refused, nothing loaded: f.csv: line 3: repeated key patient_id 'P1' (first on line 2; 2 rows in all)",
       "Error: f.csv: line 3: repeated key patient_id 'P1' (first on line 2; 2 rows in all)"]),
+    ("--as an unknown account", "patients", "IPP\nP1\n", ["--as", "nobody"], 2,
+     ["Error: --as nobody: no active account with that name"]),
     ("malformed --map", "patients", "IPP\nP1\n", ["--map", "IPP"], 2,
      ["Error: --map: 'IPP' is not of the form source_column=canonical_column"]),
     ("--map to an unknown column", "patients", "IPP\nP1\n", ["--map", "IPP=ipp"], 2,
@@ -45,6 +49,7 @@ def test_import_command(tmp_path, description, table, text, args, code, expected
 def test_import_command_records_actor_and_flags_interrupted_imports(tmp_path):
     db = tmp_path / "w.duckdb"
     con = connect(db)
+    create_user(con, None, "alice", "admin", "Correct-Horse-Battery-9")
     con.execute("INSERT INTO imports (import_id, table_name, file_name, status, started_at) "
                 "VALUES ('old', 'patients', 'p.csv', 'running', now())")
     con.close()
@@ -57,7 +62,20 @@ def test_import_command_records_actor_and_flags_interrupted_imports(tmp_path):
         "old", "interrupted", None)
     assert con.execute("SELECT status, actor FROM imports WHERE import_id <> 'old'").fetchone() == ("loaded", "alice")
     assert con.execute("SELECT source FROM patients").fetchone() == ("dpi",)
+    assert con.execute("SELECT actor, via FROM access_log WHERE action = 'import'").fetchall() == [("alice", "cli")]
     con.close()
+
+
+def test_import_command_refuses_an_account_without_the_import_right(tmp_path):
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    create_user(con, None, "alice", "admin", "Correct-Horse-Battery-9")
+    create_user(con, Actor("alice", "admin"), "victor", "viewer", "Correct-Horse-Battery-9")
+    con.close()
+    path = write_text(tmp_path, "f.csv", "IPP;NOM\nP1;DUPONT\n")
+    result = CliRunner().invoke(main, ["--db", str(db), "import", "patients", str(path), "--as", "victor"])
+    assert result.exit_code == 4
+    assert result.output.splitlines()[-1] == "Error: victor (role viewer) may not import data"
 
 
 def test_import_help():
