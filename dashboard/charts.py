@@ -33,10 +33,12 @@ def _layout(fig: go.Figure, title: str, label: str | None, height: int = 380) ->
     lines = textwrap.wrap(label, 75) if label else []
     text = title + "".join(f"<br><sup>{line}</sup>" for line in lines)
     fig.update_layout(
-        title={"text": text, "x": 0, "xanchor": "left"},
-        height=height + 14 * max(0, len(lines) - 1),
-        margin={"l": 10, "r": 10, "t": 50 + 16 * len(lines), "b": 70},
-        legend={"orientation": "h", "y": -0.22, "x": 0},
+        # Title and its subtitle lines pinned to the top of the container, the plot below them.
+        title={"text": text, "x": 0, "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top",
+               "pad": {"t": 14}},
+        height=height + 18 * len(lines),
+        margin={"l": 10, "r": 10, "t": 60 + 18 * len(lines), "b": 90},
+        legend={"orientation": "h", "y": -0.32, "x": 0, "yanchor": "top"},
         separators=", ",  # French decimal comma, thin-space thousands
     )
     return fig
