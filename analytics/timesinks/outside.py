@@ -1,6 +1,8 @@
 """Inside or outside scheduled time: split active slices and intersect them in SQL.
 
-Slices are split at local midnight (Europe/Paris; a 23 h or 25 h day at a clock change comes
+Active slices are scored as runs (consecutive slices of one user with the same activity,
+document and service, started on one local day; contiguous, so a run's inside and outside
+time is the sum of its slices'). Runs are split at local midnight (Europe/Paris; a 23 h or 25 h day at a clock change comes
 from DuckDB's calendar arithmetic, done once per hour in a small table), then
 
 * for a user with any row in ``schedules``: the part of each piece that overlaps their
@@ -19,16 +21,20 @@ import duckdb
 import holidays as holiday_lib
 
 from analytics.errors import InvalidInput
-from analytics.timesinks.sessions import ACTIVITY_SQL, ORDER_TABLE, USERS_TABLE
+from analytics.timesinks.sessions import (
+    ACTIVITY_SQL,
+    HOURS_TABLE,
+    ORDER_TABLE,
+    US_PER_HOUR,
+    USERS_TABLE,
+)
 from analytics.timesinks.settings import TimeSinkSettings
 
-__all__ = ["build_schedule_days", "build_slices", "load_holidays"]
+__all__ = ["build_hours", "build_schedule_days", "build_slices", "load_holidays"]
 
 SCORED_TABLE = "_ts_scored"
-_GAPS_TABLE = "_ts_gaps"
-_HOURS_TABLE = "_ts_hours"
+_RUNS_TABLE = "_ts_runs"
 _SCHED_TABLE = "_ts_sched"
-_US_PER_HOUR = 3_600_000_000
 
 _SCHEDULE_DAYS_SQL = """
 INSERT INTO ts_schedule_days
@@ -63,9 +69,10 @@ FROM days
 # Clock changes happen on whole UTC hours, so this small table replaces per-row time-zone
 # conversions (the slow part on 10 M rows) with an integer join.
 _HOURS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {_HOURS_TABLE} AS
+CREATE OR REPLACE TEMP TABLE {HOURS_TABLE} AS
 WITH r AS (
-    SELECT min(t) // {_US_PER_HOUR} AS h0, max(t) // {_US_PER_HOUR} + 2 AS h1 FROM {ORDER_TABLE}
+    SELECT epoch_us(min("timestamp")) // {US_PER_HOUR} AS h0,
+           epoch_us(max("timestamp")) // {US_PER_HOUR} + 2 AS h1 FROM audit_events
 ),
 hb AS (SELECT unnest(range(h0, h1 + 1)) AS hb FROM r WHERE h0 IS NOT NULL),
 d AS (SELECT hb, CAST(to_timestamp(hb * 3600) AS DATE) AS day FROM hb)
@@ -95,76 +102,65 @@ SELECT uid, day,
 FROM l
 """  # noqa: S608 - constant table names
 
-def _outside(ps: str, pe: str, n: int) -> str:
-    """Outside microseconds of piece ``n`` (``[ps, pe)``), from its day's clock window or the
-    user's scheduled sessions that day (``sess{n}``)."""
+def _outside(ps: str, pe: str) -> str:
+    """Outside microseconds of the piece ``[ps, pe)``, from its day's clock window or the
+    user's scheduled sessions that day."""
     # the first two sessions of the day as scalars (the usual case), any further ones as a list
     return f"""CASE
         WHEN scheduled THEN ({pe} - {ps})
-            - greatest(0, least({pe}, a1_{n}) - greatest({ps}, a0_{n}))
-            - greatest(0, least({pe}, b1_{n}) - greatest({ps}, b0_{n}))
-            - CASE WHEN rest{n} IS NULL THEN 0 ELSE coalesce(list_sum(list_transform(rest{n},
+            - greatest(0, least({pe}, coalesce(a1, 0)) - greatest({ps}, coalesce(a0, 0)))
+            - greatest(0, least({pe}, coalesce(b1, 0)) - greatest({ps}, coalesce(b0, 0)))
+            - CASE WHEN rest IS NULL THEN 0 ELSE coalesce(list_sum(list_transform(rest,
                 lambda x: greatest(0, least({pe}, x.i1) - greatest({ps}, x.i0)))), 0) END
-        WHEN NOT wd{n} THEN {pe} - {ps}
-        ELSE ({pe} - {ps}) - greatest(0, least({pe}, we{n}) - greatest({ps}, ws{n}))
+        WHEN NOT workday THEN {pe} - {ps}
+        ELSE ({pe} - {ps}) - greatest(0, least({pe}, work_end) - greatest({ps}, work_start))
     END"""
 
 
-# Narrow per-event rows, in rowid order (so the events' own columns can come back by
-# position): each active slice as at most two pieces, split at local midnight, with the
-# active and outside microseconds of each. Only integers travel through the joins.
-_GAPS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {_GAPS_TABLE} AS
-WITH g AS (
-    SELECT rid, uid, t AS s,
-           CASE WHEN gap_us > 0 AND gap_us <= $threshold_us THEN t + gap_us END AS e
-    FROM {ORDER_TABLE}
-),
-h AS (
-    SELECT g.*, h0.day AS day0, h0.day_end, h0.workday AS wd0, h0.work_start AS ws0,
-           h0.work_end AS we0
-    FROM g LEFT JOIN {_HOURS_TABLE} h0 ON h0.hb = g.s // {_US_PER_HOUR} AND g.e IS NOT NULL
+# Runs of contiguous active slices (see sessions.py): pair each run's start and end rows, a
+# small set, by their row number in the user's time order.
+_RUNS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {_RUNS_TABLE} AS
+WITH b AS (
+    SELECT uid, rid, t, gap_us, rn, run_start, run_end FROM {ORDER_TABLE} WHERE run_start OR run_end
 ),
 p AS (
-    SELECT h.*, least(h.e, h.day_end) AS pe0, CASE WHEN h.e > h.day_end THEN h.e END AS pe1,
-           h1.day AS day1, h1.workday AS wd1, h1.work_start AS ws1, h1.work_end AS we1
-    FROM h LEFT JOIN {_HOURS_TABLE} h1 ON h1.hb = h.day_end // {_US_PER_HOUR} AND h.e > h.day_end
-),
-x AS (
-    SELECT p.*, su.uid IS NOT NULL AS scheduled,
-           coalesce(i0.a0, 0) AS a0_0, coalesce(i0.a1, 0) AS a1_0, coalesce(i0.b0, 0) AS b0_0, coalesce(i0.b1, 0) AS b1_0,
-           i0.rest AS rest0,
-           coalesce(i1.a0, 0) AS a0_1, coalesce(i1.a1, 0) AS a1_1, coalesce(i1.b0, 0) AS b0_1, coalesce(i1.b1, 0) AS b1_1,
-           i1.rest AS rest1
-    FROM p
-    LEFT JOIN (SELECT DISTINCT uid FROM {_SCHED_TABLE}) su ON su.uid = p.uid
-    LEFT JOIN {_SCHED_TABLE} i0 ON i0.uid = p.uid AND i0.day = p.day0
-    LEFT JOIN {_SCHED_TABLE} i1 ON i1.uid = p.uid AND i1.day = p.day1
+    SELECT *, lag(t) OVER v AS prev_t, lag(rn) OVER v AS prev_rn, lag(rid) OVER v AS prev_rid
+    FROM b WINDOW v AS (PARTITION BY uid ORDER BY rn)
 )
-SELECT rid, uid, s, pe0, day0, pe0 - s AS a0, {_outside("s", "pe0", 0)} AS o0,
-       day_end, pe1, day1, pe1 - day_end AS a1, {_outside("day_end", "pe1", 1)} AS o1
-FROM x ORDER BY rid
+SELECT uid, CASE WHEN run_start THEN rid ELSE prev_rid END AS rid,
+       CASE WHEN run_start THEN t ELSE prev_t END AS rs, t + gap_us AS re,
+       rn - CASE WHEN run_start THEN rn ELSE prev_rn END + 1 AS slices
+FROM p WHERE run_end
 """  # noqa: S608 - constant table names
 
-# The events' own columns come back by position: _ts_gaps is in rowid order, as a scan is.
-_POSITIONAL = f"audit_events a POSITIONAL JOIN {_GAPS_TABLE} g"
-_BY_ROWID = f"audit_events a JOIN {_GAPS_TABLE} g ON a.rowid = g.rid"
-
+# Each run as at most two pieces, split at the local midnight after its start (only its last
+# slice can cross it), each scored against its day's schedule or clock window; the event
+# columns come from the run's first event.
 _SCORED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {SCORED_TABLE} AS
-WITH r AS NOT MATERIALIZED (
-    SELECT g.*, {ACTIVITY_SQL} AS activity, a.document_id,
+WITH r AS (
+    SELECT r.*, h.day_end FROM {_RUNS_TABLE} r JOIN {HOURS_TABLE} h ON h.hb = r.rs // {US_PER_HOUR}
+),
+p AS (
+    SELECT uid, rid, rs AS ps, least(re, day_end) AS pe, slices FROM r
+    UNION ALL
+    SELECT uid, rid, day_end, re, 1 FROM r WHERE re > day_end
+),
+x AS (
+    SELECT p.uid, h.day, p.ps, p.pe, p.slices, {ACTIVITY_SQL} AS activity, a.document_id,
            nullif(trim(a.document_type), '') AS document_type,
-           coalesce(nullif(trim(a.service), ''), u.home_service) AS service
-    FROM {{source}} JOIN {USERS_TABLE} u ON u.uid = g.uid
-    WHERE g.day0 IS NOT NULL
+           coalesce(nullif(trim(a.service), ''), u.home_service) AS service,
+           u.scheduled, h.workday, h.work_start, h.work_end, i.a0, i.a1, i.b0, i.b1, i.rest
+    FROM p
+    JOIN {HOURS_TABLE} h ON h.hb = p.ps // {US_PER_HOUR}
+    JOIN {USERS_TABLE} u ON u.uid = p.uid
+    JOIN audit_events a ON a.rowid = p.rid
+    LEFT JOIN {_SCHED_TABLE} i ON i.uid = p.uid AND i.day = h.day
 )
-SELECT uid, day0 AS day, s AS ps, pe0 AS pe, activity, document_id, document_type, service,
-       a0 AS active_us, o0 AS outside_us
-FROM r
-UNION ALL
-SELECT uid, day1, day_end, pe1, activity, document_id, document_type, service, a1, o1
-FROM r WHERE day1 IS NOT NULL
+SELECT uid, day, ps, pe, activity, document_id, document_type, service,
+       pe - ps AS active_us, {_outside("ps", "pe")} AS outside_us, slices
+FROM x
 """  # noqa: S608 - constant table names
 
 _SLICES_SQL = f"""
@@ -207,20 +203,24 @@ def build_schedule_days(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_SCHEDULE_DAYS_SQL)
 
 
+def build_hours(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> None:
+    """Fill the temporary hours table (local day, clock window per UTC hour); needed by the
+    order table of :mod:`analytics.timesinks.sessions`, so built first."""
+    con.execute(_HOURS_SQL, {"work_start": settings.workday_start, "work_end": settings.workday_end})
+
+
 def build_slices(
     con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings, *, keep_slices: bool = True
 ) -> None:
     """Fill the temporary scored-pieces table and replace ``ts_slices`` (needs the order
-    table from :mod:`analytics.timesinks.sessions`, schedule days and holidays)."""
-    con.execute(_HOURS_SQL, {"work_start": settings.workday_start, "work_end": settings.workday_end})
+    table from :mod:`analytics.timesinks.sessions`, the hours table, schedule days and
+    holidays). ``ts_slices`` holds one row per run piece."""
+    del settings  # the threshold was applied in the order table
     con.execute(_SCHED_SQL)
-    con.execute(_GAPS_SQL, {"threshold_us": settings.idle_threshold_s * 1_000_000})
-    misaligned = con.execute(
-        f"SELECT count(*) FROM {_POSITIONAL} WHERE a.rowid IS DISTINCT FROM g.rid"  # noqa: S608
-    ).fetchone()[0]
-    con.execute(_SCORED_SQL.format(source=_BY_ROWID if misaligned else _POSITIONAL))
+    con.execute(_RUNS_SQL)
+    con.execute(_SCORED_SQL)
     con.execute("DELETE FROM ts_slices")
     if keep_slices:
         con.execute(_SLICES_SQL)
-    for table in (_GAPS_TABLE, _HOURS_TABLE, _SCHED_TABLE):
+    for table in (_RUNS_TABLE, HOURS_TABLE, _SCHED_TABLE):
         con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -19,6 +19,7 @@ from analytics.access.roles import Actor, Permission, require
 from analytics.config import TIMEZONE
 from analytics.timesinks.outside import (
     SCORED_TABLE,
+    build_hours,
     build_schedule_days,
     build_slices,
     load_holidays,
@@ -46,7 +47,7 @@ WITH a AS (
                coalesce(sum(active_us) FILTER (WHERE activity = 'orders'), 0) / 1e6 AS orders_s,
                coalesce(sum(active_us) FILTER (WHERE activity = 'inbox'), 0) / 1e6 AS inbox_s,
                coalesce(sum(active_us) FILTER (WHERE activity = 'other'), 0) / 1e6 AS other_s,
-               count(*) AS slices
+               sum(slices) AS slices
         FROM {SCORED_TABLE} GROUP BY uid, day
     ) x JOIN {USERS_TABLE} u USING (uid)
 ),
@@ -77,14 +78,14 @@ LEFT JOIN ts_holidays h ON h.day = j.day
 _SERVICE_DAY_SQL = f"""
 INSERT INTO ts_service_day
 SELECT day, service, activity, document_type,
-       sum(active_us) / 1e6, sum(outside_us) / 1e6, count(*), count(DISTINCT uid)
+       sum(active_us) / 1e6, sum(outside_us) / 1e6, sum(slices), count(DISTINCT uid)
 FROM {SCORED_TABLE} GROUP BY day, service, activity, document_type
 """  # noqa: S608 - constant table names
 
 _DOCUMENT_TIME_SQL = f"""
 INSERT INTO ts_document_time
 SELECT document_id, min(document_type), min(service), min(day),
-       sum(active_us) / 1e6, sum(outside_us) / 1e6, count(*), count(DISTINCT uid)
+       sum(active_us) / 1e6, sum(outside_us) / 1e6, sum(slices), count(DISTINCT uid)
 FROM {SCORED_TABLE} WHERE document_id IS NOT NULL GROUP BY document_id
 """  # noqa: S608 - constant table names
 
@@ -139,7 +140,7 @@ def precompute(
 ) -> PrecomputeReport:
     """Rebuild every ``ts_*`` table with ``settings`` (default: the documented defaults).
 
-    ``keep_slices=False`` leaves ``ts_slices`` (one row per active piece, for drill-down)
+    ``keep_slices=False`` leaves ``ts_slices`` (one row per run piece, for drill-down)
     empty: every figure is computed from the other tables, and on 10 M events writing the
     slices is a large share of the time."""
     if actor is not None:
@@ -150,6 +151,7 @@ def precompute(
     con.execute("BEGIN TRANSACTION")
     try:
         load_holidays(con, settings)
+        build_hours(con, settings)
         events_in, events_used = build_events(con, settings)
         build_sessions(con, settings)
         build_schedule_days(con)
@@ -162,10 +164,12 @@ def precompute(
         ):
             con.execute(f"DELETE FROM {table}")  # noqa: S608 - constant
             con.execute(sql, params)
+        sessions = con.execute("SELECT count(*) FROM ts_sessions").fetchone()[0]
+        slices = int(con.execute(
+            f"SELECT coalesce(sum(slices), 0) FROM {SCORED_TABLE}"  # noqa: S608 - constant
+        ).fetchone()[0])
         for table in (SCORED_TABLE, USERS_TABLE):
             con.execute(f"DROP TABLE IF EXISTS {table}")
-        sessions = con.execute("SELECT count(*) FROM ts_sessions").fetchone()[0]
-        slices = con.execute("SELECT count(*) FROM ts_slices").fetchone()[0]
         seconds = time.perf_counter() - started
         run_id = uuid.uuid4().hex
         con.execute("DELETE FROM ts_runs")

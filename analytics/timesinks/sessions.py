@@ -10,8 +10,10 @@ window orders by a hash of activity and document after the time): the gap from a
 its twin is 0, so the pair is credited once, and ``dense_rank`` counts it once.
 
 For speed on 10 M rows the window sorts only integers (user number, epoch microseconds,
-hash); the event's other columns are fetched back by position (``POSITIONAL JOIN``) in
-:mod:`analytics.timesinks.outside`. A session's active time is its last event minus its
+hash). The same pass marks runs of contiguous active slices with the same event attributes on
+one local day, so :mod:`analytics.timesinks.outside` scores and attributes runs (a few per
+hundred events) instead of single slices, and fetches the event columns only for each run's
+first event. A session's active time is its last event minus its
 first: every gap inside a session is at most the threshold and credited in full.
 """
 
@@ -27,30 +29,61 @@ USERS_TABLE = "_ts_users"
 ORDER_TABLE = "_ts_order"
 
 #: Normalised activity of an ``audit_events`` row ``a``.
-ACTIVITY_SQL = """CASE WHEN lower(trim(a.activity)) IN ('documentation', 'chart_review', 'orders', 'inbox')
+ACTIVITY_SQL = """CASE WHEN a.activity IN ('documentation', 'chart_review', 'orders', 'inbox') THEN a.activity
+             WHEN lower(trim(a.activity)) IN ('documentation', 'chart_review', 'orders', 'inbox')
              THEN lower(trim(a.activity)) ELSE 'other' END"""
 
 _USERS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {USERS_TABLE} AS
 SELECT e.user_id, CAST(row_number() OVER (ORDER BY e.user_id) AS INTEGER) AS uid,
-       nullif(trim(st.service), '') AS home_service
+       nullif(trim(st.service), '') AS home_service,
+       e.user_id IN (SELECT user_id FROM schedules WHERE "end" > "start") AS scheduled
 FROM (SELECT DISTINCT user_id FROM audit_events) e
 LEFT JOIN (SELECT user_id, min(service) AS service FROM staff GROUP BY user_id) st USING (user_id)
 """  # noqa: S608 - constant table names
 
+HOURS_TABLE = "_ts_hours"
+US_PER_HOUR = 3_600_000_000
+
+# One row per event: window over integer keys only (user number, epoch µs, hash). Besides the
+# session flags it marks where *runs* start and end: consecutive active slices of one user on
+# the same local day (of their start) with the same raw activity, document, document type and
+# service (hash ``k``), so the slices can be scored and attributed per run instead of per
+# event. A run's slices are contiguous, so its outside time is the sum of theirs.
 _ORDER_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {ORDER_TABLE} AS
 WITH n AS (
     SELECT a.rowid AS rid, u.uid, epoch_us(a."timestamp") AS t,
-           hash({ACTIVITY_SQL}, a.document_id) AS h
+           hash({ACTIVITY_SQL}, a.document_id) AS h,
+           hash(a.activity, a.document_id, a.document_type, a.service) AS k, hr.day AS d
     FROM audit_events a JOIN {USERS_TABLE} u USING (user_id)
+    JOIN {HOURS_TABLE} hr ON hr.hb = epoch_us(a."timestamp") // {US_PER_HOUR}
+),
+w AS (
+    SELECT rid, uid, t, k, d,
+        lead(t) OVER w - t AS gap_us,
+        t - lag(t) OVER w AS prev_gap_us,
+        lead(t, 2) OVER w - lead(t) OVER w AS next_gap_us,
+        lag(k) OVER w AS prev_k, lead(k) OVER w AS next_k,
+        lag(d) OVER w AS prev_d, lead(d) OVER w AS next_d,
+        dense_rank() OVER w AS drank, row_number() OVER w AS rn
+    FROM n
+    WINDOW w AS (PARTITION BY uid ORDER BY t, h)
+),
+f AS (
+    SELECT *,
+        gap_us > 0 AND gap_us <= $threshold_us AS active,
+        coalesce(prev_gap_us > 0 AND prev_gap_us <= $threshold_us AND prev_k = k AND prev_d = d,
+                 FALSE) AS joins_prev,
+        coalesce(next_gap_us > 0 AND next_gap_us <= $threshold_us AND next_k = k AND next_d = d,
+                 FALSE) AS joins_next
+    FROM w
 )
-SELECT rid, uid, t,
-    lead(t) OVER w - t AS gap_us,
-    (lag(t) OVER w IS NULL OR t - lag(t) OVER w > $threshold_us) AS is_start,
-    dense_rank() OVER w AS drank
-FROM n
-WINDOW w AS (PARTITION BY uid ORDER BY t, h)
+SELECT rid, uid, t, gap_us, d, drank, rn,
+    (prev_gap_us IS NULL OR prev_gap_us > $threshold_us) AS is_start,
+    coalesce(active AND NOT joins_prev, FALSE) AS run_start,
+    coalesce(active AND NOT joins_next, FALSE) AS run_end
+FROM f
 """  # noqa: S608 - constant table names
 
 _SESSIONS_SQL = f"""

@@ -36,7 +36,8 @@ CREATE TABLE ts_sessions (
     idle_threshold_s INTEGER NOT NULL
 );
 
--- Active slices (event -> next event within the threshold), split at local midnight.
+-- Active time for drill-down: runs of consecutive active slices (event -> next event within the
+-- threshold) of one user with the same activity, document and service, split at local midnight.
 CREATE TABLE ts_slices (
     user_id       VARCHAR NOT NULL,
     day           DATE NOT NULL,
