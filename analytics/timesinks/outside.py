@@ -118,19 +118,19 @@ def _outside(ps: str, pe: str) -> str:
 
 
 # Runs of contiguous active slices (see sessions.py): pair each run's start and end rows, a
-# small set, by their row number in the user's time order.
+# small set, by their dense rank in the user's time order (distinct among active rows).
 _RUNS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {_RUNS_TABLE} AS
 WITH b AS (
-    SELECT uid, rid, t, gap_us, rn, run_start, run_end FROM {ORDER_TABLE} WHERE run_start OR run_end
+    SELECT uid, rid, t, gap_us, drank, run_start, run_end FROM {ORDER_TABLE} WHERE run_start OR run_end
 ),
 p AS (
-    SELECT *, lag(t) OVER v AS prev_t, lag(rn) OVER v AS prev_rn, lag(rid) OVER v AS prev_rid
-    FROM b WINDOW v AS (PARTITION BY uid ORDER BY rn)
+    SELECT *, lag(t) OVER v AS prev_t, lag(drank) OVER v AS prev_drank, lag(rid) OVER v AS prev_rid
+    FROM b WINDOW v AS (PARTITION BY uid ORDER BY drank)
 )
 SELECT uid, CASE WHEN run_start THEN rid ELSE prev_rid END AS rid,
        CASE WHEN run_start THEN t ELSE prev_t END AS rs, t + gap_us AS re,
-       rn - CASE WHEN run_start THEN rn ELSE prev_rn END + 1 AS slices
+       drank - CASE WHEN run_start THEN drank ELSE prev_drank END + 1 AS slices
 FROM p WHERE run_end
 """  # noqa: S608 - constant table names
 

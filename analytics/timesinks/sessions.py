@@ -48,38 +48,37 @@ US_PER_HOUR = 3_600_000_000
 # One row per event: window over integer keys only (user number, epoch µs, hash). Besides the
 # session flags it marks where *runs* start and end: consecutive active slices of one user on
 # the same local day (of their start) with the same raw activity, document, document type and
-# service (hash ``k``), so the slices can be scored and attributed per run instead of per
+# service (hash ``k``; runs hold active rows only, so their dense ranks are distinct), so the slices can be scored and attributed per run instead of per
 # event. A run's slices are contiguous, so its outside time is the sum of theirs.
 _ORDER_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {ORDER_TABLE} AS
 WITH n AS (
     SELECT a.rowid AS rid, u.uid, epoch_us(a."timestamp") AS t,
            hash({ACTIVITY_SQL}, a.document_id) AS h,
-           hash(a.activity, a.document_id, a.document_type, a.service) AS k, hr.day AS d
+           hash(a.activity, a.document_id, a.document_type, a.service, hr.day) AS k
     FROM audit_events a JOIN {USERS_TABLE} u USING (user_id)
     JOIN {HOURS_TABLE} hr ON hr.hb = epoch_us(a."timestamp") // {US_PER_HOUR}
 ),
 w AS (
-    SELECT rid, uid, t, k, d,
+    SELECT rid, uid, t, k,
         lead(t) OVER w - t AS gap_us,
         t - lag(t) OVER w AS prev_gap_us,
         lead(t, 2) OVER w - lead(t) OVER w AS next_gap_us,
         lag(k) OVER w AS prev_k, lead(k) OVER w AS next_k,
-        lag(d) OVER w AS prev_d, lead(d) OVER w AS next_d,
-        dense_rank() OVER w AS drank, row_number() OVER w AS rn
+        dense_rank() OVER w AS drank
     FROM n
     WINDOW w AS (PARTITION BY uid ORDER BY t, h)
 ),
 f AS (
     SELECT *,
         gap_us > 0 AND gap_us <= $threshold_us AS active,
-        coalesce(prev_gap_us > 0 AND prev_gap_us <= $threshold_us AND prev_k = k AND prev_d = d,
+        coalesce(prev_gap_us > 0 AND prev_gap_us <= $threshold_us AND prev_k = k,
                  FALSE) AS joins_prev,
-        coalesce(next_gap_us > 0 AND next_gap_us <= $threshold_us AND next_k = k AND next_d = d,
+        coalesce(next_gap_us > 0 AND next_gap_us <= $threshold_us AND next_k = k,
                  FALSE) AS joins_next
     FROM w
 )
-SELECT rid, uid, t, gap_us, d, drank, rn,
+SELECT rid, uid, t, gap_us, drank,
     (prev_gap_us IS NULL OR prev_gap_us > $threshold_us) AS is_start,
     coalesce(active AND NOT joins_prev, FALSE) AS run_start,
     coalesce(active AND NOT joins_next, FALSE) AS run_end
