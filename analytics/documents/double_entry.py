@@ -15,7 +15,6 @@ Two figures per later document, side by side:
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
@@ -25,7 +24,7 @@ import pandas as pd
 from analytics.access.roles import Actor, Permission, require
 from analytics.documents.duplicates import check_params, detect_exact, detect_near
 from analytics.documents.passages import match_passages
-from analytics.documents.prepare import prepare_documents
+from analytics.documents.prepare import prepare_documents, record_run
 from analytics.errors import InvalidInput
 
 __all__ = ["DEFAULT_IDLE_THRESHOLD_S", "DEFAULT_TYPING_CHARS_PER_MINUTE", "find_double_entry"]
@@ -152,19 +151,7 @@ def find_double_entry(
             """,
             {"run_id": run_id},
         )
-        con.execute(
-            """
-            INSERT INTO document_runs VALUES
-                ($run_id, 'double_entry', $actor, now() - to_microseconds($us), now(), $params, $summary)
-            """,
-            {
-                "run_id": run_id,
-                "actor": actor.username if actor else "system",
-                "us": int(seconds * 1_000_000),
-                "params": json.dumps(params),
-                "summary": json.dumps(counts),
-            },
-        )
+        record_run(con, run_id, "double_entry", actor, seconds, params, counts)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

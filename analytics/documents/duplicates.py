@@ -9,7 +9,6 @@ for ``retyped`` pairs it is NULL, since both documents are legitimate.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from rapidfuzz import fuzz, process
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.documents.passages import match_passages
-from analytics.documents.prepare import prepare_documents
+from analytics.documents.prepare import prepare_documents, record_run
 from analytics.errors import InvalidInput
 
 __all__ = ["DuplicateSummary", "find_duplicate_documents"]
@@ -299,19 +298,7 @@ def find_duplicate_documents(
         con.execute("DELETE FROM document_duplicates")
         for sql in (_INSERT_EXACT, _INSERT_NEAR, _INSERT_RETYPED):
             con.execute(sql, {"run_id": run_id})
-        con.execute(
-            """
-            INSERT INTO document_runs VALUES
-                ($run_id, 'duplicates', $actor, now() - to_microseconds($us), now(), $params, $summary)
-            """,
-            {
-                "run_id": run_id,
-                "actor": actor.username if actor else "system",
-                "us": int(seconds * 1_000_000),
-                "params": json.dumps(params),
-                "summary": json.dumps(counts),
-            },
-        )
+        record_run(con, run_id, "duplicates", actor, seconds, params, counts)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -7,6 +7,7 @@ with its text normalised for comparison and its rank under the keep rule.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "KEEP_ORDER_SQL",
     "keep_candidate",
     "prepare_documents",
+    "record_run",
 ]
 
 #: SHA-1 of the empty string: documents whose hash is this carry no content to compare.
@@ -108,3 +110,22 @@ def prepare_documents(con: duckdb.DuckDBPyConnection) -> int:
     """Build the temporary table ``_docs``; return how many documents it holds."""
     con.execute(_PREPARE_SQL)
     return con.execute("SELECT count(*) FROM _docs").fetchall()[0][0]
+
+
+def record_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, actor, seconds: float,
+               params: dict, counts: dict) -> None:
+    """Append the ``document_runs`` row of a detection (inside the caller's transaction)."""
+    con.execute(
+        """
+        INSERT INTO document_runs VALUES
+            ($run_id, $kind, $actor, now() - to_microseconds($us), now(), $params, $summary)
+        """,
+        {
+            "run_id": run_id,
+            "kind": kind,
+            "actor": actor.username if actor else "system",
+            "us": int(seconds * 1_000_000),
+            "params": json.dumps(params),
+            "summary": json.dumps(counts),
+        },
+    )
