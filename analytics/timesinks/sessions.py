@@ -49,7 +49,8 @@ US_PER_HOUR = 3_600_000_000
 # session flags it marks where *runs* start and end: consecutive active slices of one user on
 # the same local day (of their start) with the same raw activity, document, document type and
 # service (hash ``k``; runs hold active rows only, so their dense ranks are distinct), so the slices can be scored and attributed per run instead of per
-# event. A run's slices are contiguous, so its outside time is the sum of theirs.
+# event. A run's slices are contiguous, so its outside time is the sum of theirs. Only the
+# rows that start or end a session or a run are kept (a few per hundred events).
 _ORDER_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {ORDER_TABLE} AS
 WITH n AS (
@@ -83,6 +84,8 @@ SELECT rid, uid, t, gap_us, drank,
     coalesce(active AND NOT joins_prev, FALSE) AS run_start,
     coalesce(active AND NOT joins_next, FALSE) AS run_end
 FROM f
+WHERE prev_gap_us IS NULL OR prev_gap_us > $threshold_us OR gap_us IS NULL OR gap_us > $threshold_us
+   OR (active AND NOT (joins_prev AND joins_next))
 """  # noqa: S608 - constant table names
 
 _SESSIONS_SQL = f"""
@@ -120,10 +123,11 @@ def build_events(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> 
     """Fill the temporary user and order tables; return (audit rows, distinct events)."""
     con.execute(_USERS_SQL)
     con.execute(_ORDER_SQL, _params(settings))
-    read, kept = con.execute(
-        f"""SELECT coalesce(sum(n), 0), coalesce(sum(d), 0) FROM (
-                SELECT count(*) AS n, max(drank) AS d FROM {ORDER_TABLE} GROUP BY uid)"""  # noqa: S608
-    ).fetchone()
+    # every user's last event ends a session, so it is kept with its dense rank
+    read = con.execute("SELECT count(user_id) FROM audit_events").fetchone()[0]
+    kept = con.execute(
+        f"SELECT coalesce(sum(d), 0) FROM (SELECT max(drank) AS d FROM {ORDER_TABLE} GROUP BY uid)"  # noqa: S608
+    ).fetchone()[0]
     return int(read), int(kept)
 
 
