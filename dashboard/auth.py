@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from analytics.access import auth, oidc
 from analytics.access.roles import Actor
 from analytics.errors import HygieError
 from dashboard import state
@@ -30,9 +31,6 @@ OIDC_REFUSED_KEY = "hygie_oidc_refused"
 
 def timeout_minutes() -> float:
     """Idle minutes after which a session must log in again (the engine's auth setting)."""
-    auth = state.engine("analytics.access.auth")
-    if auth is None:
-        return 30.0
     try:
         return float(auth.auth_settings(state.con()).session_timeout_minutes)
     except HygieError:
@@ -61,9 +59,6 @@ def _oidc_actor() -> Actor | None:
         return None
     if st.session_state.get(OIDC_REFUSED_KEY):  # refused once: do not log a failure per rerun
         return None
-    oidc = state.engine("analytics.access.oidc")
-    if oidc is None:
-        return None
     con = state.con()
     try:
         settings = oidc.oidc_settings(con, _secrets_section("hygie"))
@@ -74,9 +69,7 @@ def _oidc_actor() -> Actor | None:
 
 
 def _record_logout(actor: Actor, reason: str) -> None:
-    auth = state.engine("analytics.access.auth")
-    if auth is not None:
-        auth.logout(state.con(), actor, reason=reason)
+    auth.logout(state.con(), actor, reason=reason)
 
 
 def current_actor() -> Actor | None:
@@ -133,7 +126,6 @@ def login_page() -> None:
                 st.logout()
         elif st.button(t("login.oidc"), type="primary"):
             st.login()
-    auth = state.engine("analytics.access.auth")
     with st.form("login", enter_to_submit=True, clear_on_submit=True):
         username = st.text_input(t("login.username"), key="login_username", autocomplete="username")
         password = st.text_input(
@@ -141,9 +133,6 @@ def login_page() -> None:
         )
         submitted = st.form_submit_button(t("login.submit"), type="primary")
     if not submitted:
-        return
-    if auth is None:
-        st.error(t("login.unavailable"))
         return
     if not username or not password:
         st.error(t("login.missing"))

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pandas as pd
 import streamlit as st
 
+from analytics import exports
+from analytics.access import access_log
 from analytics.access.roles import Actor, Permission, allowed
 from analytics.errors import HygieError
 from dashboard import auth, state
@@ -20,7 +22,6 @@ __all__ = [
     "guarded",
     "page_window",
     "record_view",
-    "unavailable",
 ]
 
 log = logging.getLogger("hygie.dashboard")
@@ -51,17 +52,9 @@ def guarded() -> Iterator[None]:
         st.error(t("error.generic"))
 
 
-def unavailable(what: str) -> None:
-    """The French 'not available yet' state for an engine piece this build lacks."""
-    st.info(t("unavailable", what=what), icon=":material/hourglass_empty:")
-
-
 def record_view(obj: str, row_count: int, detail: dict | None = None) -> None:
     """Trace a view of patient-level rows in the access log (who saw what, how many)."""
-    module = state.engine("analytics.access.access_log")
-    if module is None:
-        return
-    module.record(state.con(), actor(), "view", obj, row_count=row_count, detail=detail)
+    access_log.record(state.con(), actor(), "view", obj, row_count=row_count, detail=detail)
 
 
 def page_window(total: int, key: str, page_size: int = 50) -> tuple[int, int]:
@@ -85,10 +78,6 @@ def export_button(frame: pd.DataFrame, name: str, *, key: str, aggregate: bool =
     records real downloads, not page renders. Streamlit's own table download is disabled
     (``client.disableDataExport``), so this is the only way out for rows.
     """
-    exports = state.engine("analytics.exports")
-    if exports is None:
-        st.caption(t("unavailable", what="analytics.exports"))
-        return
     who = actor()
     if not aggregate and not allowed(who, Permission.EXPORT_PSEUDONYMISED):
         return

@@ -31,7 +31,6 @@ FR: dict[str, str] = {
     "error.warehouse": "L'entrepôt de données est indisponible : {message}",
     "error.no_db": "Aucun entrepôt configuré (variable HYGIE_DB absente). Lancez le tableau de "
     "bord avec « hygie serve ».",
-    "unavailable": "Cette fonction n'est pas encore disponible dans cette version de Hygie ({what}).",
     "denied.page": "Votre rôle ({role}) ne donne pas accès à cette fonction.",
     "empty.table": "Aucune donnée pour l'instant.",
     "paging.label": "Page",
@@ -57,8 +56,6 @@ FR: dict[str, str] = {
     "Demandez un accès à l'administrateur.",
     "login.expired": "Votre session a expiré après {minutes} minutes d'inactivité. "
     "Reconnectez-vous.",
-    "login.unavailable": "La gestion des comptes n'est pas encore disponible : connexion "
-    "impossible.",
     "login.signed_in_as": "Connecté : **{user}** ({role})",
     "logout.button": "Se déconnecter",
     "logout.done": "Vous êtes déconnecté.",

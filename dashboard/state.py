@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import importlib
 import logging
 import os
 from collections.abc import Iterator
-from types import ModuleType
 
 import duckdb
 import streamlit as st
 
 from analytics.errors import WarehouseError
+from analytics.jobs import worker
 from analytics.warehouse import connect
 
-__all__ = ["con", "data_version", "engine", "run_cursor", "start_worker"]
+__all__ = ["con", "data_version", "run_cursor", "start_worker"]
 
 log = logging.getLogger("hygie.dashboard")
 
@@ -97,25 +96,12 @@ def data_version(cursor: duckdb.DuckDBPyConnection | None = None) -> str:
     return row[0] if row else ""
 
 
-def engine(module: str) -> ModuleType | None:
-    """The engine module ``module`` if this build has it, else ``None`` (page shows 'not yet')."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
-
-
 @st.cache_resource(show_spinner=False)
 def start_worker(path: str) -> object | None:
     """Start the job worker thread once per server process (queued CLI requests, schedules).
 
     It works on its own cursor of the server's connection and marks crashed runs interrupted.
     """
-    worker = engine("analytics.jobs.worker")
-    if worker is None:
-        return None
     try:
         return worker.start_worker(_connection(path), path)
     except Exception:  # the dashboard still serves reads without a worker

@@ -6,16 +6,15 @@ from datetime import datetime, time
 
 import streamlit as st
 
+from analytics.access import access_log, auth
 from analytics.access.roles import ROLES, Permission
 from dashboard import state
-from dashboard.components import actor, can, export_button, guarded, page_window, unavailable
+from dashboard.components import actor, can, export_button, guarded, page_window
 from dashboard.i18n import t
 
 me = actor()
 st.title(t("nav.admin"))
 con = state.con()
-auth = state.engine("analytics.access.auth")
-access_log = state.engine("analytics.access.access_log")
 
 if message := st.session_state.pop("admin_flash", None):
     st.success(message)
@@ -23,9 +22,7 @@ if message := st.session_state.pop("admin_flash", None):
 tab_users, tab_log, tab_settings = st.tabs([t("admin.tab.users"), t("admin.tab.log"), t("admin.tab.settings")])
 
 with tab_users:
-    if auth is None:
-        unavailable("analytics.access.auth")
-    elif not can(Permission.MANAGE_USERS):
+    if not can(Permission.MANAGE_USERS):
         st.info(t("denied.page", role=t(f"role.{me.role}")))
     else:
         users = None
@@ -77,32 +74,29 @@ with tab_users:
                     st.rerun()
 
 with tab_log:
-    if access_log is None:
-        unavailable("analytics.access.access_log")
-    else:
-        with guarded():
-            ok, bad_row = access_log.verify_chain(con)
-            if ok:
-                st.success(t("admin.chain_ok"), icon=":material/verified:")
-            else:
-                st.error(t("admin.chain_broken", row=bad_row))
-            c1, c2, c3 = st.columns(3)
-            user = c1.text_input(t("admin.filter_user"), key="admin_log_user").strip() or None
-            action = c2.selectbox(t("admin.filter_action"), sorted(access_log.ACTIONS), index=None, key="admin_log_action")
-            since = c3.date_input(t("admin.filter_since"), value=None, key="admin_log_since", format="DD/MM/YYYY")
-            log = access_log.read_log(
-                con, me, username=user, action=action,
-                since=datetime.combine(since, time(0)) if since else None, limit=5000,
-            )
-            offset, limit = page_window(len(log), key="admin_log_page")
-            st.dataframe(log.iloc[offset : offset + limit], hide_index=True, column_config={
-                "log_id": "#", "logged_at": st.column_config.DatetimeColumn(t("admin.col.when"), format="DD/MM/YYYY HH:mm:ss"),
-                "actor": t("admin.col.username"), "role": t("admin.col.role"), "via": t("admin.col.via"),
-                "action": t("admin.col.action"), "object": t("admin.col.object"),
-                "row_count": t("admin.col.rows"), "detail": t("admin.col.detail"),
-            })
-            st.caption(t("admin.log_readonly"))
-            export_button(log, "access_log", key="admin_export_log")
+    with guarded():
+        ok, bad_row = access_log.verify_chain(con)
+        if ok:
+            st.success(t("admin.chain_ok"), icon=":material/verified:")
+        else:
+            st.error(t("admin.chain_broken", row=bad_row))
+        c1, c2, c3 = st.columns(3)
+        user = c1.text_input(t("admin.filter_user"), key="admin_log_user").strip() or None
+        action = c2.selectbox(t("admin.filter_action"), sorted(access_log.ACTIONS), index=None, key="admin_log_action")
+        since = c3.date_input(t("admin.filter_since"), value=None, key="admin_log_since", format="DD/MM/YYYY")
+        log = access_log.read_log(
+            con, me, username=user, action=action,
+            since=datetime.combine(since, time(0)) if since else None, limit=5000,
+        )
+        offset, limit = page_window(len(log), key="admin_log_page")
+        st.dataframe(log.iloc[offset : offset + limit], hide_index=True, column_config={
+            "log_id": "#", "logged_at": st.column_config.DatetimeColumn(t("admin.col.when"), format="DD/MM/YYYY HH:mm:ss"),
+            "actor": t("admin.col.username"), "role": t("admin.col.role"), "via": t("admin.col.via"),
+            "action": t("admin.col.action"), "object": t("admin.col.object"),
+            "row_count": t("admin.col.rows"), "detail": t("admin.col.detail"),
+        })
+        st.caption(t("admin.log_readonly"))
+        export_button(log, "access_log", key="admin_export_log")
 
 with tab_settings:
     settings = con.execute("SELECT key, value, updated_at, updated_by FROM settings ORDER BY key").df()

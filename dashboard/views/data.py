@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from analytics import importing
 from analytics.access.roles import Permission, require
 from analytics.errors import FileRefused, HygieError
 from dashboard import state
@@ -20,71 +21,67 @@ TABLES = ("patients", "documents", "audit_events", "staff", "schedules")
 me = actor()
 st.title(t("nav.data"))
 con = state.con()
-importing = state.engine("analytics.importing")
 
 # --- import ------------------------------------------------------------------------------
 if can(Permission.IMPORT_DATA):
     st.subheader(t("data.import"))
-    if importing is None:
-        st.info(t("unavailable", what="analytics.importing"))
-    else:
-        folder = import_dir()
-        sources = ["upload"] + (["server"] if folder else [])
-        with st.form("data_import", clear_on_submit=True):
-            c1, c2 = st.columns(2)
-            table = c1.selectbox(t("data.table"), TABLES, format_func=lambda n: t(f"table.{n}"), key="data_table")
-            source = c2.text_input(t("data.source"), value="default", help=t("data.source_help"), key="data_source")
-            how = st.radio(t("data.how"), sources, horizontal=True, key="data_how",
-                           format_func=lambda s: t(f"data.how.{s}"))
-            upload = st.file_uploader(
-                t("data.file", mb=max_upload_mb()), type=list(ALLOWED_TYPES), key="data_upload",
-                max_upload_size=max_upload_mb(),
-            )
-            chosen_file = None
-            if folder:
-                files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lstrip(".").lower() in ALLOWED_TYPES)
-                chosen_file = st.selectbox(t("data.server_file", folder=folder), files, index=None,
-                                           key="data_server_file", placeholder=t("data.no_file"))
-            submitted = st.form_submit_button(t("data.run_import"), type="primary", icon=":material/upload:")
-        if submitted:
-            report = None
-            with guarded():
-                require(me, Permission.IMPORT_DATA)  # the importer takes a name, not an Actor
-                with contextlib.ExitStack() as stack:
-                    if how == "server" and folder:
-                        path = server_file(folder, chosen_file or "")
-                        if path is None:
-                            raise HygieError(t("data.pick_file") if not chosen_file else t("data.bad_path"))
-                    else:
-                        if upload is None:
-                            raise HygieError(t("data.pick_file"))
-                        if upload.size > max_upload_mb() * 1024 * 1024:
-                            raise HygieError(t("data.too_big", mb=max_upload_mb()))
-                        path = stack.enter_context(saved_upload(upload.name, upload.getbuffer()))
-                    with st.spinner(t("data.importing")):
-                        try:
-                            report = importing.import_file(con, table, path, source=source.strip() or "default",
-                                                           actor=me)
-                        except FileRefused as exc:
-                            report = exc.report
-                            st.error(t("data.refused", message=str(exc)))
-            if report is not None:
-                st.session_state["data_report"] = report
-        report = st.session_state.get("data_report")
+    folder = import_dir()
+    sources = ["upload"] + (["server"] if folder else [])
+    with st.form("data_import", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        table = c1.selectbox(t("data.table"), TABLES, format_func=lambda n: t(f"table.{n}"), key="data_table")
+        source = c2.text_input(t("data.source"), value="default", help=t("data.source_help"), key="data_source")
+        how = st.radio(t("data.how"), sources, horizontal=True, key="data_how",
+                       format_func=lambda s: t(f"data.how.{s}"))
+        upload = st.file_uploader(
+            t("data.file", mb=max_upload_mb()), type=list(ALLOWED_TYPES), key="data_upload",
+            max_upload_size=max_upload_mb(),
+        )
+        chosen_file = None
+        if folder:
+            files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lstrip(".").lower() in ALLOWED_TYPES)
+            chosen_file = st.selectbox(t("data.server_file", folder=folder), files, index=None,
+                                       key="data_server_file", placeholder=t("data.no_file"))
+        submitted = st.form_submit_button(t("data.run_import"), type="primary", icon=":material/upload:")
+    if submitted:
+        report = None
+        with guarded():
+            require(me, Permission.IMPORT_DATA)  # the importer takes a name, not an Actor
+            with contextlib.ExitStack() as stack:
+                if how == "server" and folder:
+                    path = server_file(folder, chosen_file or "")
+                    if path is None:
+                        raise HygieError(t("data.pick_file") if not chosen_file else t("data.bad_path"))
+                else:
+                    if upload is None:
+                        raise HygieError(t("data.pick_file"))
+                    if upload.size > max_upload_mb() * 1024 * 1024:
+                        raise HygieError(t("data.too_big", mb=max_upload_mb()))
+                    path = stack.enter_context(saved_upload(upload.name, upload.getbuffer()))
+                with st.spinner(t("data.importing")):
+                    try:
+                        report = importing.import_file(con, table, path, source=source.strip() or "default",
+                                                       actor=me)
+                    except FileRefused as exc:
+                        report = exc.report
+                        st.error(t("data.refused", message=str(exc)))
         if report is not None:
-            st.markdown(t("data.report_title", table=t(f"table.{report.table}"), file=Path(report.file).name))
-            m = st.columns(5)
-            m[0].metric(t("data.rows_in_file"), report.rows_in_file)
-            m[1].metric(t("data.inserted"), report.rows_inserted)
-            m[2].metric(t("data.updated"), report.rows_updated)
-            m[3].metric(t("data.skipped"), getattr(report, "rows_skipped", 0))
-            m[4].metric(t("data.findings"), report.findings_count)
-            st.caption(t("data.detected", format=report.format, encoding=report.encoding or "—",
-                         delimiter=report.delimiter or "—"))
-            for notice in report.notices:
-                st.caption(notice)
-            if report.status == "loaded":
-                st.success(t("data.loaded"))
+            st.session_state["data_report"] = report
+    report = st.session_state.get("data_report")
+    if report is not None:
+        st.markdown(t("data.report_title", table=t(f"table.{report.table}"), file=Path(report.file).name))
+        m = st.columns(5)
+        m[0].metric(t("data.rows_in_file"), report.rows_in_file)
+        m[1].metric(t("data.inserted"), report.rows_inserted)
+        m[2].metric(t("data.updated"), report.rows_updated)
+        m[3].metric(t("data.skipped"), getattr(report, "rows_skipped", 0))
+        m[4].metric(t("data.findings"), report.findings_count)
+        st.caption(t("data.detected", format=report.format, encoding=report.encoding or "—",
+                     delimiter=report.delimiter or "—"))
+        for notice in report.notices:
+            st.caption(notice)
+        if report.status == "loaded":
+            st.success(t("data.loaded"))
 
 # --- what is loaded and when --------------------------------------------------------------
 st.subheader(t("data.imports"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analytics import documents, identity
 from analytics.access.roles import Permission
 from dashboard import charts, state
 from dashboard.components import (
@@ -14,7 +15,6 @@ from dashboard.components import (
     guarded,
     page_window,
     record_view,
-    unavailable,
 )
 from dashboard.i18n import t
 
@@ -25,8 +25,6 @@ SHORTCUTS = {"same": "1", "not_same": "2", "unsure": "3"}
 me = actor()
 st.title(t("nav.duplicates"))
 con = state.con()
-identity = state.engine("analytics.identity")
-documents = state.engine("analytics.documents")
 may_review = can(Permission.REVIEW_PAIRS)
 
 
@@ -148,120 +146,103 @@ tab_queue, tab_search, tab_docs = st.tabs([t("dup.tab.queue"), t("dup.tab.search
 
 # --- review queue ------------------------------------------------------------------------
 with tab_queue:
-    if identity is None:
-        unavailable("analytics.identity")
-    else:
-        if message := st.session_state.pop("dup_flash", None):
-            st.toast(message, icon=":material/check:")
-        with guarded():
-            queue = _queue(con, state.data_version(con), me.username)
-            skipped = st.session_state.get("dup_skipped", set())
-            if skipped:
-                keep = [(a, b) not in skipped for a, b in zip(queue["patient_id_1"], queue["patient_id_2"], strict=True)]
-                queue = queue[keep]
-            m = st.columns(3)
-            m[0].metric(t("dup.pending"), f"{len(queue)}{'+' if len(queue) >= QUEUE_CAP else ''}")
-            m[1].metric(t("dup.decided_session"), st.session_state.get("dup_count", 0))
-            m[2].metric(t("dup.skipped"), len(skipped))
-            if queue.empty:
-                st.info(t("dup.queue_empty"))
-                if may_review and st.button(t("dup.run_detection"), key="dup_run", icon=":material/play_arrow:"):
-                    with st.status(t("dup.running"), expanded=False) as status:
-                        summary = identity.find_duplicates(con, actor=me)
-                        status.update(label=t("dup.ran", pairs=summary.candidate_pairs, reviews=summary.reviews,
-                                              matches=summary.matches), state="complete")
-                    st.rerun()
+    if message := st.session_state.pop("dup_flash", None):
+        st.toast(message, icon=":material/check:")
+    with guarded():
+        queue = _queue(con, state.data_version(con), me.username)
+        skipped = st.session_state.get("dup_skipped", set())
+        if skipped:
+            keep = [(a, b) not in skipped for a, b in zip(queue["patient_id_1"], queue["patient_id_2"], strict=True)]
+            queue = queue[keep]
+        m = st.columns(3)
+        m[0].metric(t("dup.pending"), f"{len(queue)}{'+' if len(queue) >= QUEUE_CAP else ''}")
+        m[1].metric(t("dup.decided_session"), st.session_state.get("dup_count", 0))
+        m[2].metric(t("dup.skipped"), len(skipped))
+        if queue.empty:
+            st.info(t("dup.queue_empty"))
+            if may_review and st.button(t("dup.run_detection"), key="dup_run", icon=":material/play_arrow:"):
+                with st.status(t("dup.running"), expanded=False) as status:
+                    summary = identity.find_duplicates(con, actor=me)
+                    status.update(label=t("dup.ran", pairs=summary.candidate_pairs, reviews=summary.reviews,
+                                          matches=summary.matches), state="complete")
+                st.rerun()
+        else:
+            c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
+            low, high = c1.slider(t("dup.score_range"), 0.0, 1.0, (0.0, 1.0), step=0.05, key="dup_score")
+            services = sorted(queue["service"].dropna().unique())
+            service = c2.multiselect(t("dup.service_filter"), services, key="dup_service", placeholder=t("dup.all"))
+            age = c3.selectbox(t("dup.age_filter"), [None, 7, 30, 365], key="dup_age",
+                               format_func=lambda d: t("dup.age.any") if d is None else t("dup.age.days", days=d))
+            statuses = sorted(set(queue["status_1"].dropna()) | set(queue["status_2"].dropna()))
+            status = c4.multiselect(t("dup.status_filter"), statuses, key="dup_status", placeholder=t("dup.all"))
+            order = c5.selectbox(t("dup.sort"), ["score_desc", "score_asc", "newest", "name"], key="dup_sort",
+                                 format_func=lambda o: t(f"dup.sort.{o}"))
+            view = queue[(queue["score"] >= low) & (queue["score"] <= high)]
+            if service:
+                view = view[view["service"].isin(service)]
+            if age is not None:
+                since = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=age)
+                view = view[pd.to_datetime(view["newest_record"], utc=True) >= since]
+            if status:
+                view = view[view["status_1"].isin(status) | view["status_2"].isin(status)]
+            view = {
+                "score_desc": view.sort_values("score", ascending=False),
+                "score_asc": view.sort_values("score"),
+                "newest": view.sort_values("newest_record", ascending=False),
+                "name": view.sort_values(["birth_name_1", "first_names_1"]),
+            }[order].reset_index(drop=True)
+            if view.empty:
+                st.info(t("dup.filter_empty"))
             else:
-                c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
-                low, high = c1.slider(t("dup.score_range"), 0.0, 1.0, (0.0, 1.0), step=0.05, key="dup_score")
-                services = sorted(queue["service"].dropna().unique())
-                service = c2.multiselect(t("dup.service_filter"), services, key="dup_service", placeholder=t("dup.all"))
-                age = c3.selectbox(t("dup.age_filter"), [None, 7, 30, 365], key="dup_age",
-                                   format_func=lambda d: t("dup.age.any") if d is None else t("dup.age.days", days=d))
-                statuses = sorted(set(queue["status_1"].dropna()) | set(queue["status_2"].dropna()))
-                status = c4.multiselect(t("dup.status_filter"), statuses, key="dup_status", placeholder=t("dup.all"))
-                order = c5.selectbox(t("dup.sort"), ["score_desc", "score_asc", "newest", "name"], key="dup_sort",
-                                     format_func=lambda o: t(f"dup.sort.{o}"))
-                view = queue[(queue["score"] >= low) & (queue["score"] <= high)]
-                if service:
-                    view = view[view["service"].isin(service)]
-                if age is not None:
-                    since = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=age)
-                    view = view[pd.to_datetime(view["newest_record"], utc=True) >= since]
-                if status:
-                    view = view[view["status_1"].isin(status) | view["status_2"].isin(status)]
-                view = {
-                    "score_desc": view.sort_values("score", ascending=False),
-                    "score_asc": view.sort_values("score"),
-                    "newest": view.sort_values("newest_record", ascending=False),
-                    "name": view.sort_values(["birth_name_1", "first_names_1"]),
-                }[order].reset_index(drop=True)
-                if view.empty:
-                    st.info(t("dup.filter_empty"))
-                else:
-                    _review(view)
+                _review(view)
 
 # --- search before create ----------------------------------------------------------------
 with tab_search:
-    if identity is None:
-        unavailable("analytics.identity")
-    else:
-        st.caption(t("dup.search_intro"))
-        with st.form("dup_search"):
-            c1, c2, c3, c4 = st.columns(4)
-            name = c1.text_input(t("dup.field.birth_name"), key="dup_s_name")
-            first = c2.text_input(t("dup.field.first_names"), key="dup_s_first")
-            born = c3.text_input(t("dup.field.birth_date"), placeholder="jj/mm/aaaa", key="dup_s_born")
-            sex = c4.selectbox(t("dup.field.sex"), ["", "F", "M"], key="dup_s_sex")
-            searched = st.form_submit_button(t("dup.search"), type="primary", icon=":material/search:")
-        if searched:
-            with guarded():
-                found = identity.search_identities(
-                    con, me, birth_name=name or None, first_names=first or None,
-                    birth_date=born or None, sex=sex or None, limit=10,
-                )
-                if found.empty:
-                    st.success(t("dup.search_none"))
-                else:
-                    st.warning(t("dup.search_found", n=len(found)))
-                    st.dataframe(found, hide_index=True)
-                    export_button(found, "recherche_identites", key="dup_export_search")
+    st.caption(t("dup.search_intro"))
+    with st.form("dup_search"):
+        c1, c2, c3, c4 = st.columns(4)
+        name = c1.text_input(t("dup.field.birth_name"), key="dup_s_name")
+        first = c2.text_input(t("dup.field.first_names"), key="dup_s_first")
+        born = c3.text_input(t("dup.field.birth_date"), placeholder="jj/mm/aaaa", key="dup_s_born")
+        sex = c4.selectbox(t("dup.field.sex"), ["", "F", "M"], key="dup_s_sex")
+        searched = st.form_submit_button(t("dup.search"), type="primary", icon=":material/search:")
+    if searched:
+        with guarded():
+            found = identity.search_identities(
+                con, me, birth_name=name or None, first_names=first or None,
+                birth_date=born or None, sex=sex or None, limit=10,
+            )
+            if found.empty:
+                st.success(t("dup.search_none"))
+            else:
+                st.warning(t("dup.search_found", n=len(found)))
+                st.dataframe(found, hide_index=True)
+                export_button(found, "recherche_identites", key="dup_export_search")
 
 # --- duplicate documents -----------------------------------------------------------------
-def _documents_ready() -> bool:
-    """Whether this warehouse has the documents' tables (their migration is applied)."""
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.columns "
-        "WHERE table_name = 'document_duplicates' AND column_name = 'keep_document_id'"
-    ).fetchone()[0])
-
-
 with tab_docs:
-    if documents is None or not _documents_ready():
-        unavailable("analytics.documents")
-    else:
-        with guarded():
-            counts = documents.duplicate_counts(con, me)
-            cols = st.columns(len(counts))
-            for col, (_, row) in zip(cols, counts.iterrows(), strict=True):
-                col.metric(t(f"dup.kind.{row['kind']}"), int(row["pairs"]))
-            kind = st.segmented_control(t("dup.kind"), list(documents.DUPLICATE_KINDS), key="dup_kind",
-                                        format_func=lambda k: t(f"dup.kind.{k}"))
-            pairs_df = documents.duplicate_documents(con, me, kind=kind, limit=1000)
-            if pairs_df.empty:
-                st.info(t("dup.no_documents"))
-            else:
-                offset, limit = page_window(len(pairs_df), key="dup_docs_page")
-                shown = pairs_df.iloc[offset : offset + limit]
-                st.dataframe(shown, hide_index=True, column_config={
-                    "kind": t("dup.kind"), "score": st.column_config.NumberColumn(t("dup.score"), format="%.2f"),
-                    "reason": t("dup.reason"), "patient_id": t("dup.patient"),
-                    "keep_document_id": t("dup.keep"), "run_id": None,
-                    **{f"{col}_{n}": t(f"dup.doc.{col}", n=n) for n in (1, 2)
-                       for col in ("document_id", "document_type", "title", "status")},
-                    **{f"created_at_{n}": st.column_config.DatetimeColumn(t("dup.doc.created_at", n=n),
-                                                                          format="DD/MM/YYYY HH:mm")
-                       for n in (1, 2)},
-                })
-                record_view("document_duplicates", len(shown), {"kind": kind})
-                export_button(pairs_df, "documents_en_double", key="dup_docs_export")
+    with guarded():
+        counts = documents.duplicate_counts(con, me)
+        cols = st.columns(len(counts))
+        for col, (_, row) in zip(cols, counts.iterrows(), strict=True):
+            col.metric(t(f"dup.kind.{row['kind']}"), int(row["pairs"]))
+        kind = st.segmented_control(t("dup.kind"), list(documents.DUPLICATE_KINDS), key="dup_kind",
+                                    format_func=lambda k: t(f"dup.kind.{k}"))
+        pairs_df = documents.duplicate_documents(con, me, kind=kind, limit=1000)
+        if pairs_df.empty:
+            st.info(t("dup.no_documents"))
+        else:
+            offset, limit = page_window(len(pairs_df), key="dup_docs_page")
+            shown = pairs_df.iloc[offset : offset + limit]
+            st.dataframe(shown, hide_index=True, column_config={
+                "kind": t("dup.kind"), "score": st.column_config.NumberColumn(t("dup.score"), format="%.2f"),
+                "reason": t("dup.reason"), "patient_id": t("dup.patient"),
+                "keep_document_id": t("dup.keep"), "run_id": None,
+                **{f"{col}_{n}": t(f"dup.doc.{col}", n=n) for n in (1, 2)
+                   for col in ("document_id", "document_type", "title", "status")},
+                **{f"created_at_{n}": st.column_config.DatetimeColumn(t("dup.doc.created_at", n=n),
+                                                                      format="DD/MM/YYYY HH:mm")
+                   for n in (1, 2)},
+            })
+            record_view("document_duplicates", len(shown), {"kind": kind})
+            export_button(pairs_df, "documents_en_double", key="dup_docs_export")

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics import exports
 from analytics.access.roles import Permission
 from dashboard import state
-from dashboard.components import actor, can, unavailable
+from dashboard.components import actor, can
 from dashboard.i18n import t
 
 me = actor()
 st.title(t("nav.exports"))
-exports = state.engine("analytics.exports")
-if exports is None:
-    unavailable("analytics.exports")
-    st.stop()
 con = state.con()
 st.caption(t("exports.intro"))
 

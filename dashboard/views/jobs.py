@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics import jobs
 from analytics.access.roles import Permission
+from analytics.jobs import schedules
+from analytics.jobs.registry import TASKS
 from dashboard import state
 from dashboard.components import (
     actor,
@@ -13,16 +16,11 @@ from dashboard.components import (
     guarded,
     page_window,
     record_view,
-    unavailable,
 )
 from dashboard.i18n import t
 
 me = actor()
 st.title(t("nav.jobs"))
-jobs = state.engine("analytics.jobs")
-if jobs is None:
-    unavailable("analytics.jobs")
-    st.stop()
 con = state.con()
 may_apply = can(Permission.JOB_APPLY)
 
@@ -164,40 +162,34 @@ else:
 # --- schedules ---------------------------------------------------------------------------
 st.divider()
 st.subheader(t("jobs.schedules"))
-schedules = state.engine("analytics.jobs.schedules")
-TASKS = getattr(state.engine("analytics.jobs.registry"), "TASKS", ())
-frame = None
-if schedules is None:
-    unavailable("analytics.jobs.schedules")
-else:
-    with guarded():
-        frame = schedules.list_schedules(con)
-        if frame.empty:
-            st.info(t("jobs.no_schedules"))
-        else:
-            st.dataframe(frame[["schedule_id", "job", "cron", "apply", "actor", "enabled", "last_run_at",
-                                "last_status", "next_run_at"]], hide_index=True, column_config={
-                "schedule_id": t("jobs.col.schedule"), "job": t("jobs.col.job"), "cron": t("jobs.col.cron"),
-                "apply": t("jobs.col.apply"), "actor": t("jobs.col.actor"), "enabled": t("jobs.col.enabled"),
-                "last_run_at": st.column_config.DatetimeColumn(t("jobs.col.last_run"), format="DD/MM/YYYY HH:mm"),
-                "last_status": t("jobs.col.status"),
-                "next_run_at": st.column_config.DatetimeColumn(t("jobs.col.next_run"), format="DD/MM/YYYY HH:mm"),
-            })
-    with st.expander(t("jobs.schedule_add")), st.form("jobs_schedule"):
-        names = sorted(set(specs) | set(TASKS))
-        what = st.selectbox(t("jobs.pick"), names, key="jobs_sched_job")
-        cron = st.text_input(t("jobs.col.cron"), value="0 2 * * *", help=t("jobs.cron_help"), key="jobs_sched_cron")
-        apply_it = st.checkbox(t("jobs.schedule_apply"), key="jobs_sched_apply", disabled=not may_apply)
-        if st.form_submit_button(t("jobs.schedule_submit")):
-            with guarded():
-                schedule_id = schedules.add_schedule(con, me, what, cron.strip(), apply=apply_it)
-                st.session_state["jobs_flash"] = t("jobs.scheduled", id=schedule_id)
-                st.rerun()
-    if may_apply and not frame.empty:
-        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        gone = c1.selectbox(t("jobs.schedule_remove_pick"), list(frame["schedule_id"]), key="jobs_sched_remove")
-        if c2.button(t("jobs.schedule_remove"), key="jobs_sched_remove_btn", icon=":material/delete:"):
-            with guarded():
-                schedules.remove_schedule(con, me, gone)
-                st.session_state["jobs_flash"] = t("jobs.unscheduled", id=gone)
-                st.rerun()
+with guarded():
+    frame = schedules.list_schedules(con)
+    if frame.empty:
+        st.info(t("jobs.no_schedules"))
+    else:
+        st.dataframe(frame[["schedule_id", "job", "cron", "apply", "actor", "enabled", "last_run_at",
+                            "last_status", "next_run_at"]], hide_index=True, column_config={
+            "schedule_id": t("jobs.col.schedule"), "job": t("jobs.col.job"), "cron": t("jobs.col.cron"),
+            "apply": t("jobs.col.apply"), "actor": t("jobs.col.actor"), "enabled": t("jobs.col.enabled"),
+            "last_run_at": st.column_config.DatetimeColumn(t("jobs.col.last_run"), format="DD/MM/YYYY HH:mm"),
+            "last_status": t("jobs.col.status"),
+            "next_run_at": st.column_config.DatetimeColumn(t("jobs.col.next_run"), format="DD/MM/YYYY HH:mm"),
+        })
+with st.expander(t("jobs.schedule_add")), st.form("jobs_schedule"):
+    names = sorted(set(specs) | set(TASKS))
+    what = st.selectbox(t("jobs.pick"), names, key="jobs_sched_job")
+    cron = st.text_input(t("jobs.col.cron"), value="0 2 * * *", help=t("jobs.cron_help"), key="jobs_sched_cron")
+    apply_it = st.checkbox(t("jobs.schedule_apply"), key="jobs_sched_apply", disabled=not may_apply)
+    if st.form_submit_button(t("jobs.schedule_submit")):
+        with guarded():
+            schedule_id = schedules.add_schedule(con, me, what, cron.strip(), apply=apply_it)
+            st.session_state["jobs_flash"] = t("jobs.scheduled", id=schedule_id)
+            st.rerun()
+if may_apply and not frame.empty:
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    gone = c1.selectbox(t("jobs.schedule_remove_pick"), list(frame["schedule_id"]), key="jobs_sched_remove")
+    if c2.button(t("jobs.schedule_remove"), key="jobs_sched_remove_btn", icon=":material/delete:"):
+        with guarded():
+            schedules.remove_schedule(con, me, gone)
+            st.session_state["jobs_flash"] = t("jobs.unscheduled", id=gone)
+            st.rerun()

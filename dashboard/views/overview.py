@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from analytics import timesinks as ts
 from dashboard import state
 from dashboard.components import actor
 from dashboard.i18n import t
@@ -50,9 +51,6 @@ def duplicate_runs(_con, version: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8)
 def time_figures(_con, version: str, role: str) -> dict | None:
     """Headline time figures (the engine's defaults), or None without audit data."""
-    ts = state.engine("analytics.timesinks")
-    if ts is None:
-        return None
     who = actor()
     summary = ts.summary(_con, actor=who)
     if summary.frame.empty or not summary.frame["sessions"].iloc[0]:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analytics import timesinks as ts
 from dashboard import charts, state
-from dashboard.components import actor, export_button, guarded, unavailable
+from dashboard.components import actor, export_button, guarded
 from dashboard.i18n import t
 
 me = actor()
 st.title(t("nav.time_sinks"))
-ts = state.engine("analytics.timesinks")
-if ts is None:
-    unavailable("analytics.timesinks")
-    st.stop()
-
 con = state.con()
 version = state.data_version(con)
 
