@@ -80,7 +80,7 @@ def test_summary_and_run_record(matched):
                       "FROM match_runs").fetchone()
     assert run[:3] == ("full", 0.9, 0.2)
     assert run[3] == summary.candidate_pairs
-    assert '"date_name3"' in run[4]
+    assert '"swapped_date_name3"' in run[4]
 
 
 def test_clusters_hold_the_matched_pairs(matched):
