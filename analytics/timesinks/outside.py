@@ -36,7 +36,7 @@ SCORED_TABLE = "_ts_scored"
 _RUNS_TABLE = "_ts_runs"
 _SCHED_TABLE = "_ts_sched"
 
-_SCHEDULE_DAYS_SQL = """
+_SCHEDULE_DAYS_SQL = f"""
 INSERT INTO ts_schedule_days
 WITH s AS (
     SELECT user_id, "start" AS s, "end" AS e FROM schedules WHERE "end" > "start"
@@ -54,25 +54,37 @@ g AS (
 merged AS (
     SELECT user_id, min(s) AS s, max(e) AS e FROM g GROUP BY user_id, grp
 ),
+k AS (
+    SELECT m.*, h0.day AS day0, h1.day AS day1
+    FROM merged m
+    JOIN {HOURS_TABLE} h0 ON h0.hb = epoch_us(m.s) // {US_PER_HOUR}
+    JOIN {HOURS_TABLE} h1 ON h1.hb = (epoch_us(m.e) - 1) // {US_PER_HOUR}
+),
 days AS (
     SELECT user_id, s, e,
-           unnest(generate_series(s::DATE, (e - INTERVAL 1 MICROSECOND)::DATE, INTERVAL 1 DAY))::DATE AS day
-    FROM merged
+           unnest(generate_series(day0, day1, INTERVAL 1 DAY))::DATE AS day
+    FROM k WHERE day1 > day0
 )
+-- most sessions lie within one local day: no calendar arithmetic for them
+SELECT user_id, day0, s, e FROM k WHERE day1 = day0
+UNION ALL
 SELECT user_id, day,
        greatest(s, day::TIMESTAMPTZ) AS piece_start,
        least(e, (day + 1)::TIMESTAMPTZ) AS piece_end
 FROM days
-"""
+"""  # noqa: S608 - constant table names
 
-# Every UTC hour the events touch -> its local day, the day's end, and the clock-rule window.
+# Every UTC hour the events and schedules touch -> its local day, the day's end, and the
+# clock-rule window.
 # Clock changes happen on whole UTC hours, so this small table replaces per-row time-zone
 # conversions (the slow part on 10 M rows) with an integer join.
 _HOURS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {HOURS_TABLE} AS
 WITH r AS (
-    SELECT epoch_us(min("timestamp")) // {US_PER_HOUR} AS h0,
-           epoch_us(max("timestamp")) // {US_PER_HOUR} + 2 AS h1 FROM audit_events
+    SELECT min(t0) // {US_PER_HOUR} AS h0, max(t1) // {US_PER_HOUR} + 2 AS h1 FROM (
+        SELECT epoch_us(min("timestamp")) AS t0, epoch_us(max("timestamp")) AS t1 FROM audit_events
+        UNION ALL
+        SELECT epoch_us(min("start")), epoch_us(max("end")) FROM schedules WHERE "end" > "start")
 ),
 hb AS (SELECT unnest(range(h0, h1 + 1)) AS hb FROM r WHERE h0 IS NOT NULL),
 d AS (SELECT hb, CAST(to_timestamp(hb * 3600) AS DATE) AS day FROM hb)
@@ -198,7 +210,8 @@ def load_holidays(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) ->
 
 
 def build_schedule_days(con: duckdb.DuckDBPyConnection) -> None:
-    """Replace ``ts_schedule_days``: merged scheduled sessions clipped to local days."""
+    """Replace ``ts_schedule_days``: merged scheduled sessions clipped to local days (needs
+    the hours table, :func:`build_hours`)."""
     con.execute("DELETE FROM ts_schedule_days")
     con.execute(_SCHEDULE_DAYS_SQL)
 
