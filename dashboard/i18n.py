@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["MESSAGES", "t"]
+__all__ = ["MESSAGES", "job_label", "t"]
 
 FR: dict[str, str] = {
     # --- application shell ---------------------------------------------------------------
@@ -454,6 +454,97 @@ FR: dict[str, str] = {
     "table.ts_runs": "Calculs de temps documentaire",
 }
 
+# Cleanup job parameters and preview counts: the engine names them in English; the page shows
+# these French labels, keyed "job.<job>.param.<name>" / "job.<job>.count.<name>" (see job_label).
+JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "archive-duplicate-documents": {
+        "param": {"kinds": "Types de doublons", "match_run_id": "Exécution de détection"},
+        "count": {"groups": "Groupes", "documents archived": "Documents archivés"},
+    },
+    "merge-identities": {
+        "param": {
+            "match_run_id": "Exécution de détection",
+            "include_clusters": "Inclure les groupes détectés",
+            "include_reviewed": "Inclure les paires validées",
+            "survivorship": "Règle du dossier conservé",
+            "complete_fields": "Compléter les champs vides",
+            "auto_merge": "Fusion automatique",
+            "auto_merge_threshold": "Seuil de fusion automatique",
+            "sending_facility": "Établissement émetteur",
+            "receiving_application": "Application destinataire",
+            "receiving_facility": "Établissement destinataire",
+        },
+        "count": {
+            "groups merged": "Groupes fusionnés",
+            "identities deactivated": "Identités désactivées",
+            "survivors completed": "Dossiers conservés complétés",
+            "documents re-pointed": "Documents rattachés",
+            "audit events re-pointed": "Événements d'audit rattachés",
+            "groups skipped": "Groupes ignorés",
+            "pairs marked not the same": "Paires jugées différentes",
+        },
+    },
+    "normalise-identities": {
+        "param": {
+            "phone_format": "Format des téléphones",
+            "region": "Région par défaut des téléphones",
+            "strip_accents": "Supprimer les accents",
+            "only_active": "Identités actives seulement",
+        },
+        "count": {
+            "identities changed": "Identités modifiées",
+            "names": "Noms",
+            "phones": "Téléphones",
+            "emails": "Courriels",
+            "phones not understood": "Téléphones non reconnus",
+        },
+    },
+    "pseudonymised-extract": {
+        "param": {
+            "tables": "Tables",
+            "columns": "Colonnes",
+            "k": "k (taille minimale des groupes)",
+            "birth_date": "Date de naissance",
+            "on_small_groups": "Groupes trop petits",
+            "staff": "Personnel",
+            "only_active": "Identités actives seulement",
+        },
+        "count": {
+            "patients rows": "Lignes patients",
+            "patients rows suppressed": "Lignes patients supprimées",
+            "documents rows": "Lignes documents",
+            "audit_events rows": "Lignes d'événements d'audit",
+            "files": "Fichiers",
+        },
+    },
+    "route-unsigned-documents": {
+        "param": {"days": "Jours sans signature", "as_of": "À la date du"},
+        "count": {
+            "documents routed": "Documents envoyés",
+            "signers": "Signataires",
+            "to service heads": "Vers les chefs de service",
+            "not routable": "Sans destinataire",
+        },
+    },
+    "unmerge-identity": {
+        "param": {"patient_id": "Identifiant patient", "run_id": "Exécution de fusion"},
+        "count": {
+            "identities restored": "Identités restaurées",
+            "survivor fields restored": "Champs du dossier conservé restaurés",
+            "documents pointed back": "Documents rattachés de nouveau",
+            "audit events pointed back": "Événements d'audit rattachés de nouveau",
+        },
+    },
+}
+FR.update(
+    {
+        f"job.{job}.{kind}.{name}": label
+        for job, kinds in JOB_LABELS.items()
+        for kind, names in kinds.items()
+        for name, label in names.items()
+    }
+)
+
 MESSAGES: dict[str, dict[str, str]] = {"fr": FR}
 
 
@@ -466,3 +557,14 @@ def t(key: str, /, **values: object) -> str:
     table = MESSAGES.get(lang, FR)
     text = table.get(key) or FR.get(key) or key
     return text.format(**values) if values else text
+
+
+def job_label(job: str, kind: str, name: str) -> str:
+    """The French label of a job's parameter (``kind="param"``) or preview count (``"count"``).
+
+    The engine names them in English; a name without a French label is shown as the engine
+    names it (underscores as spaces), so a new parameter is visible before it is translated.
+    """
+    key = f"job.{job}.{kind}.{name}"
+    text = t(key)
+    return name.replace("_", " ") if text == key else text

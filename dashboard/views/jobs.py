@@ -17,7 +17,7 @@ from dashboard.components import (
     page_window,
     record_view,
 )
-from dashboard.i18n import t
+from dashboard.i18n import job_label, t
 
 me = actor()
 st.title(t("nav.jobs"))
@@ -38,7 +38,7 @@ with st.expander(t("jobs.doc")):
 
 
 def _param_widget(param) -> object | None:
-    label = param.name.replace("_", " ")
+    label = job_label(name, "param", param.name)
     help_text = param.help or None
     key = f"jobs_param_{name}_{param.name}"
     kind = param.type_name
@@ -73,7 +73,7 @@ if preview is not None and preview.job == name:
     st.subheader(t("jobs.preview_title", count=preview.change_count))
     cols = st.columns(max(1, min(4, len(preview.counts))))
     for i, (what, count) in enumerate(preview.counts.items()):
-        cols[i % len(cols)].metric(what.replace("_", " "), count)
+        cols[i % len(cols)].metric(job_label(preview.job, "count", what), count)
     for note in preview.notes:
         st.caption(note)
     changes = jobs.preview_changes(con, preview.preview_id)

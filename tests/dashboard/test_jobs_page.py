@@ -80,3 +80,18 @@ def test_a_bad_cron_is_refused_with_the_engine_message(app, fresh_warehouse):
     assert [e.value for e in at.error] == [
         "schedule: 'every night' is not a valid cron expression (e.g. '0 2 * * *' for 02:00 daily)"
     ]
+
+
+def test_parameter_and_count_labels_are_french(app, fresh_warehouse):
+    at = app(fresh_warehouse, "analyst").run()
+    at.switch_page("views/jobs.py").run()
+    _preview(at)
+    assert not at.error, [e.value for e in at.error]
+    params = {w.key: w.label for w in [*at.checkbox, *at.selectbox, *at.text_input]
+              if w.key and w.key.startswith("jobs_param_normalise-identities_")}
+    assert params["jobs_param_normalise-identities_phone_format"] == "Format des téléphones"
+    assert params["jobs_param_normalise-identities_strip_accents"] == "Supprimer les accents"
+    labels = [m.label for m in at.metric]
+    assert "Identités modifiées" in labels
+    assert "Téléphones non reconnus" in labels
+    assert not [label for label in labels if label in ("identities changed", "phones not understood")]
