@@ -130,7 +130,8 @@ def _outside(ps: str, pe: str) -> str:
 
 
 # Runs of contiguous active slices (see sessions.py): pair each run's start and end rows, a
-# small set, by their dense rank in the user's time order (distinct among active rows).
+# small set, by their dense rank in the user's time order (distinct among active rows), and
+# fetch the event columns of each run's first event (narrow build side for the row-id join).
 _RUNS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {_RUNS_TABLE} AS
 WITH b AS (
@@ -139,35 +140,40 @@ WITH b AS (
 p AS (
     SELECT *, lag(t) OVER v AS prev_t, lag(drank) OVER v AS prev_drank, lag(rid) OVER v AS prev_rid
     FROM b WINDOW v AS (PARTITION BY uid ORDER BY drank)
+),
+q AS (
+    SELECT uid, CASE WHEN run_start THEN rid ELSE prev_rid END AS rid,
+           CASE WHEN run_start THEN t ELSE prev_t END AS rs, t + gap_us AS re,
+           drank - CASE WHEN run_start THEN drank ELSE prev_drank END + 1 AS slices
+    FROM p WHERE run_end
 )
-SELECT uid, CASE WHEN run_start THEN rid ELSE prev_rid END AS rid,
-       CASE WHEN run_start THEN t ELSE prev_t END AS rs, t + gap_us AS re,
-       drank - CASE WHEN run_start THEN drank ELSE prev_drank END + 1 AS slices
-FROM p WHERE run_end
+SELECT q.uid, q.rs, q.re, q.slices, {ACTIVITY_SQL} AS activity, a.document_id,
+       nullif(trim(a.document_type), '') AS document_type, nullif(trim(a.service), '') AS service
+FROM q JOIN audit_events a ON a.rowid = q.rid
 """  # noqa: S608 - constant table names
 
 # Each run as at most two pieces, split at the local midnight after its start (only its last
-# slice can cross it), each scored against its day's schedule or clock window; the event
-# columns come from the run's first event.
+# slice can cross it), each scored against its day's schedule or clock window.
 _SCORED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {SCORED_TABLE} AS
 WITH r AS (
     SELECT r.*, h.day_end FROM {_RUNS_TABLE} r JOIN {HOURS_TABLE} h ON h.hb = r.rs // {US_PER_HOUR}
 ),
 p AS (
-    SELECT uid, rid, rs AS ps, least(re, day_end) AS pe, slices FROM r
+    SELECT uid, activity, document_id, document_type, service, rs AS ps,
+           least(re, day_end) AS pe, slices
+    FROM r
     UNION ALL
-    SELECT uid, rid, day_end, re, 1 FROM r WHERE re > day_end
+    SELECT uid, activity, document_id, document_type, service, day_end, re, 1
+    FROM r WHERE re > day_end
 ),
 x AS (
-    SELECT p.uid, h.day, p.ps, p.pe, p.slices, {ACTIVITY_SQL} AS activity, a.document_id,
-           nullif(trim(a.document_type), '') AS document_type,
-           coalesce(nullif(trim(a.service), ''), u.home_service) AS service,
+    SELECT p.uid, h.day, p.ps, p.pe, p.slices, p.activity, p.document_id, p.document_type,
+           coalesce(p.service, u.home_service) AS service,
            u.scheduled, h.workday, h.work_start, h.work_end, i.a0, i.a1, i.b0, i.b1, i.rest
     FROM p
     JOIN {HOURS_TABLE} h ON h.hb = p.ps // {US_PER_HOUR}
     JOIN {USERS_TABLE} u ON u.uid = p.uid
-    JOIN audit_events a ON a.rowid = p.rid
     LEFT JOIN {_SCHED_TABLE} i ON i.uid = p.uid AND i.day = h.day
 )
 SELECT uid, day, ps, pe, activity, document_id, document_type, service,
