@@ -15,6 +15,8 @@ from analytics.errors import InvalidInput
 
 __all__ = ["TABLES", "TableSpec", "normalise_header", "resolve_headers"]
 
+_SHOWN_UNKNOWN = 20  # unknown header names listed in the notice
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -199,5 +201,8 @@ def resolve_headers(
         if normalise_header(src) not in {normalise_header(h) for h in headers}:
             notices.append(f"--map {src}=...: no column '{src}' in the file")
     if unknown:
-        notices.append(f"ignored {len(unknown)} unknown column(s): {', '.join(unknown)}")
+        # Name at most _SHOWN_UNKNOWN of them: a 10^5-column header must not become a 1 MB notice.
+        shown = ", ".join(unknown[:_SHOWN_UNKNOWN])
+        more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""
+        notices.append(f"ignored {len(unknown)} unknown column(s): {shown}{more}")
     return matched, notices
