@@ -8,7 +8,7 @@ import numpy as np
 from analytics.errors import InvalidInput
 from analytics.identity.comparisons import FIELDS
 
-__all__ = ["DEFAULT_MATCH", "DEFAULT_REVIEW", "decide", "resolve_thresholds", "twins_guard"]
+__all__ = ["DEFAULT_MATCH", "DEFAULT_REVIEW", "decide", "ins_conflict", "resolve_thresholds", "twins_guard"]
 
 DEFAULT_MATCH = 0.9
 DEFAULT_REVIEW = 0.2
@@ -66,6 +66,14 @@ def twins_guard(levels: dict[str, np.ndarray]) -> np.ndarray:
         levels["first_name"] > 0) & ~ins_agrees
 
 
+def ins_conflict(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Pairs whose INS are both verified (RECUP/QUAL) and differ: two people, whatever the
+    other traits say. Twins can agree on every other trait when one is called by a used first
+    name that is the other's first name (GABRIELLE ALICE called ALICE / ALICE): the first
+    names then agree and the twins guard cannot see them. Never decided ``match``."""
+    return levels["ins"] == _lvl("ins", "far_strong")
+
+
 def decide(
     score: np.ndarray, levels: dict[str, np.ndarray], threshold_match: float, threshold_review: float,
     reviewed: np.ndarray | None = None,
@@ -77,6 +85,9 @@ def decide(
     twins = twins_guard(levels) & (decision == "match")
     decision[twins] = "review"
     rule[twins] = "twins"
+    conflict = ins_conflict(levels) & (decision == "match")
+    decision[conflict] = "review"
+    rule[conflict] = "ins_conflict"
     if reviewed is not None:
         same = reviewed == "same"
         not_same = reviewed == "not_same"

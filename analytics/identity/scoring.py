@@ -73,6 +73,6 @@ def cluster_labels(con: duckdb.DuckDBPyConnection, ix: IndexArrays, sp: ScoredPa
 
     def incompatible(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         other = score_pairs(con, ix, x, y, model, t_match, t_review)
-        return (other.decision == "non-match") | (other.rule == "twins")
+        return (other.decision == "non-match") | np.isin(other.rule, ["twins", "ins_conflict"])
 
     return guarded_clusters(ix.n, sp.a[edge], sp.b[edge], sp.score[edge], incompatible)

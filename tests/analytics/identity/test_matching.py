@@ -254,3 +254,25 @@ def test_twins_guard(description, changes, guarded):
                  ins="missing", phone="exact", email="missing", address="exact") | changes
     levels = {f: np.array([FIELDS[f].index(v)], dtype=np.int8) for f, v in names.items()}
     assert bool(twins_guard(levels)[0]) is guarded, description
+
+
+INS_CASES = [
+    # description, INS level, expected (decision, rule) of a pair scored 0.99 with other traits equal
+    ("two verified INS that differ: held for review", "far_strong", ("review", "ins_conflict")),
+    ("INS differ, one hand-typed (provisional): may be a typo", "far", ("match", None)),
+    ("same INS", "exact", ("match", None)),
+    ("INS missing on one side", "missing", ("match", None)),
+]
+
+
+@pytest.mark.parametrize(("description", "ins", "expected"), INS_CASES, ids=[c[0] for c in INS_CASES])
+def test_ins_conflict_is_never_a_match(description, ins, expected):
+    import numpy as np
+
+    from analytics.identity.decide import decide
+
+    names = dict(birth_name="exact", first_name="exact", birth_date="exact", sex="exact", birth_place="exact",
+                 ins=ins, phone="exact", email="missing", address="exact")
+    levels = {f: np.array([FIELDS[f].index(v)], dtype=np.int8) for f, v in names.items()}
+    decision, rule = decide(np.array([0.99]), levels, 0.9, 0.2)
+    assert (decision[0], rule[0]) == expected, description
