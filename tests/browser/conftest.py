@@ -27,6 +27,7 @@ def build_warehouse(path: Path) -> None:
     """The demo hospital with its accounts, duplicate detection and time-sinks tables."""
     from analytics.access.auth import create_demo_accounts
     from analytics.demo import build_demo
+    from analytics.documents import find_duplicate_documents
     from analytics.identity import find_duplicates
     from analytics.timesinks import ensure_precomputed
     from analytics.warehouse import connect
@@ -46,12 +47,7 @@ def build_warehouse(path: Path) -> None:
         if not con.execute("SELECT count(*) FROM match_runs").fetchone()[0]:
             find_duplicates(con)
         ensure_precomputed(con)
-        from tests.dashboard.conftest import documents_tables_ready
-
-        if documents_tables_ready(con):
-            from analytics.documents import find_duplicate_documents
-
-            find_duplicate_documents(con)
+        find_duplicate_documents(con)
     finally:
         con.close()
 

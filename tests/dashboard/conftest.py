@@ -17,15 +17,6 @@ APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def documents_tables_ready(con) -> bool:
-    """Whether the documents' migration (m0006) is applied; until the integrator registers it,
-    the duplicate-documents tab shows its "not available yet" state."""
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.columns "
-        "WHERE table_name = 'document_duplicates' AND column_name = 'keep_document_id'"
-    ).fetchone()[0])
-
-
 def fill_warehouse(path: Path) -> None:
     """Hand-made hospital rows (seeded), enough for every page to have something to show."""
     rng = random.Random(42)
@@ -101,8 +92,7 @@ def fill_warehouse(path: Path) -> None:
         from analytics.identity import find_duplicates
 
         find_duplicates(con)
-        if documents_tables_ready(con):
-            find_duplicate_documents(con)
+        find_duplicate_documents(con)
     finally:
         con.close()
 
