@@ -162,6 +162,7 @@ else:
 # --- schedules ---------------------------------------------------------------------------
 st.divider()
 st.subheader(t("jobs.schedules"))
+frame = None  # stays None if the schedules cannot be read (guarded shows the error)
 with guarded():
     frame = schedules.list_schedules(con)
     if frame.empty:
@@ -185,7 +186,7 @@ with st.expander(t("jobs.schedule_add")), st.form("jobs_schedule"):
             schedule_id = schedules.add_schedule(con, me, what, cron.strip(), apply=apply_it)
             st.session_state["jobs_flash"] = t("jobs.scheduled", id=schedule_id)
             st.rerun()
-if may_apply and not frame.empty:
+if may_apply and frame is not None and not frame.empty:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     gone = c1.selectbox(t("jobs.schedule_remove_pick"), list(frame["schedule_id"]), key="jobs_sched_remove")
     if c2.button(t("jobs.schedule_remove"), key="jobs_sched_remove_btn", icon=":material/delete:"):
