@@ -76,12 +76,30 @@ def _codes(*cols: np.ndarray) -> list[np.ndarray]:
 
 
 def _tf(codes: np.ndarray) -> np.ndarray:
+    """Relative frequency of each row's code among the valid codes (codes need not be dense)."""
     valid = codes >= 0
-    counts = np.bincount(codes[valid]) if valid.any() else np.zeros(1)
     out = np.full(len(codes), np.nan)
-    total = max(int(valid.sum()), 1)
-    out[valid] = counts[codes[valid]] / total
+    if valid.any():
+        _, inverse, counts = np.unique(codes[valid], return_inverse=True, return_counts=True)
+        out[valid] = counts[inverse] / int(valid.sum())
     return out
+
+
+#: Columns compared by equality only, as SQL over identity_index: loaded as hash codes (below).
+_CODE_EXPRS = {
+    "bn_np": "bn_np", "un_np": "un_np", "bn_key": "bn_key", "fn1": "fn1", "ufn": "ufn", "fn_all": "fn_all",
+    "fn_set": "array_to_string(list_sort(string_split(fn_list, ' ')), ' ')", "bn_sdx": "bn_sdx",
+    "fn_sdx": "fn_sdx", "sex": "sex", "birth_place": "birth_place", "bp_dept": "left(birth_place, 2)",
+    "ins": "ins", "phone": "phone", "postcode": "postcode", "email": "email", "address": "address",
+}
+
+
+def _hash_code_sql(expr: str) -> str:
+    """SQL: a non-negative 63-bit hash of the value (-1 for NULL or ''). Equal strings get equal
+    codes in every column (birth name vs usage name need no shared factorisation), and the
+    strings of equality-only columns never cross into Python: at 1M patients, fetching them as
+    objects and factorising them cost ~15 s."""
+    return f"CASE WHEN nullif({expr}, '') IS NULL THEN -1 ELSE (hash({expr}) >> 1)::BIGINT END"
 
 
 _TF_COLUMNS = {"birth_name": "bn_np", "first_name": "fn1", "phone": "phone", "address": "address"}
@@ -111,10 +129,9 @@ def load_index(con: duckdb.DuckDBPyConnection, table: str = "identity_index",
                tf_from: str | None = None) -> IndexArrays:
     """Load ``table`` (an identity_index-shaped table) into arrays ordered by rid; term
     frequencies are measured in ``tf_from`` when given (default: the table itself)."""
+    hashed = ", ".join(f"{_hash_code_sql(e)} AS h_{name}" for name, e in _CODE_EXPRS.items())
     d = con.execute(f"""
-        SELECT rid, patient_id, bn_key, bn_np, un_np, fn1, fn_all, fn_list, ufn, email, address,
-               bn_sdx, fn_sdx, sex, birth_place, left(birth_place, 2) AS bp_dept, ins, phone,
-               postcode, array_to_string(list_sort(string_split(fn_list, ' ')), ' ') AS fn_set,
+        SELECT rid, patient_id, {', '.join(_STRINGS)}, {hashed},
                coalesce(year(birth_date) * 10000 + month(birth_date) * 100 + day(birth_date), -1) AS ymd,
                bd_default, ins_strong, coalesce(length(fn1), 0) AS fn1_len,
                coalesce(len(string_split(fn_list, ' ')), 0) AS n_names
@@ -160,12 +177,15 @@ def arrays_from_columns(d: dict[str, np.ndarray]) -> IndexArrays:
 
     s = {k: np.where(pd.isna(col(k)), "", col(k)).astype(object) for k in _STRINGS}
     c: dict[str, np.ndarray] = {}
-    c["bn_np"], c["un_np"] = _codes(col("bn_np"), col("un_np"))
-    c["bn_key"], = _codes(col("bn_key"))
-    c["fn1"], c["ufn"] = _codes(col("fn1"), col("ufn"))
-    for k in ("fn_all", "fn_set", "bn_sdx", "fn_sdx", "sex", "birth_place", "bp_dept", "ins",
-              "phone", "postcode", "email", "address"):
-        c[k], = _codes(col(k) if k != "address" else s["address"])
+    if all(f"h_{k}" in d for k in _CODE_EXPRS):  # hash codes computed in SQL (load_index)
+        c = {k: np.asarray(d[f"h_{k}"], dtype=np.int64) for k in _CODE_EXPRS}
+    else:  # rows held in Python (search before create): factorise
+        c["bn_np"], c["un_np"] = _codes(col("bn_np"), col("un_np"))
+        c["bn_key"], = _codes(col("bn_key"))
+        c["fn1"], c["ufn"] = _codes(col("fn1"), col("ufn"))
+        for k in ("fn_all", "fn_set", "bn_sdx", "fn_sdx", "sex", "birth_place", "bp_dept", "ins",
+                  "phone", "postcode", "email", "address"):
+            c[k], = _codes(col(k) if k != "address" else s["address"])
     c["fn1_len"] = np.asarray(d["fn1_len"], dtype=np.int64)
     c["n_names"] = np.asarray(d["n_names"], dtype=np.int64)
     tf = {"birth_name": _tf(c["bn_np"]), "first_name": _tf(c["fn1"]), "phone": _tf(c["phone"]),
