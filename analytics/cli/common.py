@@ -19,6 +19,16 @@ class HygieGroup(click.Group):
         except HygieError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            # A warehouse damaged past its header, or in a read-only folder, opens and then fails on
+            # the first read or write: a clear message, no traceback.
+            from analytics.warehouse import warehouse_fault
+
+            damage = warehouse_fault(exc, ctx.obj["db"]) if isinstance(ctx.obj, dict) and "db" in ctx.obj else None
+            if damage is None:
+                raise
+            click.echo(f"Error: {damage}", err=True)
+            ctx.exit(damage.exit_code)
 
 
 def db_option_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Path:

@@ -35,6 +35,7 @@ from analytics.importing.validate import (
     problem_sql,
     quote_ident,
 )
+from analytics.warehouse.connection import warehouse_fault
 
 __all__ = ["TABLE_ALIASES", "import_file", "mark_interrupted_imports"]
 
@@ -314,8 +315,8 @@ def _import_file(con, table: str, path: str | Path, *, source: str, mapping: dic
                 # A fault met while reading (bad bytes, ragged row...): undo, then let the reader
                 # explain it (InvalidInput) or offer a retry (an ASCII head hid an 8-bit file).
                 _rollback(con)
-                if src.on_error is None or attempt == 2:
-                    raise
+                if src.on_error is None or attempt == 2 or warehouse_fault(exc, "") is not None:
+                    raise  # a damaged or unwritable warehouse is not the file's fault
                 src = src.on_error(exc)
                 report.encoding = src.encoding
             except BaseException:

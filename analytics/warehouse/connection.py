@@ -11,7 +11,7 @@ from analytics.config import TIMEZONE, default_db_path
 from analytics.errors import WarehouseError
 from analytics.warehouse.migrations import LATEST_VERSION, MIGRATIONS
 
-__all__ = ["connect", "schema_version"]
+__all__ = ["connect", "schema_version", "warehouse_fault"]
 
 # DuckDB database files carry the magic bytes "DUCK" at offset 8.
 _DUCKDB_MAGIC = b"DUCK"
@@ -39,13 +39,32 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                 "If the dashboard is running, hand the work to it (see `hygie jobs run`) "
                 "or stop it first."
             ) from None
-        if "read-only" in text.lower() or "permission" in text.lower():
+        if any(marker in text.lower() for marker in (*_READ_ONLY_MARKERS, "permission")):
             raise WarehouseError(f"{path}: the warehouse cannot be written (read-only file or folder)") from None
         raise WarehouseError(f"{path}: cannot open the warehouse: {text.splitlines()[0]}") from None
     except duckdb.Error as exc:
         raise WarehouseError(
             f"{path}: cannot open the warehouse (corrupted or incompatible file): {str(exc).splitlines()[0]}"
         ) from None
+
+
+# DuckDB checks block checksums only when a block is read: a file damaged past its header opens
+# fine and fails on the first query that reads the damaged data. Likewise a read-only folder
+# (or an immutable file) is only noticed at the first write, when the WAL cannot be created.
+_DAMAGE_MARKERS = ("corrupt database file", "could not read enough bytes from file")
+_READ_ONLY_MARKERS = ("read-only", "permission denied", "operation not permitted")
+
+
+def warehouse_fault(exc: BaseException, path: Path | str) -> WarehouseError | None:
+    """A clear :class:`WarehouseError` when ``exc`` says the warehouse file is damaged or unwritable."""
+    text = str(exc)
+    lowered = text.lower()
+    if any(marker in lowered for marker in _DAMAGE_MARKERS):
+        return WarehouseError(f"{path}: the warehouse file is damaged (corrupted or truncated): "
+                              f"{text.splitlines()[0]}; restore it from a backup")
+    if any(marker in lowered for marker in _READ_ONLY_MARKERS) and str(path) in text:
+        return WarehouseError(f"{path}: the warehouse cannot be written (read-only file or folder)")
+    return None
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
