@@ -207,10 +207,34 @@ def to_csv_bytes(df: pd.DataFrame, dialect: str = "excel-fr") -> bytes:
     d = _dialect(dialect)
     cells = pd.DataFrame({i: _column(df.iloc[:, i], d) for i in range(df.shape[1])}, index=df.index)
     cells.columns = [neutralise(str(c)) for c in df.columns]
+    if "\r" not in d.lineterminator and _holds_cr(cells):
+        return _rows_quoting_cr(cells, d).encode("utf-8-sig" if d.bom else "utf-8")
     buf = io.StringIO()
     cells.to_csv(buf, sep=d.sep, index=False, lineterminator=d.lineterminator,
                  quoting=csv.QUOTE_MINIMAL, na_rep="")
     return buf.getvalue().encode("utf-8-sig" if d.bom else "utf-8")
+
+
+def _holds_cr(cells: pd.DataFrame) -> bool:
+    if any("\r" in c for c in cells.columns):
+        return True
+    return any(cells[c].str.contains("\r", regex=False, na=False).any() for c in cells.columns)
+
+
+def _rows_quoting_cr(cells: pd.DataFrame, d: Dialect) -> str:
+    """Rare path: Python's csv quotes only the characters of its line terminator, so with "\n" a
+    bare CR in a cell was written unquoted, splitting the row for every reader (and the part after
+    the CR escaped neutralisation). Quote with a CRLF-aware writer, then end each record as ``d`` does.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=d.sep, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    out = []
+    for row in [list(cells.columns), *cells.itertuples(index=False, name=None)]:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(["" if v is None else v for v in row])
+        out.append(buf.getvalue()[:-2] + d.lineterminator)
+    return "".join(out)
 
 
 def write_csv(
