@@ -18,6 +18,7 @@ import duckdb
 import streamlit as st
 
 from analytics.errors import WarehouseError
+from analytics.importing import mark_interrupted_imports
 from analytics.jobs import worker
 from analytics.warehouse import connect
 
@@ -40,7 +41,10 @@ def db_path() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    return connect(path)
+    con = connect(path)
+    # This process now holds the warehouse: an import still 'running' was cut short by a crash.
+    mark_interrupted_imports(con)
+    return con
 
 
 def root_connection() -> duckdb.DuckDBPyConnection:
