@@ -375,6 +375,11 @@ FR: dict[str, str] = {
     "dup.first_2": "Prénoms 2",
     "dup.birth_2": "Naissance 2",
     "dup.rule": "Règle",
+    # Why a pair was held back from (or forced to) a decision: analytics.identity.decide rules.
+    "dup.rule.twins": "Jumeaux possibles (prénoms différents, même foyer)",
+    "dup.rule.ins_conflict": "INS vérifiés différents",
+    "dup.rule.reviewed same": "Déjà jugée : même personne",
+    "dup.rule.reviewed not_same": "Déjà jugée : personnes différentes",
     "dup.compare": "Comparaison : {a} ↔ {b}",
     "dup.selection": "{n} paires sélectionnées : la décision s'appliquera à toutes ; la "
     "comparaison montre la première.",

@@ -92,6 +92,7 @@ def _review(view: pd.DataFrame) -> None:
     """The page of pairs, the comparison of the current pair and the decision buttons."""
     offset, limit = page_window(len(view), key="dup_page", page_size=25)
     window = view.iloc[offset : offset + limit].reset_index(drop=True)
+    window["rule"] = window["rule"].map(lambda rule: t(f"dup.rule.{rule}") if isinstance(rule, str) else rule)
     columns = ["score", "patient_id_1", "birth_name_1", "first_names_1", "birth_date_1",
                "patient_id_2", "birth_name_2", "first_names_2", "birth_date_2", "service",
                "newest_record", "rule"]
