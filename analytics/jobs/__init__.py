@@ -4,11 +4,11 @@ What the dashboard and the CLI call::
 
     list_jobs()                                   -> [JobSpec]  (name, summary, doc, params())
     preview(con, actor, job, params)              -> Preview    (preview_id, counts, notes, ...)
-    preview_changes(con, preview_id)              -> DataFrame  (before → after of every row)
+    preview_changes(con, actor, id)               -> DataFrame  (before → after of every row)
     apply(con, actor, preview_id, progress=None)  -> Run        (progress(done, total))
     undo(con, actor, run_id)                      -> Run
     history(con)                                  -> DataFrame
-    run_changes(con, run_id)                      -> DataFrame
+    run_changes(con, actor, run_id)               -> DataFrame
     mark_interrupted(con)                         -> int        (call when opening the warehouse)
     schedules: analytics.jobs.schedules; worker: analytics.jobs.worker.start_worker(con, db_path)
 """

@@ -201,8 +201,15 @@ def get_preview(con: duckdb.DuckDBPyConnection, preview_id: str) -> Preview:
                    summary.get("notes", []), summary.get("outputs", []), row[6])
 
 
-def preview_changes(con: duckdb.DuckDBPyConnection, preview_id: str) -> pd.DataFrame:
+def _require_change_rows(actor: Actor) -> None:
+    """Change rows carry patients' before/after values: job preview right and patient data."""
+    require(actor, Permission.JOB_PREVIEW)
+    require(actor, Permission.VIEW_PATIENT_DATA)
+
+
+def preview_changes(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str) -> pd.DataFrame:
     """The previewed rows (table, op, key, before, after), for display and export."""
+    _require_change_rows(actor)
     return con.execute(
         "SELECT seq, table_name, op, row_key, before, after, origin FROM job_preview_changes "
         "WHERE preview_id = ? ORDER BY seq",
@@ -210,8 +217,9 @@ def preview_changes(con: duckdb.DuckDBPyConnection, preview_id: str) -> pd.DataF
     ).df()
 
 
-def run_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+def run_changes(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str) -> pd.DataFrame:
     """The change log of a run (before and after of every changed row)."""
+    _require_change_rows(actor)
     return con.execute(
         "SELECT seq, table_name, op, row_key, before, after, origin FROM job_changes "
         "WHERE run_id = ? ORDER BY seq",

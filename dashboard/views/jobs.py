@@ -76,7 +76,7 @@ if preview is not None and preview.job == name:
         cols[i % len(cols)].metric(job_label(preview.job, "count", what), count)
     for note in preview.notes:
         st.caption(note)
-    changes = jobs.preview_changes(con, preview.preview_id)
+    changes = jobs.preview_changes(con, me, preview.preview_id)
     offset, limit = page_window(len(changes), key="jobs_preview_page")
     window = changes.iloc[offset : offset + limit][["table_name", "op", "row_key", "before", "after"]]
     st.dataframe(window, hide_index=True, column_config={

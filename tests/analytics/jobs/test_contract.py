@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from analytics import jobs
+from analytics.access.roles import Actor
 from analytics.errors import AccessDenied, JobError, StalePreview
 from analytics.jobs.registry import TABLE_KEYS, canonical_json
 from tests.analytics.jobs.conftest import ADMIN, ANALYST, VIEWER
@@ -69,7 +70,7 @@ def test_preview_changes_nothing_and_apply_changes_exactly_the_preview(warehouse
     assert snapshot(con) == start, "preview changed data"
     assert prev.change_count >= case.min_changes
     assert len(prev.outputs) >= case.min_outputs
-    changes = jobs.preview_changes(con, prev.preview_id)
+    changes = jobs.preview_changes(con, ADMIN, prev.preview_id)
     seen = []
     run = jobs.apply(con, ADMIN, prev.preview_id, progress=lambda done, total: seen.append((done, total)))
     assert run.status == "succeeded" and run.rows_changed == prev.change_count
@@ -93,7 +94,7 @@ def test_preview_changes_nothing_and_apply_changes_exactly_the_preview(warehouse
         assert untouched(rows) == untouched(after[table]), table
     assert len(run.outputs) == len(prev.outputs)
     assert all(Path(p).is_file() for p in run.outputs)
-    log = jobs.run_changes(con, run.run_id)
+    log = jobs.run_changes(con, ADMIN, run.run_id)
     assert log[["table_name", "row_key", "before", "after"]].equals(changes[["table_name", "row_key", "before", "after"]])
 
 
@@ -175,3 +176,16 @@ def test_roles_are_checked_in_the_engine(warehouse, case: Case):
     run = jobs.apply(con, ADMIN, prev.preview_id)
     with pytest.raises(AccessDenied, match="may not apply or undo cleanup jobs"):
         jobs.undo(con, ANALYST, run.run_id)
+
+
+@pytest.mark.parametrize("role", ["analyst", "viewer"])
+def test_change_rows_need_patient_data_and_preview_rights(warehouse, role):
+    """Before/after rows are patient data: a role without both rights gets nothing."""
+    who = Actor("zoe", role)
+    if role == "viewer":
+        with pytest.raises(AccessDenied, match=r"zoe \(role viewer\) may not preview cleanup jobs"):
+            jobs.preview_changes(warehouse, who, "p-any")
+        with pytest.raises(AccessDenied, match=r"zoe \(role viewer\) may not preview cleanup jobs"):
+            jobs.run_changes(warehouse, who, "r-any")
+    else:  # an analyst may preview and read patient data
+        assert jobs.preview_changes(warehouse, who, "p-unknown").empty

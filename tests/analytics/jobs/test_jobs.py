@@ -169,7 +169,7 @@ def test_normalise_identities(warehouse):
     assert p2["email"] == "jp@example.fr"
     assert (p3["birth_name"], p3["phone"]) == ("DURAND", "+33478000000")
     assert _patient(warehouse, "P007")["phone"] == "12"
-    log = jobs.run_changes(warehouse, jobs.history(warehouse).run_id[0])
+    log = jobs.run_changes(warehouse, ADMIN, jobs.history(warehouse).run_id[0])
     assert {"birth_name": "dupont", "first_names": "Jean  Pierre", "phone": "06 12 34 56 78"} in [
         json.loads(b) for b in log.before]  # originals kept
 
