@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -69,5 +68,7 @@ def serve(ctx: click.Context, port: int, address: str) -> None:
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
     ]
-    click.echo(f"Hygie dashboard on http://{address}:{port} (warehouse {path})")
-    raise SystemExit(subprocess.call(cmd, env=env))
+    click.echo(f"Hygie dashboard on http://{address}:{port} (warehouse {path})", err=True)
+    # Become the Streamlit server (no wrapper process): signals from systemd, a terminal or a
+    # test reach the process that holds the warehouse, and it can release the lock cleanly.
+    os.execve(sys.executable, cmd, env)

@@ -15,11 +15,8 @@ st.title(t("nav.exports"))
 con = state.con()
 st.caption(t("exports.intro"))
 
-present = {r[0] for r in con.execute(
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
-tables = sorted(exports.EXPORTABLE_TABLES & present)
+tables = exports.exportable_tables(con, me)  # what this role may export, decided by the engine
 if not can(Permission.EXPORT_PSEUDONYMISED):
-    tables = [name for name in tables if name in exports.AGGREGATE_TABLES]
     st.info(t("exports.viewer"))
 
 table = st.selectbox(t("exports.table"), tables, key="exports_table",

@@ -155,3 +155,17 @@ def test_oidc_sign_in_maps_groups_to_roles(app, fresh_warehouse, description, gr
     assert (actor.role if actor else None) == expected_role, description
     if expected_role is None:
         assert at.error[0].value.startswith("Votre compte de l'établissement n'est rattaché à aucun rôle")
+
+
+@pytest.mark.parametrize(
+    ("role", "offers_access_log", "offers_patients"),
+    [("admin", True, True), ("analyst", False, True), ("viewer", False, False)],
+)
+def test_exports_page_offers_only_what_the_role_may_export(app, warehouse, role, offers_access_log,
+                                                           offers_patients):
+    at = app(warehouse, role).run()
+    at.switch_page("views/exports.py").run()
+    assert not at.exception
+    options = at.selectbox(key="exports_table").options
+    assert any("(access_log)" in o or o == "access_log" for o in options) is offers_access_log
+    assert any("(patients)" in o or o == "patients" for o in options) is offers_patients
