@@ -35,6 +35,21 @@ def db_option_callback(ctx: click.Context, param: click.Parameter, value: str | 
     return Path(value) if value else default_db_path()
 
 
+#: ``--as USER`` on commands that act on behalf of an account.
+as_option = click.option(
+    "--as", "as_user", default=None, metavar="USER",
+    help="Act with this account's role (default: the system administrator).",
+)
+
+
+def cli_actor(con, as_user: str | None):
+    """The acting user for a CLI command: ``--as USER`` or the system administrator."""
+    from analytics.access.auth import actor_for
+    from analytics.access.roles import system_actor
+
+    return actor_for(con, as_user, via="cli") if as_user else system_actor()
+
+
 def db_path(ctx: click.Context) -> Path:
     """The warehouse path chosen by ``--db`` / ``HYGIE_DB`` on the ``hygie`` group."""
     return ctx.find_root().obj["db"]

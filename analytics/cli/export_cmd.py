@@ -14,8 +14,7 @@ from pathlib import Path
 
 import click
 
-from analytics.cli.common import db_path
-from analytics.cli.users_cmd import as_option, cli_actor
+from analytics.cli.common import as_option, cli_actor, db_path
 from analytics.errors import InvalidInput
 
 

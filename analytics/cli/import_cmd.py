@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from analytics.cli.common import db_path, parse_mapping
+from analytics.cli.common import as_option, cli_actor, db_path, parse_mapping
 from analytics.errors import FileRefused
 
 
@@ -17,18 +17,15 @@ from analytics.errors import FileRefused
               help="Source system the patient identifiers belong to.")
 @click.option("--map", "mapping", default=None, metavar="SRC=DEST,...",
               help="Explicit header mapping, e.g. --map 'N_PAT=patient_id,NOM_JF=birth_name'.")
-@click.option("--as", "actor", default=None,
-              help="Act as this account (its role must allow imports; default: the system administrator).")
+@as_option
 @click.pass_context
 def import_(ctx: click.Context, table: str, file: str, file_format: str | None, source: str,
-            mapping: str | None, actor: str | None) -> None:
+            mapping: str | None, as_user: str | None) -> None:
     """Import FILE (CSV, Parquet or FHIR NDJSON) into TABLE, upserting on its source key.
 
     A structurally broken file is refused whole (non-zero exit, nothing changed); bad values
     are loaded empty and listed as findings.
     """
-    from analytics.access.auth import actor_for
-    from analytics.access.roles import system_actor
     from analytics.importing import import_file, mark_interrupted_imports
     from analytics.warehouse import connect
 
@@ -37,7 +34,7 @@ def import_(ctx: click.Context, table: str, file: str, file_format: str | None, 
     try:
         con.execute("SET enable_progress_bar = false")  # the report is the output; no bar on big files
         mark_interrupted_imports(con)
-        acting = actor_for(con, actor) if actor else system_actor()
+        acting = cli_actor(con, as_user)
         try:
             report = import_file(con, table, file, source=source, mapping=parsed, actor=acting,
                                  file_format=file_format)

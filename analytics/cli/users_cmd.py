@@ -11,21 +11,9 @@ import sys
 
 import click
 
-from analytics.access.roles import ROLES, Actor, system_actor
-from analytics.cli.common import HygieGroup, db_path
+from analytics.access.roles import ROLES
+from analytics.cli.common import HygieGroup, as_option, cli_actor, db_path
 from analytics.errors import InvalidInput
-
-as_option = click.option(
-    "--as", "as_user", default=None, metavar="USER",
-    help="Act with this account's role (default: the system administrator).",
-)
-
-
-def cli_actor(con, as_user: str | None) -> Actor:
-    """The acting user for a CLI command: ``--as USER`` or the system administrator."""
-    from analytics.access.auth import actor_for
-
-    return actor_for(con, as_user, via="cli") if as_user else system_actor()
 
 
 def _read_password(from_stdin: bool, prompt: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.access.access_log import record
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import FileRefused, InvalidInput
 from analytics.importing.csv_reader import csv_source
@@ -259,15 +260,13 @@ def import_file(
     ``actor`` is an account (its role must allow imports; the import is written to the
     access log) or a plain name for trusted callers that hold the warehouse file (CLI, demo).
     """
-    if isinstance(actor, Actor):
-        require(actor, Permission.IMPORT_DATA)
+    account = actor if isinstance(actor, Actor) else None
+    if account is not None:
+        require(account, Permission.IMPORT_DATA)
     report = _import_file(con, table, path, source=source, mapping=mapping,
-                          actor_name=actor.username if isinstance(actor, Actor) else actor,
-                          file_format=file_format)
-    if isinstance(actor, Actor):
-        from analytics.access.access_log import record
-
-        record(con, actor, "import", report.table, report.rows_inserted + report.rows_updated,
+                          actor_name=account.username if account else actor, file_format=file_format)
+    if account is not None:
+        record(con, account, "import", report.table, report.rows_inserted + report.rows_updated,
                {"file": Path(report.file).name, "import_id": report.import_id,
                 "findings": report.findings_count})
     return report
