@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import pytest
-
 DOC_COLUMNS = (
     "document_id",
     "patient_id",
@@ -21,12 +19,6 @@ DOC_COLUMNS = (
     "text",
     "stay_id",
 )
-
-
-@pytest.fixture
-def docs_con(con):
-    """The shared ``con`` warehouse (migrated, documents tables included)."""
-    return con
 
 
 def insert_documents(con, docs: Iterable[Mapping[str, Any]]) -> None:

@@ -118,36 +118,36 @@ def _same(actual, expected) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["description"] for c in CASES])
-def test_double_entry(docs_con, case):
-    insert_documents(docs_con, case["docs"])
-    insert_events(docs_con, case["events"])
-    result = find_double_entry(docs_con, **case["params"])
+def test_double_entry(con, case):
+    insert_documents(con, case["docs"])
+    insert_events(con, case["events"])
+    result = find_double_entry(con, **case["params"])
     rows = result.to_dict("records")
     assert len(rows) == len(case["expected"])
     for row, expected in zip(rows, case["expected"], strict=True):
         for column, value in expected.items():
             assert _same(row[column], value), (column, row[column], value)
-    stored = docs_con.execute("SELECT count(*) FROM double_entry").fetchone()[0]
+    stored = con.execute("SELECT count(*) FROM double_entry").fetchone()[0]
     assert stored == len(rows)
 
 
-def test_passages_are_stored_side_by_side(docs_con):
-    insert_documents(docs_con, RETYPED)
-    find_double_entry(docs_con)
-    rows = docs_con.execute(
+def test_passages_are_stored_side_by_side(con):
+    insert_documents(con, RETYPED)
+    find_double_entry(con)
+    rows = con.execute(
         "SELECT source_document_id, target_document_id, source_passage, target_passage, chars "
         "FROM double_entry_passages"
     ).fetchall()
     assert rows == [("D1", "D2", S_B, S_B_TYPO, 115)]
 
 
-def test_rerun_does_not_duplicate_rows(docs_con):
-    insert_documents(docs_con, RETYPED)
-    insert_events(docs_con, EVENTS)
-    first = find_double_entry(docs_con).drop(columns="run_id")
-    second = find_double_entry(docs_con).drop(columns="run_id")
+def test_rerun_does_not_duplicate_rows(con):
+    insert_documents(con, RETYPED)
+    insert_events(con, EVENTS)
+    first = find_double_entry(con).drop(columns="run_id")
+    second = find_double_entry(con).drop(columns="run_id")
     assert first.equals(second)
-    counts = docs_con.execute(
+    counts = con.execute(
         "SELECT (SELECT count(*) FROM double_entry), (SELECT count(*) FROM double_entry_passages), "
         "(SELECT count(*) FROM document_runs WHERE analysis = 'double_entry')"
     ).fetchone()
@@ -162,7 +162,7 @@ BAD = [
 
 
 @pytest.mark.parametrize("params,message", BAD, ids=[m for _, m in BAD])
-def test_bad_parameters(docs_con, params, message):
+def test_bad_parameters(con, params, message):
     with pytest.raises(InvalidInput) as exc:
-        find_double_entry(docs_con, **params)
+        find_double_entry(con, **params)
     assert str(exc.value) == message

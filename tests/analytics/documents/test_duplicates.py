@@ -213,10 +213,10 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["description"] for c in CASES])
-def test_detection(docs_con, case):
-    insert_documents(docs_con, case["docs"])
-    find_duplicate_documents(docs_con, **case.get("params", {}))
-    rows = docs_con.execute(
+def test_detection(con, case):
+    insert_documents(con, case["docs"])
+    find_duplicate_documents(con, **case.get("params", {}))
+    rows = con.execute(
         "SELECT document_id_1, document_id_2, kind, reason FROM document_duplicates"
     ).fetchall()
     found = {(d1, d2, kind): reason for d1, d2, kind, reason in rows}
@@ -255,10 +255,10 @@ KEEP_CASES = [
 
 
 @pytest.mark.parametrize("case", KEEP_CASES, ids=[c["description"] for c in KEEP_CASES])
-def test_keep_document(docs_con, case):
-    insert_documents(docs_con, case["docs"])
-    find_duplicate_documents(docs_con)
-    keep = docs_con.execute("SELECT keep_document_id FROM document_duplicates").fetchall()
+def test_keep_document(con, case):
+    insert_documents(con, case["docs"])
+    find_duplicate_documents(con)
+    keep = con.execute("SELECT keep_document_id FROM document_duplicates").fetchall()
     assert keep == [(case["keep"],)]
     # the Python rule gives the same answer as the SQL one
     as_python = [
@@ -269,29 +269,29 @@ def test_keep_document(docs_con, case):
     assert keep_candidate(as_python) == case["keep"]
 
 
-def test_retyped_pairs_have_no_keeper(docs_con):
+def test_retyped_pairs_have_no_keeper(con):
     (case,) = [c for c in CASES if c["description"].startswith("a passage re-typed with a typo")]
-    insert_documents(docs_con, case["docs"])
-    find_duplicate_documents(docs_con)
-    assert docs_con.execute("SELECT kind, keep_document_id FROM document_duplicates").fetchall() == [
+    insert_documents(con, case["docs"])
+    find_duplicate_documents(con)
+    assert con.execute("SELECT kind, keep_document_id FROM document_duplicates").fetchall() == [
         ("retyped", None)
     ]
 
 
-def test_rerun_replaces_results(docs_con):
-    insert_documents(docs_con, CASES[0]["docs"] + [doc("D3", content_hash="h3", created_at=DAY3,
+def test_rerun_replaces_results(con):
+    insert_documents(con, CASES[0]["docs"] + [doc("D3", content_hash="h3", created_at=DAY3,
                                                         text=S_C + " " + S_B)])
     query = "SELECT document_id_1, document_id_2, kind, score, reason FROM document_duplicates ORDER BY ALL"
-    first = find_duplicate_documents(docs_con)
-    rows_first = docs_con.execute(query).fetchall()
-    second = find_duplicate_documents(docs_con)
-    rows_second = docs_con.execute(query).fetchall()
+    first = find_duplicate_documents(con)
+    rows_first = con.execute(query).fetchall()
+    second = find_duplicate_documents(con)
+    rows_second = con.execute(query).fetchall()
     assert rows_first == rows_second and len(rows_first) == 1
     assert first.run_id != second.run_id
-    assert docs_con.execute("SELECT DISTINCT match_run_id FROM document_duplicates").fetchall() == [
+    assert con.execute("SELECT DISTINCT match_run_id FROM document_duplicates").fetchall() == [
         (second.run_id,)
     ]
-    runs = docs_con.execute(
+    runs = con.execute(
         "SELECT count(*), count(DISTINCT run_id) FROM document_runs WHERE analysis = 'duplicates'"
     ).fetchone()
     assert runs == (2, 2)
@@ -308,9 +308,9 @@ BAD_PARAMS = [
 
 
 @pytest.mark.parametrize("params,message", BAD_PARAMS, ids=[m for _, m in BAD_PARAMS])
-def test_bad_parameters_refused(docs_con, params, message):
+def test_bad_parameters_refused(con, params, message):
     with pytest.raises(InvalidInput) as exc:
-        find_duplicate_documents(docs_con, **params)
+        find_duplicate_documents(con, **params)
     assert str(exc.value) == message
 
 

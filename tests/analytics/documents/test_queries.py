@@ -141,7 +141,7 @@ BAD = [
 
 
 @pytest.mark.parametrize("call,message", BAD, ids=[m for _, m in BAD])
-def test_bad_query_parameters(docs_con, call, message):
+def test_bad_query_parameters(con, call, message):
     with pytest.raises(InvalidInput) as exc:
-        call(docs_con)
+        call(con)
     assert str(exc.value) == message
