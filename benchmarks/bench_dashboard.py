@@ -73,14 +73,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample-dir", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--db", type=Path, default=None,
+        help="keep the warehouse at this path; reused when it exists (the large one takes minutes)",
+    )
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated subset")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "hygie.duckdb"
-        print(f"warehouse built in {build(db, args.sample_dir):.1f} s")
+        db = args.db or Path(tmp) / "hygie.duckdb"
+        if args.db is not None and db.exists():
+            print(f"reusing warehouse {db}")
+        else:
+            print(f"warehouse built in {build(db, args.sample_dir):.1f} s")
         os.environ["HYGIE_DB"] = str(db)
         print("| page | first render (median) | rerun (median) |")
         print("|---|---|---|")
-        for page in PAGES:
+        for page in args.pages.split(","):
             runs = [render(page) for _ in range(args.repeat)]
             first = statistics.median(r[0] for r in runs)
             again = statistics.median(r[1] for r in runs)
