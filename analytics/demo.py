@@ -48,16 +48,19 @@ def _demo_accounts(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _identity_duplicates(con: duckdb.DuckDBPyConnection) -> list[str]:
+    from analytics.access.roles import system_actor
     from analytics.identity import find_duplicates
 
-    return find_duplicates(con).summary_lines()
+    return find_duplicates(con, actor=system_actor()).summary_lines()
 
 
 def _document_duplicates(con: duckdb.DuckDBPyConnection) -> list[str]:
+    from analytics.access.roles import system_actor
     from analytics.documents import find_double_entry, find_duplicate_documents
 
-    lines = find_duplicate_documents(con).summary_lines()
-    pairs = find_double_entry(con)
+    actor = system_actor()
+    lines = find_duplicate_documents(con, actor=actor).summary_lines()
+    pairs = find_double_entry(con, actor=actor)
     return [*lines, f"Double entry: {len(pairs)} document pairs with re-typed passages"]
 
 

@@ -27,6 +27,7 @@ PAGES = ["overview", "time_sinks", "duplicates", "jobs", "data", "exports", "adm
 
 def build(path: Path, sample_dir: Path | None) -> float:
     from analytics.access.auth import create_demo_accounts
+    from analytics.access.roles import system_actor
     from analytics.demo import build_demo
     from analytics.identity import find_duplicates
     from analytics.timesinks import ensure_precomputed
@@ -38,7 +39,7 @@ def build(path: Path, sample_dir: Path | None) -> float:
     try:
         create_demo_accounts(con, "bench-password")  # no-op when build_demo made them
         if not con.execute("SELECT count(*) FROM match_runs").fetchone()[0]:
-            find_duplicates(con)
+            find_duplicates(con, actor=system_actor())
         ensure_precomputed(con)
     finally:
         con.close()

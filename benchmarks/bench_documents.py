@@ -60,19 +60,20 @@ def _load(data: Path, db: Path, *, audit: bool = True) -> None:
 
 def _run(db: Path, params: dict) -> dict:
     """Child process: detection only, timed, with its own peak memory."""
+    from analytics.access.roles import system_actor
     from analytics.documents import find_double_entry, find_duplicate_documents
     from analytics.warehouse import connect
 
     con = connect(db)
     out: dict = {}
     started = time.perf_counter()
-    summary = find_duplicate_documents(con, **params)
+    summary = find_duplicate_documents(con, actor=system_actor(), **params)
     out["duplicates_s"] = round(time.perf_counter() - started, 2)
     out["documents"] = summary.documents
     out["near_candidates"] = summary.near_candidates
     out["passage_candidates"] = summary.passage_candidates
     started = time.perf_counter()
-    double = find_double_entry(con, **params)
+    double = find_double_entry(con, actor=system_actor(), **params)
     out["double_entry_s"] = round(time.perf_counter() - started, 2)
     out["double_entry_pairs"] = len(double)
     out["retyped_chars"] = int(double["retyped_chars"].sum()) if len(double) else 0

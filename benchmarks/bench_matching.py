@@ -188,16 +188,17 @@ class PeakRSS:
 # ---------------------------------------------------------------- tools
 def _search_latency(con, n: int) -> dict:
     """Search before create for ``n`` random patients' traits (index built): latency in ms."""
+    from analytics.access.roles import system_actor
     from analytics.identity import search_identities
 
     rows = con.execute(
         "SELECT birth_name, used_name, first_names, birth_date FROM patients WHERE birth_name IS NOT NULL "
         "AND first_names IS NOT NULL AND birth_date IS NOT NULL ORDER BY hash(patient_id) LIMIT ?", [n]).fetchall()
-    search_identities(con, None, birth_name=rows[0][0], first_names=rows[0][2], birth_date=rows[0][3])  # warm-up
+    search_identities(con, system_actor(), birth_name=rows[0][0], first_names=rows[0][2], birth_date=rows[0][3])  # warm-up
     times, found = [], 0
     for birth, used, first, date in rows:
         t0 = time.perf_counter()
-        res = search_identities(con, None, birth_name=birth, used_name=used, first_names=first, birth_date=date)
+        res = search_identities(con, system_actor(), birth_name=birth, used_name=used, first_names=first, birth_date=date)
         times.append((time.perf_counter() - t0) * 1000)
         found += bool(len(res))
     return {"search_ms_median": float(np.median(times)), "search_ms_p95": float(np.percentile(times, 95)),
@@ -205,6 +206,7 @@ def _search_latency(con, n: int) -> dict:
 
 
 def run_hygie(parquet: str, searches: int = 0) -> tuple[pd.DataFrame, dict]:
+    from analytics.access.roles import system_actor
     from analytics.identity import find_duplicates
     from analytics.warehouse import connect
 
@@ -215,7 +217,7 @@ def run_hygie(parquet: str, searches: int = 0) -> tuple[pd.DataFrame, dict]:
     con.execute("CHECKPOINT")
     with PeakRSS() as mem:
         t0 = time.perf_counter()
-        summary = find_duplicates(con)
+        summary = find_duplicates(con, actor=system_actor())
         seconds = time.perf_counter() - t0
     pred = con.execute("SELECT patient_id_1, patient_id_2 FROM match_pairs WHERE decision = 'match'").df()
     info = {"seconds": seconds, "peak_mb": mem.peak / 2**20, "candidate_pairs": summary.candidate_pairs,

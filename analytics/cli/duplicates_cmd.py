@@ -80,7 +80,7 @@ def find(ctx: click.Context, threshold_match: float | None, threshold_review: fl
     con = connect(db_path(ctx))
     try:
         resolve_thresholds(con, threshold_match, threshold_review)  # refuse before any work
-        actor = cli_actor(con, as_user) if as_user else None
+        actor = cli_actor(con, as_user)
         if incremental:
             if threshold_match is not None or threshold_review is not None:
                 raise InvalidInput("--incremental keeps the thresholds of the last run; run without it to change them")
@@ -187,7 +187,7 @@ def documents_find(ctx: click.Context, as_user: str | None) -> None:
         raise InvalidInput("duplicate documents are not available in this installation")
     con = connect(db_path(ctx))
     try:
-        actor = cli_actor(con, as_user) if as_user else None
+        actor = cli_actor(con, as_user)
         for line in module.find_duplicate_documents(con, actor=actor).summary_lines():
             click.echo(line)
     finally:

@@ -70,7 +70,7 @@ ORDER BY r.patient_id, r.stay_id NULLS LAST, t.created_at, r.target_document_id,
 def find_double_entry(
     con: duckdb.DuckDBPyConnection,
     *,
-    actor: Actor | None = None,
+    actor: Actor,
     min_chars: int = 25,
     typing_chars_per_minute: float = DEFAULT_TYPING_CHARS_PER_MINUTE,
     idle_threshold_s: int = DEFAULT_IDLE_THRESHOLD_S,
@@ -88,8 +88,7 @@ def find_double_entry(
     Exact and near duplicate documents (see :func:`find_duplicate_documents`, same
     ``near_days`` / ``near_threshold``) are not double entry and are left out.
     """
-    if actor is not None:
-        require(actor, Permission.VIEW_PATIENT_DATA)
+    require(actor, Permission.VIEW_PATIENT_DATA)
     params = {
         "min_chars": min_chars,
         "typing_chars_per_minute": typing_chars_per_minute,

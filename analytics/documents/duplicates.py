@@ -221,7 +221,7 @@ FROM _docs_shared_pairs r JOIN _docs t ON t.document_id = r.target_document_id
 def find_duplicate_documents(
     con: duckdb.DuckDBPyConnection,
     *,
-    actor: Actor | None = None,
+    actor: Actor,
     near_days: int = 10,
     near_threshold: float = 90.0,
     min_chars: int = 25,
@@ -249,10 +249,9 @@ def find_duplicate_documents(
 
     A passage found in at least ``template_min_patients`` patients and ``template_share`` of
     all documents is a template phrase and ignored (``template_min_patients=None`` keeps all).
-    With an ``actor``, the role must allow patient-level data.
+    The ``actor``'s role must allow patient-level data (CLI/scheduler: ``system_actor()``).
     """
-    if actor is not None:
-        require(actor, Permission.VIEW_PATIENT_DATA)
+    require(actor, Permission.VIEW_PATIENT_DATA)
     params = {
         "near_days": near_days,
         "near_threshold": near_threshold,

@@ -6,8 +6,8 @@ DuckDB) → :mod:`comparisons` (levels per field, rapidfuzz over whole columns) 
 
 Public interface::
 
-    find_duplicates(con, *, threshold_match=None, threshold_review=None, actor=None) -> MatchSummary
-    match_new_patients(con, *, actor=None) -> MatchSummary          # incremental
+    find_duplicates(con, *, threshold_match=None, threshold_review=None, actor) -> MatchSummary
+    match_new_patients(con, *, actor) -> MatchSummary                # incremental
     review_queue(con, actor, *, limit=100) -> DataFrame
     record_review(con, actor, patient_id_1, patient_id_2, decision)  # same / not_same / unsure
     explain_pair(con, actor, id1, id2) -> DataFrame                  # field, left, right, level, weight

@@ -63,14 +63,13 @@ def _originals(con: duckdb.DuckDBPyConnection, patient_id: str) -> dict[str, obj
     return dict(zip(_SHOWN, row, strict=True))
 
 
-def explain_pair(con: duckdb.DuckDBPyConnection, actor: Actor | None, patient_id_1: str, patient_id_2: str) -> pd.DataFrame:
+def explain_pair(con: duckdb.DuckDBPyConnection, actor: Actor, patient_id_1: str, patient_id_2: str) -> pd.DataFrame:
     """Field-by-field contribution for a pair: columns field, left, right, level, weight.
 
     The first row is the prior (log2 odds of a duplicate before looking), the last the total
     match weight, whose ``level`` is the decision; ``df.attrs`` has ``score`` and ``decision``.
     """
-    if actor is not None:
-        require(actor, Permission.VIEW_PATIENT_DATA)
+    require(actor, Permission.VIEW_PATIENT_DATA)
     if patient_id_1 == patient_id_2:
         raise InvalidInput("explain_pair: the two patient ids are the same")
     left, right = _originals(con, patient_id_1), _originals(con, patient_id_2)

@@ -14,12 +14,11 @@ __all__ = ["DECISION_VALUES", "export_clusters", "export_pairs"]
 DECISION_VALUES = ("match", "review", "non-match")
 
 
-def export_pairs(con: duckdb.DuckDBPyConnection, actor: Actor | None, *,
+def export_pairs(con: duckdb.DuckDBPyConnection, actor: Actor, *,
                  decisions: tuple[str, ...] = ("match", "review")) -> pd.DataFrame:
     """Pairs of the latest run: patient_id_1, patient_id_2, score, decision, rule, match_weight
     and one ``<field>_level`` column per field."""
-    if actor is not None:
-        require(actor, Permission.VIEW_PATIENT_DATA)
+    require(actor, Permission.VIEW_PATIENT_DATA)
     bad = [d for d in decisions if d not in DECISION_VALUES]
     if bad or not decisions:
         raise InvalidInput(f"decision: '{bad[0] if bad else ''}' is not one of match, review, non-match")
@@ -33,9 +32,8 @@ def export_pairs(con: duckdb.DuckDBPyConnection, actor: Actor | None, *,
     """, list(decisions)).df()  # noqa: S608 - internal identifiers only
 
 
-def export_clusters(con: duckdb.DuckDBPyConnection, actor: Actor | None) -> pd.DataFrame:
+def export_clusters(con: duckdb.DuckDBPyConnection, actor: Actor) -> pd.DataFrame:
     """patient_id, cluster_id of the latest run (records in clusters of two or more)."""
-    if actor is not None:
-        require(actor, Permission.VIEW_PATIENT_DATA)
+    require(actor, Permission.VIEW_PATIENT_DATA)
     return con.execute(
         "SELECT patient_id, cluster_id FROM match_clusters ORDER BY cluster_id, patient_id").df()

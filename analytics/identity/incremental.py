@@ -31,11 +31,10 @@ __all__ = ["match_new_patients"]
 
 
 def match_new_patients(
-    con: duckdb.DuckDBPyConnection, *, actor: Actor | None = None, max_block: int | None = None,
+    con: duckdb.DuckDBPyConnection, *, actor: Actor, max_block: int | None = None,
 ) -> MatchSummary:
     """Match active patients missing from the identity index; a full run if there is none."""
-    if actor is not None:
-        require(actor, Permission.VIEW_PATIENT_DATA)
+    require(actor, Permission.VIEW_PATIENT_DATA)
     model = latest_model(con)
     last = con.execute(
         "SELECT threshold_match, threshold_review, params FROM match_runs ORDER BY started_at DESC LIMIT 1").fetchone()

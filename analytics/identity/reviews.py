@@ -18,11 +18,9 @@ __all__ = ["DECISIONS", "log_access", "record_review", "review_queue"]
 DECISIONS = ("same", "not_same", "unsure")
 
 
-def log_access(con: duckdb.DuckDBPyConnection, actor: Actor | None, action: str, obj: str,
+def log_access(con: duckdb.DuckDBPyConnection, actor: Actor, action: str, obj: str,
                row_count: int | None = None, detail: dict | None = None) -> None:
     """Trace an access to patient data (``action``: view / review) in the access log."""
-    if actor is None:
-        return
     from analytics.access.access_log import record
 
     record(con, actor, action, obj, row_count=row_count, detail=detail)
@@ -54,13 +52,12 @@ def record_review(
 
 
 def review_queue(
-    con: duckdb.DuckDBPyConnection, actor: Actor | None, *, limit: int = 100, offset: int = 0,
+    con: duckdb.DuckDBPyConnection, actor: Actor, *, limit: int = 100, offset: int = 0,
     include_matches: bool = False,
 ) -> pd.DataFrame:
     """Pairs decided ``review`` (and ``match`` if asked) not yet settled by a reviewer, best
     score first, with both identities side by side (``*_1`` / ``*_2`` columns)."""
-    if actor is not None:
-        require(actor, Permission.VIEW_PATIENT_DATA)
+    require(actor, Permission.VIEW_PATIENT_DATA)
     if limit < 1 or offset < 0:
         raise InvalidInput(f"limit ({limit}) must be at least 1 and offset ({offset}) not negative")
     decisions = ["review", "match"] if include_matches else ["review"]

@@ -98,7 +98,7 @@ def find_duplicates(
     *,
     threshold_match: float | None = None,
     threshold_review: float | None = None,
-    actor: Actor | None = None,
+    actor: Actor,
     model: Model | None = None,
     max_block: int = 50,
     seed: int = 42,
@@ -106,10 +106,10 @@ def find_duplicates(
     """Match every active patient against the others; store the run, pairs and clusters.
 
     ``model``: reuse given m/u parameters instead of estimating them (reproducible reruns,
-    incremental-equals-full checks). ``actor=None`` is the system (CLI, scheduler).
+    incremental-equals-full checks). ``actor`` is required: the CLI and the scheduler pass
+    :func:`~analytics.access.roles.system_actor` (or the ``--as`` account).
     """
-    if actor is not None:
-        require(actor, Permission.VIEW_PATIENT_DATA)
+    require(actor, Permission.VIEW_PATIENT_DATA)
     t_match, t_review = resolve_thresholds(con, threshold_match, threshold_review)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}

@@ -47,7 +47,7 @@ def parse_birth_date(value: object, field: str = "birth_date") -> dt.date | None
 
 def search_identities(
     con: duckdb.DuckDBPyConnection,
-    actor: Actor | None,
+    actor: Actor,
     *,
     birth_name: str | None = None,
     first_names: str | None = None,
@@ -64,8 +64,7 @@ def search_identities(
     """Ranked candidates for typed traits: patient_id, score, decision, the identity's values
     and per field level and weight (``explanation``: list of {field, left, right, level, weight},
     left = typed value)."""
-    if actor is not None:
-        require(actor, Permission.VIEW_PATIENT_DATA)
+    require(actor, Permission.VIEW_PATIENT_DATA)
     if not (birth_name or "").strip() and not (used_name or "").strip():
         raise InvalidInput("search: a birth name (or a used name) is required")
     if not (first_names or "").strip():

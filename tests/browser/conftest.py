@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
 def build_warehouse(path: Path) -> None:
     """The demo hospital with its accounts, duplicate detection and time-sinks tables."""
     from analytics.access.auth import create_demo_accounts
+    from analytics.access.roles import system_actor
     from analytics.demo import build_demo
     from analytics.documents import find_duplicate_documents
     from analytics.identity import find_duplicates
@@ -45,9 +46,9 @@ def build_warehouse(path: Path) -> None:
     try:
         create_demo_accounts(con, PASSWORD)  # no-op when build_demo made them
         if not con.execute("SELECT count(*) FROM match_runs").fetchone()[0]:
-            find_duplicates(con)
+            find_duplicates(con, actor=system_actor())
         ensure_precomputed(con)
-        find_duplicate_documents(con)
+        find_duplicate_documents(con, actor=system_actor())
     finally:
         con.close()
 

@@ -88,11 +88,12 @@ def fill_warehouse(path: Path) -> None:
                 [f"imp-{table}", table, f"{table}.csv", rows, rows],
             )
         # the engine's own analyses, as `hygie duplicates find` would run them
+        from analytics.access.roles import system_actor
         from analytics.documents import find_duplicate_documents
         from analytics.identity import find_duplicates
 
-        find_duplicates(con)
-        find_duplicate_documents(con)
+        find_duplicates(con, actor=system_actor())
+        find_duplicate_documents(con, actor=system_actor())
     finally:
         con.close()
 

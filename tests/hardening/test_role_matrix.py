@@ -18,7 +18,7 @@ import pytest
 
 from analytics.access.access_log import read_log
 from analytics.access.auth import create_user
-from analytics.access.roles import ROLES, Actor, Permission, allowed
+from analytics.access.roles import ROLES, Actor, Permission, allowed, system_actor
 from analytics.documents.queries import duplicate_documents
 from analytics.errors import AccessDenied
 from analytics.exports import export_frame, export_table
@@ -33,6 +33,8 @@ from analytics.importing import import_file
 from analytics.jobs import apply, preview, undo
 from analytics.warehouse import connect
 from tests.analytics.jobs.conftest import populate
+
+SYSTEM = system_actor()
 
 KEY = b"r" * 32
 ADMIN = Actor("root-admin", "admin")
@@ -108,7 +110,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory, hardening_template: Path
     shutil.copyfile(hardening_template, path)
     con = connect(path)
     populate(con)
-    find_duplicates(con)  # builds the identity search index
+    find_duplicates(con, actor=SYSTEM)  # builds the identity search index
     create_user(con, None, "root-admin", "admin", STRONG)  # the first admin: no actor needed
     con.close()
     return path

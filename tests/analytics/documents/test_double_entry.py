@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from analytics.access.roles import system_actor
 from analytics.documents import find_double_entry
 from analytics.errors import InvalidInput
 from tests.analytics.documents.conftest import insert_documents, insert_events
@@ -20,6 +21,8 @@ from tests.analytics.documents.test_duplicates import (
     SHA,
     doc,
 )
+
+SYSTEM = system_actor()
 
 RETYPED = [
     doc("D1", content_hash="h1", text=S_A + " " + S_B, service="CARDIO"),
@@ -121,7 +124,7 @@ def _same(actual, expected) -> bool:
 def test_double_entry(con, case):
     insert_documents(con, case["docs"])
     insert_events(con, case["events"])
-    result = find_double_entry(con, **case["params"])
+    result = find_double_entry(con, actor=SYSTEM, **case["params"])
     rows = result.to_dict("records")
     assert len(rows) == len(case["expected"])
     for row, expected in zip(rows, case["expected"], strict=True):
@@ -133,7 +136,7 @@ def test_double_entry(con, case):
 
 def test_passages_are_stored_side_by_side(con):
     insert_documents(con, RETYPED)
-    find_double_entry(con)
+    find_double_entry(con, actor=SYSTEM)
     rows = con.execute(
         "SELECT source_document_id, target_document_id, source_passage, target_passage, chars "
         "FROM double_entry_passages"
@@ -144,8 +147,8 @@ def test_passages_are_stored_side_by_side(con):
 def test_rerun_does_not_duplicate_rows(con):
     insert_documents(con, RETYPED)
     insert_events(con, EVENTS)
-    first = find_double_entry(con).drop(columns="run_id")
-    second = find_double_entry(con).drop(columns="run_id")
+    first = find_double_entry(con, actor=SYSTEM).drop(columns="run_id")
+    second = find_double_entry(con, actor=SYSTEM).drop(columns="run_id")
     assert first.equals(second)
     counts = con.execute(
         "SELECT (SELECT count(*) FROM double_entry), (SELECT count(*) FROM double_entry_passages), "
@@ -164,5 +167,5 @@ BAD = [
 @pytest.mark.parametrize("params,message", BAD, ids=[m for _, m in BAD])
 def test_bad_parameters(con, params, message):
     with pytest.raises(InvalidInput) as exc:
-        find_double_entry(con, **params)
+        find_double_entry(con, actor=SYSTEM, **params)
     assert str(exc.value) == message

@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from analytics.access.roles import system_actor
 from analytics.documents import find_duplicate_documents, keep_candidate
 from analytics.errors import InvalidInput
 from tests.analytics.documents.conftest import insert_documents
+
+SYSTEM = system_actor()
 
 # Sentences long enough to be passages (>= 60 characters), unrelated to each other.
 S_A = "Patient de 67 ans hospitalisé pour une décompensation cardiaque globale sur fibrillation auriculaire rapide."
@@ -215,7 +218,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c["description"] for c in CASES])
 def test_detection(con, case):
     insert_documents(con, case["docs"])
-    find_duplicate_documents(con, **case.get("params", {}))
+    find_duplicate_documents(con, actor=SYSTEM, **case.get("params", {}))
     rows = con.execute(
         "SELECT document_id_1, document_id_2, kind, reason FROM document_duplicates"
     ).fetchall()
@@ -257,7 +260,7 @@ KEEP_CASES = [
 @pytest.mark.parametrize("case", KEEP_CASES, ids=[c["description"] for c in KEEP_CASES])
 def test_keep_document(con, case):
     insert_documents(con, case["docs"])
-    find_duplicate_documents(con)
+    find_duplicate_documents(con, actor=SYSTEM)
     keep = con.execute("SELECT keep_document_id FROM document_duplicates").fetchall()
     assert keep == [(case["keep"],)]
     # the Python rule gives the same answer as the SQL one
@@ -272,7 +275,7 @@ def test_keep_document(con, case):
 def test_retyped_pairs_have_no_keeper(con):
     (case,) = [c for c in CASES if c["description"].startswith("a passage re-typed with a typo")]
     insert_documents(con, case["docs"])
-    find_duplicate_documents(con)
+    find_duplicate_documents(con, actor=SYSTEM)
     assert con.execute("SELECT kind, keep_document_id FROM document_duplicates").fetchall() == [
         ("retyped", None)
     ]
@@ -282,9 +285,9 @@ def test_rerun_replaces_results(con):
     insert_documents(con, CASES[0]["docs"] + [doc("D3", content_hash="h3", created_at=DAY3,
                                                         text=S_C + " " + S_B)])
     query = "SELECT document_id_1, document_id_2, kind, score, reason FROM document_duplicates ORDER BY ALL"
-    first = find_duplicate_documents(con)
+    first = find_duplicate_documents(con, actor=SYSTEM)
     rows_first = con.execute(query).fetchall()
-    second = find_duplicate_documents(con)
+    second = find_duplicate_documents(con, actor=SYSTEM)
     rows_second = con.execute(query).fetchall()
     assert rows_first == rows_second and len(rows_first) == 1
     assert first.run_id != second.run_id
@@ -310,7 +313,7 @@ BAD_PARAMS = [
 @pytest.mark.parametrize("params,message", BAD_PARAMS, ids=[m for _, m in BAD_PARAMS])
 def test_bad_parameters_refused(con, params, message):
     with pytest.raises(InvalidInput) as exc:
-        find_duplicate_documents(con, **params)
+        find_duplicate_documents(con, actor=SYSTEM, **params)
     assert str(exc.value) == message
 
 

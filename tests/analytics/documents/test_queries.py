@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.access.roles import Actor
+from analytics.access.roles import Actor, system_actor
 from analytics.documents import (
     double_entry_pairs,
     double_entry_passages,
@@ -20,6 +20,8 @@ from analytics.warehouse import connect
 from tests.analytics.documents.conftest import insert_documents, insert_events
 from tests.analytics.documents.test_double_entry import EVENTS, RETYPED
 from tests.analytics.documents.test_duplicates import DAY10, S_A, S_C, SHA, doc
+
+SYSTEM = system_actor()
 
 ADMIN = Actor("alice", "admin")
 ANALYST = Actor("anna", "analyst")
@@ -40,8 +42,8 @@ def filled(tmp_path_factory):
         ],
     )
     insert_events(docs_con, EVENTS)
-    find_duplicate_documents(docs_con)
-    find_double_entry(docs_con)
+    find_duplicate_documents(docs_con, actor=SYSTEM)
+    find_double_entry(docs_con, actor=SYSTEM)
     yield docs_con
     docs_con.close()
 

@@ -8,6 +8,7 @@ import random
 import pandas as pd
 import pytest
 
+from analytics.access.roles import system_actor
 from analytics.errors import AccessDenied, InvalidInput
 from analytics.identity import (
     explain_pair,
@@ -30,6 +31,8 @@ from tests.analytics.identity.conftest import (
     insert_patients,
 )
 
+SYSTEM = system_actor()
+
 
 def _decision(con, a: str, b: str) -> str:
     row = con.execute("SELECT decision FROM match_pairs WHERE patient_id_1 = ? AND patient_id_2 = ?",
@@ -42,7 +45,7 @@ def matched():
     con = connect(":memory:")
     rnd = random.Random(42)
     insert_patients(con, case_rows() + [_filler(rnd, i) for i in range(400)])
-    summary = find_duplicates(con)
+    summary = find_duplicates(con, actor=SYSTEM)
     yield con, summary
     con.close()
 
@@ -128,13 +131,13 @@ def test_explanation_of_twins_shows_the_first_name(matched):
     ("unknown patient", lambda con: explain_pair(con, MANAGER, "C00A", "NOPE"), "patient 'NOPE' not found"),
     ("same id twice", lambda con: explain_pair(con, MANAGER, "C00A", "C00A"),
      "explain_pair: the two patient ids are the same"),
-    ("threshold above 1", lambda con: find_duplicates(con, threshold_match=1.2),
+    ("threshold above 1", lambda con: find_duplicates(con, actor=SYSTEM, threshold_match=1.2),
      "threshold_match: 1.2 is outside [0, 1]"),
-    ("negative threshold", lambda con: find_duplicates(con, threshold_review=-0.1),
+    ("negative threshold", lambda con: find_duplicates(con, actor=SYSTEM, threshold_review=-0.1),
      "threshold_review: -0.1 is outside [0, 1]"),
-    ("review above match", lambda con: find_duplicates(con, threshold_match=0.5, threshold_review=0.7),
+    ("review above match", lambda con: find_duplicates(con, actor=SYSTEM, threshold_match=0.5, threshold_review=0.7),
      "threshold_review (0.7) must not exceed threshold_match (0.5)"),
-    ("threshold not a number", lambda con: find_duplicates(con, threshold_match="high"),
+    ("threshold not a number", lambda con: find_duplicates(con, actor=SYSTEM, threshold_match="high"),
      "threshold_match: 'high' is not a number between 0 and 1"),
     ("bad review decision", lambda con: record_review(con, MANAGER, "C00A", "C00B", "maybe"),
      "decision: 'maybe' is not one of same, not_same, unsure"),
@@ -164,9 +167,9 @@ def test_roles(matched, description, call):
 
 
 def test_thresholds_change_decisions(cases_con):
-    strict = find_duplicates(cases_con, threshold_match=1.0, threshold_review=1.0)
+    strict = find_duplicates(cases_con, actor=SYSTEM, threshold_match=1.0, threshold_review=1.0)
     assert strict.matches == 0 and strict.reviews == 0
-    loose = find_duplicates(cases_con, threshold_match=0.9, threshold_review=0.0)
+    loose = find_duplicates(cases_con, actor=SYSTEM, threshold_match=0.9, threshold_review=0.0)
     assert loose.matches == sum(1 for c in CASES if c[3])
     assert loose.reviews + loose.matches == loose.candidate_pairs
 
@@ -174,12 +177,12 @@ def test_thresholds_change_decisions(cases_con):
 def test_thresholds_from_settings(cases_con):
     cases_con.execute("INSERT INTO settings VALUES ('matching.threshold_match', '0.99', now(), 'admin'), "
                       "('matching.threshold_review', '0.5', now(), 'admin')")
-    summary = find_duplicates(cases_con)
+    summary = find_duplicates(cases_con, actor=SYSTEM)
     assert (summary.threshold_match, summary.threshold_review) == (0.99, 0.5)
 
 
 def test_not_the_same_person_never_comes_back(cases_con):
-    find_duplicates(cases_con)
+    find_duplicates(cases_con, actor=SYSTEM)
     k = next(i for i, c in enumerate(CASES) if c[0].startswith("twins: same name"))
     pair = (f"C{k:02d}A", f"C{k:02d}B")
     queue = review_queue(cases_con, MANAGER)
@@ -188,7 +191,7 @@ def test_not_the_same_person_never_comes_back(cases_con):
     assert pair not in set(zip(*[review_queue(cases_con, MANAGER)[c] for c in ("patient_id_1", "patient_id_2")],
                                strict=True))
     # A new run, even one that would call everything a match, keeps the reviewer's word.
-    find_duplicates(cases_con, threshold_match=0.0, threshold_review=0.0)
+    find_duplicates(cases_con, actor=SYSTEM, threshold_match=0.0, threshold_review=0.0)
     assert _decision(cases_con, *pair) == "non-match"
     queue = review_queue(cases_con, MANAGER, include_matches=True, limit=10_000)
     assert pair not in set(zip(queue.patient_id_1, queue.patient_id_2, strict=True))
@@ -197,10 +200,10 @@ def test_not_the_same_person_never_comes_back(cases_con):
 
 
 def test_same_person_review_forces_match(cases_con):
-    find_duplicates(cases_con)
+    find_duplicates(cases_con, actor=SYSTEM)
     record_review(cases_con, MANAGER, "C14A", "C14B", "same")
     assert _decision(cases_con, "C14A", "C14B") == "match"
-    find_duplicates(cases_con)
+    find_duplicates(cases_con, actor=SYSTEM)
     assert _decision(cases_con, "C14A", "C14B") == "match"
 
 
@@ -210,14 +213,14 @@ def test_incremental_equals_full_run(con):
     first = [r for r in rows if not r["patient_id"].endswith("B")]
     later = [r for r in rows if r["patient_id"].endswith("B")]
     insert_patients(con, first)
-    find_duplicates(con)
+    find_duplicates(con, actor=SYSTEM)
     insert_patients(con, later)
-    summary = match_new_patients(con)
+    summary = match_new_patients(con, actor=SYSTEM)
     assert summary.blocking["new_patients"] == len(later)
     columns = ["patient_id_1", "patient_id_2", "score", "decision", *FIELDS]
     incremental = con.execute(f"SELECT {', '.join(columns)} FROM match_pairs ORDER BY 1, 2").df()
     clusters_inc = con.execute("SELECT patient_id, cluster_id FROM match_clusters ORDER BY 1").df()
-    find_duplicates(con, model=latest_model(con))
+    find_duplicates(con, actor=SYSTEM, model=latest_model(con))
     full = con.execute(f"SELECT {', '.join(columns)} FROM match_pairs ORDER BY 1, 2").df()
     clusters_full = con.execute("SELECT patient_id, cluster_id FROM match_clusters ORDER BY 1").df()
     pd.testing.assert_frame_equal(incremental, full)
@@ -226,7 +229,7 @@ def test_incremental_equals_full_run(con):
 
 
 def test_empty_warehouse(con):
-    summary = find_duplicates(con)
+    summary = find_duplicates(con, actor=SYSTEM)
     assert (summary.patients, summary.candidate_pairs, summary.matches) == (0, 0, 0)
     assert con.execute("SELECT count(*) FROM match_runs").fetchone()[0] == 1
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from analytics.access.roles import system_actor
 from analytics.cli import main
 from analytics.errors import AccessDenied, InvalidInput
 from analytics.identity import find_duplicates, search_identities
@@ -16,12 +17,14 @@ from analytics.warehouse import connect
 from tests.analytics.identity.conftest import MANAGER, VIEWER, _filler, case_rows, insert_patients
 from tests.conftest import SAMPLE_DIR
 
+SYSTEM = system_actor()
+
 
 @pytest.fixture(scope="module")
 def indexed():
     con = connect(":memory:")
     insert_patients(con, case_rows() + [_filler(random.Random(3), i) for i in range(300)])
-    find_duplicates(con)
+    find_duplicates(con, actor=SYSTEM)
     yield con
     con.close()
 
@@ -130,7 +133,7 @@ def test_shipped_sample_ground_truth(tmp_path):
 
     con = connect(tmp_path / "s.duckdb")
     import_file(con, "patients", SAMPLE_DIR / "patients.csv")
-    find_duplicates(con)
+    find_duplicates(con, actor=SYSTEM)
     truth = pd.read_csv(SAMPLE_DIR / "truth_pairs.csv", sep=";", dtype=str, encoding="cp1252")
     pred = con.execute("SELECT patient_id_1, patient_id_2 FROM match_pairs WHERE decision = 'match'").df()
     merged = pred.merge(truth, on=["patient_id_1", "patient_id_2"], how="left")
