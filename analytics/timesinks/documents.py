@@ -70,9 +70,10 @@ def document_time(
     document_type: str | None = None,
     limit: int | None = 1000,
     settings: TimeSinkSettings | None = None,
-    actor: Actor | None = None,
+    actor: Actor,
 ) -> TimeFigure:
-    """Active minutes per document, longest first (document-level rows: patient data)."""
+    """Active minutes per document, longest first (document-level rows: patient data, so
+    ``actor`` is required and needs VIEW_PATIENT_DATA)."""
     settings = prepare(con, actor, settings, Permission.VIEW_PATIENT_DATA)
     sql = f"""SELECT * FROM ({_DOC_TIME}) WHERE {_DOC_FILTER}
               ORDER BY active_minutes DESC, document_id LIMIT $limit"""  # noqa: S608 - constants

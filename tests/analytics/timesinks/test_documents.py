@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from analytics.access.roles import system_actor
 from analytics.timesinks import (
     document_time,
     document_type_time,
@@ -79,7 +80,7 @@ def worked():
 
 
 def test_document_and_type_time(worked):
-    per_doc = document_time(worked).frame.set_index("document_id")
+    per_doc = document_time(worked, actor=system_actor()).frame.set_index("document_id")
     assert per_doc["active_minutes"].to_dict() == {"d3": 5, "d1": 4, "d2": 2}
     assert per_doc.loc["d1", "outside_minutes"] == 2 and per_doc.loc["d1", "author_id"] == "a"
     types = document_type_time(worked).frame.set_index("document_type")
