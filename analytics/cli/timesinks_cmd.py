@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from analytics.cli.common import HygieGroup, db_path
+from analytics.cli.common import HygieGroup, as_option, cli_actor, db_path
 from analytics.errors import InvalidInput
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
@@ -106,28 +106,34 @@ def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | Non
 @click.option("--dialect", type=click.Choice(["standard", "excel-fr"]), default="standard",
               show_default=True, help="standard: comma, UTF-8, dot decimal; excel-fr: ';', BOM, comma decimal.")
 @_common
+@as_option
 @click.pass_context
 def export(ctx: click.Context, by: str, out: str, dialect: str, idle_threshold: int | None,
-           date_from: str | None, date_to: str | None) -> None:
+           date_from: str | None, date_to: str | None, as_user: str | None) -> None:
     """Write the time-sinks table --by user|service|document_type|activity|week as CSV."""
     from analytics import timesinks as ts
+    from analytics.access.access_log import record
     from analytics.warehouse import connect
 
     start, end = _parse_date("--from", date_from), _parse_date("--to", date_to)
     settings = None if idle_threshold is None else ts.DEFAULT_SETTINGS.with_threshold(idle_threshold)
     con = connect(db_path(ctx))
     try:
-        result = ts.export_table(con, by=by, date_from=start, date_to=end, settings=settings)
+        actor = cli_actor(con, as_user)
+        result = ts.export_table(con, by=by, date_from=start, date_to=end, settings=settings, actor=actor)
+        frame = _neutralise(result.frame)
+        target = Path(out)
+        try:
+            if dialect == "excel-fr":
+                frame.to_csv(target, index=False, sep=";", decimal=",", encoding="utf-8-sig",
+                             quoting=csv.QUOTE_MINIMAL)
+            else:
+                frame.to_csv(target, index=False, encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"{target}: cannot write the export: {exc.strerror}") from None
+        # Every export is recorded (aggregates per clinician/service/type/week: no patient rows).
+        record(con, actor, "export", f"timesinks_by_{by}", len(frame),
+               {"dialect": dialect, "file": target.name, "aggregate": True})
     finally:
         con.close()
-    frame = _neutralise(result.frame)
-    target = Path(out)
-    try:
-        if dialect == "excel-fr":
-            frame.to_csv(target, index=False, sep=";", decimal=",", encoding="utf-8-sig",
-                         quoting=csv.QUOTE_MINIMAL)
-        else:
-            frame.to_csv(target, index=False, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{target}: cannot write the export: {exc.strerror}") from None
     click.echo(f"Wrote {len(frame)} rows to {target} ({result.label})")
