@@ -31,9 +31,11 @@ def fingerprint(con: duckdb.DuckDBPyConnection, job: str, params_json: str, tabl
     for table in tables:
         if table not in known:
             raise JobError(f"job {job}: input table {table} does not exist")
-        count, total = con.execute(
+        # fetchall, not fetchone: an unfinished result would make the next register() fail
+        # (DuckDB 2) when the job itself runs no query.
+        ((count, total),) = con.execute(
             f'SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM "{table}" t'  # noqa: S608 - allow-listed
-        ).fetchone()
+        ).fetchall()
         parts.append(f"{table}:{count}:{total}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 

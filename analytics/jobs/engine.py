@@ -340,16 +340,20 @@ def _existing_request(con: duckdb.DuckDBPyConnection, request_key: str) -> Run |
 
 def apply(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str, progress: Progress | None = None,
           *, request_key: str | None = None, output_dir: str | Path | None = None,
-          batch_size: int = 5000, fail_after: int | None = None) -> Run:
+          batch_size: int = 5000, fail_after: int | None = None, expected_fingerprint: str | None = None) -> Run:
     """Apply the stored preview ``preview_id`` exactly, in one transaction.
 
     ``progress(done, total)`` is called after each batch of ``batch_size`` row changes.
     ``request_key`` (default: the preview id) makes the call idempotent: a second call with
     the same key returns the first run (``already_applied``) and changes nothing.
+    ``expected_fingerprint`` is the one of the preview the user confirmed (the dashboard sends it with
+    its request): another value refuses the apply as stale.
     ``fail_after`` is a test seam: raise once that many changes are applied.
     """
     require(actor, Permission.JOB_APPLY)
     prev = get_preview(con, preview_id)
+    if expected_fingerprint is not None and expected_fingerprint != prev.fingerprint:
+        raise StalePreview(f"preview {preview_id} is stale: it is not the preview that was confirmed; preview again")
     if _is_undo_preview(con, preview_id):
         raise JobError(f"preview {preview_id} belongs to an undo; it cannot be applied on its own")
     key = request_key or preview_id

@@ -147,7 +147,7 @@ class JobQueue:
                 return int(pid)
         return None
 
-    def claim(self) -> tuple[int, str, dict[str, Any]] | None:
+    def claim(self) -> tuple[int, str, Any] | None:
         """Take the oldest queued request (atomically: BEGIN IMMEDIATE)."""
         with closing(self._connect()) as con:
             con.execute("BEGIN IMMEDIATE")
@@ -158,7 +158,11 @@ class JobQueue:
             con.execute("UPDATE requests SET status = 'running', worker_pid = ?, claimed_at = ? WHERE id = ?",
                         [os.getpid(), time.time(), row[0]])
             con.execute("COMMIT")
-        return int(row[0]), row[1], json.loads(row[2])
+        try:
+            payload = json.loads(row[2])
+        except ValueError:
+            payload = row[2]  # answered as malformed by the worker, never left 'running'
+        return int(row[0]), row[1], payload
 
     def progress(self, request_id: int, done: int, total: int) -> None:
         with closing(self._connect()) as con:

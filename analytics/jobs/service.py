@@ -19,7 +19,7 @@ from analytics.jobs import engine, schedules
 
 __all__ = ["KINDS", "execute", "resolve_actor"]
 
-KINDS = ("run", "undo", "history", "changes", "schedule_add", "schedule_list", "schedule_remove")
+KINDS = ("run", "apply", "undo", "history", "changes", "schedule_add", "schedule_list", "schedule_remove")
 
 
 def resolve_actor(con: duckdb.DuckDBPyConnection, request: dict[str, Any]) -> Actor:
@@ -52,6 +52,21 @@ def _run(con: duckdb.DuckDBPyConnection, actor: Actor, req: dict[str, Any],
         data.update(run_id=run.run_id, status=run.status, rows_changed=run.rows_changed,
                     already_applied=run.already_applied)
     return {"lines": lines, "data": data}
+
+
+def _run_data(run: engine.Run) -> dict[str, Any]:
+    return {"run_id": run.run_id, "job": run.job, "status": run.status, "rows_changed": run.rows_changed,
+            "already_applied": run.already_applied, "undo_of": run.undo_of, "message": run.message}
+
+
+def _apply(con: duckdb.DuckDBPyConnection, actor: Actor, req: dict[str, Any],
+           progress: engine.Progress | None) -> dict[str, Any]:
+    """Apply a stored preview the user confirmed (the dashboard's request), by id and fingerprint."""
+    if not req.get("preview_id") or not req.get("fingerprint"):
+        raise InvalidInput("apply request: preview_id and fingerprint are required")
+    run = engine.apply(con, actor, req["preview_id"], progress, request_key=req.get("request_key"),
+                       expected_fingerprint=req["fingerprint"])
+    return {"lines": run.summary_lines(), "data": _run_data(run)}
 
 
 def _history(con: duckdb.DuckDBPyConnection, req: dict[str, Any]) -> dict[str, Any]:
@@ -107,9 +122,11 @@ def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
                 out = _run(con, actor, request, progress)
             elif kind == "changes":
                 out = _changes(con, actor, request)
+            elif kind == "apply":
+                out = _apply(con, actor, request, progress)
             elif kind == "undo":
                 run = engine.undo(con, actor, request["run_id"], progress)
-                out = {"lines": run.summary_lines(), "data": {"run_id": run.run_id}}
+                out = {"lines": run.summary_lines(), "data": _run_data(run)}
             elif kind == "schedule_add":
                 sid = schedules.add_schedule(con, actor, request["job"], request["cron"], request.get("params"),
                                              apply=bool(request.get("apply")))

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.config import TIMEZONE
+from analytics.errors import JobError
 from analytics.jobs import engine, schedules, service
 from analytics.jobs.queue import JobQueue, queue_path
 
@@ -53,7 +54,11 @@ class JobWorker(threading.Thread):
         self.join(timeout)
 
     def step(self) -> bool:
-        """Answer one queued request if there is one; True if one was handled."""
+        """Answer one queued request if there is one; True if one was handled.
+
+        Whatever happens while handling it, the request gets an answer (its client is not left
+        waiting on a request stuck 'running') and no transaction stays open on the cursor.
+        """
         claimed = self.queue.claim()
         if claimed is None:
             return False
@@ -62,7 +67,19 @@ class JobWorker(threading.Thread):
         def progress(done: int, total: int) -> None:
             self.queue.progress(request_id, done, total)
 
-        result = service.execute(self.cursor, {**payload, "kind": kind}, progress)
+        try:
+            if not isinstance(payload, dict):
+                raise JobError(f"request {request_id}: the payload is not a JSON object")
+            result = service.execute(self.cursor, {**payload, "kind": kind}, progress)
+        except BaseException as exc:  # noqa: BLE001 - answered, then the worker goes on
+            result = {"ok": False, "exit_code": JobError.exit_code, "lines": [], "data": {},
+                      "error": f"{type(exc).__name__}: {exc}"}
+            log.exception("job request %s crashed", request_id)
+            if not isinstance(exc, Exception):
+                self.queue.finish(request_id, result)
+                raise
+        finally:
+            _close_transaction(self.cursor)
         self.queue.finish(request_id, result)
         self.handled += 1
         if not result["ok"]:
@@ -94,6 +111,14 @@ class JobWorker(threading.Thread):
         finally:
             self.queue.retire(os.getpid())
             self.cursor.close()
+
+
+def _close_transaction(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Roll back a transaction a failed request may have left open (none is the usual case)."""
+    try:
+        cursor.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 _started: dict[str, JobWorker] = {}
