@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from analytics.config import TIMEZONE, default_db_path
 from analytics.errors import WarehouseError
 from analytics.warehouse.migrations import LATEST_VERSION, MIGRATIONS
 
-__all__ = ["connect", "schema_version", "warehouse_fault"]
+__all__ = ["connect", "database_path", "disk_full", "schema_version", "warehouse_fault"]
 
 # DuckDB database files carry the magic bytes "DUCK" at offset 8.
 _DUCKDB_MAGIC = b"DUCK"
@@ -41,8 +42,12 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             ) from None
         if any(marker in text.lower() for marker in (*_READ_ONLY_MARKERS, "permission")):
             raise WarehouseError(f"{path}: the warehouse cannot be written (read-only file or folder)") from None
+        if disk_full(exc):  # replaying the WAL on open needs room to write
+            raise warehouse_fault(exc, path) from None
         raise WarehouseError(f"{path}: cannot open the warehouse: {text.splitlines()[0]}") from None
     except duckdb.Error as exc:
+        if disk_full(exc):
+            raise warehouse_fault(exc, path) from None
         raise WarehouseError(
             f"{path}: cannot open the warehouse (corrupted or incompatible file): {str(exc).splitlines()[0]}"
         ) from None
@@ -55,10 +60,39 @@ _DAMAGE_MARKERS = ("corrupt database file", "could not read enough bytes from fi
 _READ_ONLY_MARKERS = ("read-only", "permission denied", "operation not permitted")
 
 
+# A full disk (ENOSPC), a quota (EDQUOT) or the process's file size limit (EFBIG): DuckDB says
+# so in the text of its IO/transaction errors, Python in an OSError's errno (temporary files).
+_DISK_FULL_MARKERS = ("no space left on device", "file too large", "disk quota exceeded")
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says a write failed for lack of disk space (or over the file size limit)."""
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
+        return True
+    return isinstance(exc, Exception) and any(m in str(exc).lower() for m in _DISK_FULL_MARKERS)
+
+
+def database_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The file behind ``con`` (``:memory:`` for an in-memory warehouse), to name it in messages."""
+    try:
+        row = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    except duckdb.Error:
+        row = None
+    return row[0] if row and row[0] else ":memory:"
+
+
 def warehouse_fault(exc: BaseException, path: Path | str) -> WarehouseError | None:
-    """A clear :class:`WarehouseError` when ``exc`` says the warehouse file is damaged or unwritable."""
+    """A clear :class:`WarehouseError` when ``exc`` says the warehouse file is damaged, unwritable
+    or the disk is full."""
     text = str(exc)
     lowered = text.lower()
+    if disk_full(exc):
+        detail = text.splitlines()[0] if text else type(exc).__name__
+        return WarehouseError(f"{path}: not enough disk space (disk full or file size limit reached): "
+                              f"{detail}. The operation was stopped and rolled back; free some space "
+                              "and try again")
     if any(marker in lowered for marker in _DAMAGE_MARKERS):
         return WarehouseError(f"{path}: the warehouse file is damaged (corrupted or truncated): "
                               f"{text.splitlines()[0]}; restore it from a backup")
@@ -149,6 +183,8 @@ def connect(
             _migrate(con, label)
     except duckdb.Error as exc:
         con.close()
+        if disk_full(exc):  # a migration could not be written
+            raise warehouse_fault(exc, label) from None
         raise WarehouseError(f"{label}: cannot use the warehouse: {str(exc).splitlines()[0]}") from None
     except Exception:
         con.close()
