@@ -80,17 +80,14 @@ def ranking_bar(frame: pd.DataFrame, category: str, label: str, *, title: str) -
     return _layout(fig, title, label, height=max(300, 40 + 28 * len(data)))
 
 
-def heatmap_hour_weekday(sessions: pd.DataFrame, label: str, *, title: str) -> go.Figure:
-    """Active hours by local hour of day × weekday (sessions bucketed on their start)."""
+def heatmap_hour_weekday(cells: pd.DataFrame, label: str, *, title: str) -> go.Figure:
+    """Active hours by local hour of day × weekday, from the engine's ``activity_heatmap``
+    frame (``weekday`` 1 = Monday … 7, ``hour`` 0–23, ``active_minutes``)."""
     days = [t(f"weekday.{i}") for i in range(7)]
-    grid = pd.DataFrame(0.0, index=range(7), columns=range(24))
-    if not sessions.empty:
-        start = pd.to_datetime(sessions["session_start"])
-        if start.dt.tz is not None:
-            start = start.dt.tz_convert("Europe/Paris")
-        hours = sessions["active_minutes"] / 60
-        table = hours.groupby([start.dt.day_of_week, start.dt.hour]).sum().unstack(fill_value=0.0)
-        grid = grid.add(table, fill_value=0.0)
+    grid = pd.DataFrame(0.0, index=range(1, 8), columns=range(24))
+    if not cells.empty:
+        table = (cells["active_minutes"] / 60).groupby([cells["weekday"], cells["hour"]]).sum()
+        grid = grid.add(table.unstack(fill_value=0.0), fill_value=0.0)
     fig = go.Figure(
         go.Heatmap(
             z=grid.values, x=[f"{h:02d}h" for h in range(24)], y=days, colorscale="Blues",

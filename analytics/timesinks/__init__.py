@@ -20,6 +20,7 @@ Dashboard entry points::
     signature_delay(con, by="document_type")       creation → signature, same-day rate
     unsigned_backlog(con, by="service"|"author_id"|"document_type")
     time_sink_ranking(con, by="document_type"|"activity"|"service", automation_share=0.25)
+    activity_heatmap(con)                          minutes by ISO weekday × local hour
     sessions(con, user_id=...)
 """
 
@@ -31,6 +32,7 @@ from analytics.timesinks.documents import (
     signature_delay,
     unsigned_backlog,
 )
+from analytics.timesinks.heatmap import activity_heatmap
 from analytics.timesinks.labels import settings_label
 from analytics.timesinks.measures import (
     MEASURES,
@@ -62,6 +64,7 @@ __all__ = [
     "PrecomputeReport",
     "TimeFigure",
     "TimeSinkSettings",
+    "activity_heatmap",
     "clinician_measures",
     "current_settings",
     "demo_step",

@@ -1,7 +1,7 @@
 """Materialise the heavy tables once, so a page's re-query reads small aggregates.
 
 ``precompute`` rebuilds ``ts_sessions``, ``ts_slices``, ``ts_schedule_days``, ``ts_user_day``,
-``ts_service_day`` and ``ts_document_time`` in one transaction and records in ``ts_runs`` the
+``ts_service_day``, ``ts_document_time`` and ``ts_hour_activity`` in one transaction and records in ``ts_runs`` the
 settings and a fingerprint of the input data. ``ensure_precomputed`` rebuilds only when the
 settings asked for or the inputs changed.
 """

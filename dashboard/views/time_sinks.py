@@ -102,8 +102,8 @@ with guarded():
             export_button(ranking, f"temps_{by}", key="ts_export_rank", aggregate=True)
 
     with tab_when:
-        sessions, slabel = figure("sessions", limit=None)
-        st.plotly_chart(charts.heatmap_hour_weekday(sessions, slabel, title=t("ts.chart.heatmap")))
+        cells, hlabel = figure("activity_heatmap")
+        st.plotly_chart(charts.heatmap_hour_weekday(cells, hlabel, title=t("ts.chart.heatmap")))
         period = st.segmented_control(
             t("ts.period"), options=["week", "month"], default="week",
             format_func=lambda v: t(f"ts.period.{v}"), key="ts_period",

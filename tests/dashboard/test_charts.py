@@ -12,10 +12,8 @@ RANKING = pd.DataFrame({
     "document_type": ["CR", "Lettre"], "hours": [10.0, 4.0], "after_hours_hours": [2.0, 1.0],
     "hours_per_month": [5.0, 2.0], "hours_saved_per_month": [1.25, 0.5],
 })
-SESSIONS = pd.DataFrame({
-    "session_start": pd.to_datetime(["2024-06-03 09:10", "2024-06-03 09:40", "2024-06-08 22:00"]).tz_localize("Europe/Paris"),
-    "active_minutes": [30.0, 30.0, 60.0],
-})
+# activity_heatmap's shape: ISO weekday (1 = Monday), local hour, active minutes
+CELLS = pd.DataFrame({"weekday": [1, 1, 6, 7], "hour": [9, 10, 22, 0], "active_minutes": [60.0, 15.0, 90.0, 0.0]})
 BACKLOG = pd.DataFrame({"service": ["Cardio"], "age_0_2d": [3], "age_3_7d": [1], "age_8_30d": [0], "age_over_30d": [2]})
 EXPLAIN = pd.DataFrame({"field": ["A priori", "Nom"], "weight": [-8.0, 6.5]})
 
@@ -23,7 +21,7 @@ CASES = [
     ("hours per category, inside and outside hours",
      lambda: charts.hours_bar(RANKING, "document_type", LABEL, title="t"), 2),
     ("ranking with the automation estimate", lambda: charts.ranking_bar(RANKING, "document_type", LABEL, title="t"), 2),
-    ("hour x weekday heat map", lambda: charts.heatmap_hour_weekday(SESSIONS, LABEL, title="t"), 1),
+    ("hour x weekday heat map", lambda: charts.heatmap_hour_weekday(CELLS, LABEL, title="t"), 1),
     ("trend lines", lambda: charts.trend_line(
         pd.DataFrame({"period": pd.to_datetime(["2024-06-03", "2024-06-10"]), "wow8": [1.0, 2.0]}),
         "period", {"wow8": "WOW8"}, LABEL, title="t"), 1),
@@ -41,11 +39,12 @@ def test_time_figures_carry_their_settings_label(description, build, traces):
     assert "seuil d'inactivité 5 min" in fig.layout.title.text
 
 
-def test_heat_map_buckets_local_weekday_and_hour():
-    fig = charts.heatmap_hour_weekday(SESSIONS, LABEL, title="t")
+def test_heat_map_places_iso_weekday_and_hour_in_hours():
+    fig = charts.heatmap_hour_weekday(CELLS, LABEL, title="t")
     z = fig.data[0].z
-    assert z[0][9] == pytest.approx(1.0)  # Monday 09h: two half-hour sessions
-    assert z[5][22] == pytest.approx(1.0)  # Saturday 22h
+    assert list(fig.data[0].y) == ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+    assert (z[0][9], z[0][10], z[5][22]) == pytest.approx((1.0, 0.25, 1.5))  # Monday 09h, 10h; Saturday 22h
+    assert sum(map(sum, z)) == pytest.approx(2.75)  # nothing else anywhere
 
 
 def test_waterfall_ends_with_the_total():

@@ -19,6 +19,7 @@ from analytics.warehouse.migrations import (
     m0004_access,
     m0005_timesinks,
     m0006_documents,
+    m0007_timesinks_heatmap,
 )
 
 
@@ -36,6 +37,7 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "accounts and access log", m0004_access.apply),
     Migration(5, "time sinks tables", m0005_timesinks.apply),
     Migration(6, "duplicate documents and double entry", m0006_documents.apply),
+    Migration(7, "time sinks per local hour", m0007_timesinks_heatmap.apply),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
