@@ -92,6 +92,7 @@ def build_demo(
     and rebuilt). ``sample_dir`` and ``steps`` are test seams (defaults: the shipped sample
     and :data:`POST_IMPORT_STEPS`).
     """
+    from analytics.access.roles import system_actor
     from analytics.importing import import_file
     from analytics.warehouse import connect
 
@@ -111,7 +112,7 @@ def build_demo(
     con = connect(target)
     try:
         for table, name in IMPORT_ORDER:
-            report = import_file(con, table, source / name, source="default", actor="demo")
+            report = import_file(con, table, source / name, source="default", actor=system_actor())
             lines.extend(report.summary_lines())
         for step in POST_IMPORT_STEPS if steps is None else steps:
             lines.extend(step(con))

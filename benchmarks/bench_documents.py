@@ -38,6 +38,7 @@ def _generate(scale: str, out: Path, seed: int) -> None:
 
 
 def _load(data: Path, db: Path, *, audit: bool = True) -> None:
+    from analytics.access.roles import system_actor
     from analytics.importing import import_file
     from analytics.warehouse import connect, schema_version
     from analytics.warehouse.migrations import m0006_documents
@@ -48,7 +49,7 @@ def _load(data: Path, db: Path, *, audit: bool = True) -> None:
     tables = [("documents", "documents.csv")] + ([("audit_events", "audit_events.csv")] if audit else [])
     for table, name in tables:
         started = time.perf_counter()
-        report = import_file(con, table, data / name, actor="bench")
+        report = import_file(con, table, data / name, actor=system_actor())
         print(f"imported {report.rows_inserted} {table} in {time.perf_counter() - started:.1f} s")
     con.execute(
         "CREATE TABLE bench_truth AS SELECT document_id_1, document_id_2, kind "

@@ -1,6 +1,6 @@
 """Import hospital files (CSV as hospitals write them, Parquet, FHIR NDJSON) into the warehouse.
 
-    report = import_file(con, "patients", "export_ipp.csv")
+    report = import_file(con, "patients", "export_ipp.csv", actor=system_actor())
     print("\\n".join(report.summary_lines()))
 
 Structural faults refuse the whole file (:class:`~analytics.errors.FileRefused`, nothing

@@ -11,6 +11,7 @@ the findings and the final ``imports`` status are then committed together or not
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ import duckdb
 
 from analytics.access.access_log import record
 from analytics.access.roles import Actor, Permission, require
-from analytics.errors import FileRefused, InvalidInput
+from analytics.errors import AccessDenied, FileRefused, InvalidInput
 from analytics.importing.csv_reader import csv_source
 from analytics.importing.fhir import fhir_source
 from analytics.importing.headers import TABLES, TableSpec
@@ -36,7 +37,7 @@ from analytics.importing.validate import (
     problem_sql,
     quote_ident,
 )
-from analytics.warehouse.connection import warehouse_fault
+from analytics.warehouse.connection import database_path, disk_full, warehouse_fault
 
 __all__ = ["TABLE_ALIASES", "import_file", "mark_interrupted_imports"]
 
@@ -250,25 +251,25 @@ def import_file(
     *,
     source: str = "default",
     mapping: dict[str, str] | None = None,
-    actor: Actor | str = "cli",
+    actor: Actor,
     file_format: str | None = None,
 ) -> ImportReport:
     """Import one CSV, Parquet or FHIR NDJSON file into ``table`` (upsert on its source key).
 
     Structural faults raise :class:`FileRefused` (nothing changed, the attempt recorded in
     ``imports``); value faults load the row with the field empty and become findings.
-    ``actor`` is an account (its role must allow imports; the import is written to the
-    access log) or a plain name for trusted callers that hold the warehouse file (CLI, demo).
+    ``actor`` is required: its role must allow imports, and the import is written to the
+    access log. Trusted callers that hold the warehouse file (CLI without ``--as``, demo
+    build, benchmarks) pass :func:`~analytics.access.roles.system_actor`.
     """
-    account = actor if isinstance(actor, Actor) else None
-    if account is not None:
-        require(account, Permission.IMPORT_DATA)
+    if not isinstance(actor, Actor):
+        raise AccessDenied(f"import_file: actor must be an Actor (got {type(actor).__name__})")
+    require(actor, Permission.IMPORT_DATA)
     report = _import_file(con, table, path, source=source, mapping=mapping,
-                          actor_name=account.username if account else actor, file_format=file_format)
-    if account is not None:
-        record(con, account, "import", report.table, report.rows_inserted + report.rows_updated,
-               {"file": Path(report.file).name, "import_id": report.import_id,
-                "findings": report.findings_count})
+                          actor_name=actor.username, file_format=file_format)
+    record(con, actor, "import", report.table, report.rows_inserted + report.rows_updated,
+           {"file": Path(report.file).name, "import_id": report.import_id,
+            "findings": report.findings_count})
     return report
 
 
@@ -326,9 +327,18 @@ def _import_file(con, table: str, path: str | Path, *, source: str, mapping: dic
         _finish(con, report, digest)
         raise FileRefused(str(exc), report) from None
     except BaseException as exc:
-        report.status, report.message = "refused", f"internal error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-        _finish(con, report, digest)
-        raise
+        # Rolled back: nothing of the file is in the warehouse, whatever _load had counted.
+        report.rows_inserted = report.rows_updated = report.rows_skipped = report.findings_count = 0
+        report.findings = []
+        fault = warehouse_fault(exc, database_path(con)) if disk_full(exc) else None
+        if fault is None:
+            report.status, report.message = "refused", f"internal error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            _finish(con, report, digest)
+            raise
+        report.status, report.message = "refused", str(fault)
+        with contextlib.suppress(duckdb.Error):  # with the disk still full even this may not be written
+            _finish(con, report, digest)
+        raise fault from None
     finally:
         _cleanup(con)
         hasher.shutdown(wait=True)

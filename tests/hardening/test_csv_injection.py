@@ -17,9 +17,12 @@ import pandas as pd
 import pytest
 
 from analytics.access import Actor
+from analytics.access.roles import system_actor
 from analytics.exports import export_frame, export_table
 from analytics.importing import import_file
 from analytics.warehouse import connect
+
+SYSTEM = system_actor()
 
 HYGIE = str(Path(sys.executable).with_name("hygie"))
 KEY = b"k" * 32
@@ -79,7 +82,7 @@ def _load_hostile_patients(db: Path, folder: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     con = connect(db)
     try:
-        report = import_file(con, "patients", path)
+        report = import_file(con, "patients", path, actor=SYSTEM)
         assert report.rows_inserted == len(HOSTILE)
     finally:
         con.close()

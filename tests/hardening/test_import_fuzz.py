@@ -24,9 +24,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analytics.access.roles import system_actor
 from analytics.errors import InvalidInput
 from analytics.importing import import_file
 from analytics.warehouse import connect
+
+SYSTEM = system_actor()
 
 CASE_LIMIT_S = 20.0
 CHANGED_TABLES = ("patients", "documents", "audit_events", "staff", "schedules", "data_quality_findings")
@@ -74,7 +77,7 @@ def _check_case(con: duckdb.DuckDBPyConnection, table: str, path: Path, kind: st
     before = _fingerprint(con)
     start = time.monotonic()
     try:
-        report = import_file(con, table, path, **kwargs)
+        report = import_file(con, table, path, **kwargs, actor=SYSTEM)
     except InvalidInput as exc:
         elapsed = time.monotonic() - start
         assert path.name in str(exc), f"refusal does not name the file: {exc}"
@@ -289,7 +292,7 @@ def test_wide_header_notice_stays_short(warehouse, tmp_path):
     path = tmp_path / "wide_notice.csv"
     path.write_text(";".join(["IPP", *(f"COL{i}" for i in range(500))]) + "\n"
                     + ";".join(["P1", *("x" for _ in range(500))]) + "\n", encoding="utf-8")
-    report = import_file(warehouse, "patients", path)
+    report = import_file(warehouse, "patients", path, actor=SYSTEM)
     assert report.rows_inserted == 1
     notice = next(n for n in report.notices if n.startswith("ignored"))
     assert notice == ("ignored 500 unknown column(s): " + ", ".join(f"COL{i}" for i in range(20))

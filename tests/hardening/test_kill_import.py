@@ -24,8 +24,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from analytics.access.roles import system_actor
 from analytics.importing import import_file, mark_interrupted_imports
 from analytics.warehouse import connect
+
+SYSTEM = system_actor()
 
 HYGIE = str(Path(sys.executable).with_name("hygie"))
 ROWS = 400_000
@@ -86,7 +89,7 @@ def test_sigkill_mid_import_leaves_all_or_nothing(fresh_db: Path, big_file: Path
     base = tmp_path / "base.csv"
     base.write_text(BASE, encoding="utf-8")
     con = connect(fresh_db)
-    import_file(con, "patients", base)
+    import_file(con, "patients", base, actor=SYSTEM)
     before = con.execute("SELECT count(*), sum(hash(p)) FROM patients p").fetchone()
     con.close()
 

@@ -132,7 +132,7 @@ def test_shipped_sample_ground_truth(tmp_path):
     from analytics.importing import import_file
 
     con = connect(tmp_path / "s.duckdb")
-    import_file(con, "patients", SAMPLE_DIR / "patients.csv")
+    import_file(con, "patients", SAMPLE_DIR / "patients.csv", actor=SYSTEM)
     find_duplicates(con, actor=SYSTEM)
     truth = pd.read_csv(SAMPLE_DIR / "truth_pairs.csv", sep=";", dtype=str, encoding="cp1252")
     pred = con.execute("SELECT patient_id_1, patient_id_2 FROM match_pairs WHERE decision = 'match'").df()

@@ -9,8 +9,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from analytics.access.roles import system_actor
 from analytics.importing import import_file
 from tests.analytics.importing.helpers import VALID_INS, table_rows
+
+SYSTEM = system_actor()
 
 INS_OID = "urn:oid:1.2.250.1.213.1.4.8"
 FR_CORE = "https://hl7.fr/ig/fhir/core/StructureDefinition"
@@ -31,7 +34,7 @@ def test_parquet_written_by_pyarrow_with_native_types(con, tmp_path):
     })
     path = tmp_path / "patients.parquet"
     pq.write_table(table, path)
-    report = import_file(con, "patients", path)
+    report = import_file(con, "patients", path, actor=SYSTEM)
     assert (report.format, report.rows_inserted, report.findings_count) == ("parquet", 2, 1)
     assert (report.findings[0].line, report.findings[0].column, report.findings[0].raw_value) == (2, "sex", "Q")
     assert "ignored 1 unknown column(s): AGE" in report.notices
@@ -48,7 +51,7 @@ def test_parquet_written_by_duckdb_with_timestamptz(con, tmp_path):
         "TIMESTAMPTZ '2024-07-01 08:00:00+00' + i * INTERVAL 1 MINUTE AS timestamp, 'inbox' AS activity "
         "FROM range(3) t(i)) TO ? (FORMAT parquet)", [str(path)])
     other.close()
-    report = import_file(con, "audit", path)
+    report = import_file(con, "audit", path, actor=SYSTEM)
     assert report.rows_inserted == 3 and report.findings_count == 0
     first = con.execute("SELECT timestamp FROM audit_events ORDER BY event_id LIMIT 1").fetchone()[0]
     assert first.astimezone(dt.UTC) == dt.datetime(2024, 7, 1, 8, 0, tzinfo=dt.UTC)
@@ -82,7 +85,7 @@ PATIENT_2 = {"resourceType": "Patient", "id": "P2", "name": [{"family": "DURAND"
 
 
 def test_fhir_patients(con, tmp_path):
-    report = import_file(con, "patients", _ndjson(tmp_path / "Patient.ndjson", [PATIENT, PATIENT_2]))
+    report = import_file(con, "patients", _ndjson(tmp_path / "Patient.ndjson", [PATIENT, PATIENT_2]), actor=SYSTEM)
     assert (report.format, report.rows_inserted) == ("fhir-ndjson", 2)
     assert [(f.line, f.column, f.raw_value) for f in report.findings] == [(2, "birth_date", "1955-02-31")]
     assert table_rows(con, "patients", "patient_id, birth_name, first_names, used_name, used_first_name, birth_date, "
@@ -104,7 +107,7 @@ def test_fhir_document_references(con, tmp_path):
                        "practiceSetting": {"coding": [{"code": "CARDIO", "display": "Cardiologie"}]}}}
     draft = {"resourceType": "DocumentReference", "id": "D2", "docStatus": "preliminary",
              "subject": {"reference": "Patient/IPP-001"}}
-    import_file(con, "documents", _ndjson(tmp_path / "DocumentReference.ndjson", [doc, draft]))
+    import_file(con, "documents", _ndjson(tmp_path / "DocumentReference.ndjson", [doc, draft]), actor=SYSTEM)
     rows = table_rows(con, "documents", "document_id, patient_id, document_type, title, author_id, service, "
                       "created_at, signed_by, status, content_hash, stay_id")
     assert rows[0][:6] == ("D1", "IPP-001", "Discharge summary", "CRH cardiologie", "u1", "Cardiologie")
@@ -121,7 +124,7 @@ def test_fhir_audit_events(con, tmp_path):
                         "network": {"address": "PC-CARDIO-3"}}],
              "source": {"site": "Cardiologie", "observer": {"reference": "Device/dpi"}},
              "entity": [{"what": {"reference": "Patient/IPP-001"}}, {"what": {"reference": "DocumentReference/D1"}}]}
-    report = import_file(con, "audit", _ndjson(tmp_path / "AuditEvent.ndjson", [event]))
+    report = import_file(con, "audit", _ndjson(tmp_path / "AuditEvent.ndjson", [event]), actor=SYSTEM)
     assert report.rows_inserted == 1
     row = table_rows(con, "audit_events", "event_id, user_id, action, activity, patient_id, document_id, service, "
                      "workstation")[0]

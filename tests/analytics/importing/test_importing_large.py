@@ -5,9 +5,12 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from analytics.access.roles import system_actor
 from analytics.errors import FileRefused
 from analytics.importing import import_file
 from analytics.importing.validate import paris_sql
+
+SYSTEM = system_actor()
 
 ROWS = 30_000  # about 1.2 MB: beyond the 1 MiB head the sniffer reads
 
@@ -25,7 +28,7 @@ def test_ascii_head_then_windows_1252_is_transcoded(con, tmp_path):
     lines[-2] = lines[-2].replace("PC-CARDIO", "PC-PÉDIATRIE")
     path = tmp_path / "audit.csv"
     path.write_bytes((HEADER + "".join(lines)).encode("cp1252"))
-    report = import_file(con, "audit", path)
+    report = import_file(con, "audit", path, actor=SYSTEM)
     assert (report.rows_inserted, report.encoding) == (ROWS, "latin-1")
     assert con.execute("SELECT count(*) FROM audit_events WHERE workstation LIKE 'PC-PÉDIATRIE%'").fetchone() == (1,)
 
@@ -44,12 +47,12 @@ def test_line_numbers_hold_in_big_files(con, tmp_path, description, mutate, mess
     path = tmp_path / "audit.csv"
     path.write_text(HEADER + "".join(lines), encoding="utf-8")
     if message is None:
-        report = import_file(con, "audit", path)
+        report = import_file(con, "audit", path, actor=SYSTEM)
         assert [(f.line, f.record_key) for f in report.findings] == [(27_002, "E0027000")]
         assert report.rows_skipped == 1
     else:
         with pytest.raises(FileRefused) as caught:
-            import_file(con, "audit", path)
+            import_file(con, "audit", path, actor=SYSTEM)
         assert str(caught.value) == message
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.access.roles import system_actor
 from analytics.errors import FileRefused
 from analytics.importing import import_file
 from tests.analytics.importing.helpers import snapshot, write_text
+
+SYSTEM = system_actor()
 
 GOOD = "IPP;NOM;DATE_NAISSANCE\nP1;DUPONT;01/02/1980\nP2;MARTIN;03/04/1990\n"
 
@@ -57,12 +60,12 @@ BAD_FILES = [
 @pytest.mark.parametrize(("description", "table", "name", "data", "message"), BAD_FILES,
                          ids=[b[0] for b in BAD_FILES])
 def test_structural_fault_refuses_the_whole_file(con, tmp_path, description, table, name, data, message):
-    import_file(con, "patients", write_text(tmp_path, "good.csv", GOOD))
+    import_file(con, "patients", write_text(tmp_path, "good.csv", GOOD), actor=SYSTEM)
     before = snapshot(con)
     path = tmp_path / name
     path.write_bytes(data)
     with pytest.raises(FileRefused) as caught:
-        import_file(con, table, path)
+        import_file(con, table, path, actor=SYSTEM)
     assert str(caught.value) == message
     assert caught.value.report.status == "refused"
     assert snapshot(con) == before
