@@ -8,8 +8,9 @@ and chosen with ``HYGIE_LANG=en``.
 from __future__ import annotations
 
 import os
+import re
 
-__all__ = ["MESSAGES", "job_label", "t"]
+__all__ = ["ENGINE_MESSAGES", "MESSAGES", "engine_text", "job_label", "t"]
 
 FR: dict[str, str] = {
     # --- application shell ---------------------------------------------------------------
@@ -232,6 +233,21 @@ FR: dict[str, str] = {
     "jobs.col.undo_of": "Annule",
     "jobs.col.undone_by": "Annulée par",
     "jobs.col.message": "Message",
+    "jobs.job_option": "{title} ({name})",
+    "jobs.notes": "Notes de l'aperçu",
+    "jobs.op.update": "modification",
+    "jobs.op.insert": "ajout",
+    "jobs.op.delete": "suppression",
+    "jobs.queued": "En attente du service des travaux…",
+    "jobs.applying_job": "Application de « {job} » en cours…",
+    "jobs.undoing_run": "Annulation de l'exécution {run} en cours…",
+    "jobs.progress_wait": "Préparation…",
+    "jobs.no_worker": "Le service des travaux ne répond pas : la demande attend son redémarrage.",
+    "jobs.leave_ok": "Vous pouvez changer de page : le travail continue sur le serveur et son résultat "
+    "s'affichera ici à votre retour.",
+    "jobs.busy": "Un travail lancé depuis cette session est en cours : attendez sa fin.",
+    "jobs.already_applied": "« {job} » était déjà appliqué (exécution {run}) : rien de plus n'a été fait.",
+    "jobs.failed": "Échec, rien n'a été modifié : {message}",
     # --- exports -------------------------------------------------------------------------
     "export.button": "Exporter",
     "export.dialect": "Format",
@@ -459,14 +475,36 @@ FR: dict[str, str] = {
     "table.ts_runs": "Calculs de temps documentaire",
 }
 
-# Cleanup job parameters and preview counts: the engine names them in English; the page shows
-# these French labels, keyed "job.<job>.param.<name>" / "job.<job>.count.<name>" (see job_label).
+# Cleanup jobs as the engine registers them (English names, docstrings, parameter help and
+# choice values): the page shows these French texts, keyed "job.<job>.<kind>.<name>" (see
+# job_label). Kinds: "text" (title, doc), "param" (label), "help", "choice" ("param=value"),
+# "count" (preview count).
 JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
     "archive-duplicate-documents": {
+        "text": {
+            "title": "Archiver les documents en double",
+            "doc": "Archive (statut « archivé ») les documents identiques ou quasi identiques, en gardant "
+            "un document par groupe : le document signé d'abord, puis le plus complet (champs remplis, "
+            "longueur du texte), puis le plus ancien. Rien n'est supprimé ; l'annulation remet le statut "
+            "précédent.",
+        },
         "param": {"kinds": "Types de doublons", "match_run_id": "Exécution de détection"},
+        "help": {
+            "kinds": "Types de doublons à archiver, séparés par des virgules : exact (identiques), near "
+            "(quasi identiques), retyped (ressaisis).",
+            "match_run_id": "Exécution de la détection des documents en double (par défaut : la dernière).",
+        },
         "count": {"groups": "Groupes", "documents archived": "Documents archivés"},
     },
     "merge-identities": {
+        "text": {
+            "title": "Fusionner les identités en double",
+            "doc": "Fusionne les identités en double, comme un serveur d'identités (EMPI) : les dossiers "
+            "absorbés deviennent inactifs et reliés au dossier conservé, leurs documents et traces y sont "
+            "rattachés. Les fusions sont émises en un Bundle FHIR de transaction (Patient.link "
+            "replaced-by / replaces) et un message HL7 v2 ADT^A40 par dossier absorbé (PID = dossier "
+            "conservé, MRG-1 = IPP du dossier absorbé).",
+        },
         "param": {
             "match_run_id": "Exécution de détection",
             "include_clusters": "Inclure les groupes détectés",
@@ -479,6 +517,20 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "receiving_application": "Application destinataire",
             "receiving_facility": "Établissement destinataire",
         },
+        "help": {
+            "match_run_id": "Exécution de la détection des doublons (par défaut : la dernière).",
+            "include_clusters": "Fusionner les groupes classés « doublon » par la détection.",
+            "include_reviewed": "Fusionner les paires jugées « même personne » en revue.",
+            "survivorship": "Ordre de choix du dossier conservé, séparé par des virgules : status "
+            "(statut d'identité), created_at (le plus ancien), patient_id.",
+            "complete_fields": "Remplir les champs vides du dossier conservé avec ceux des dossiers absorbés.",
+            "auto_merge": "Mode sans surveillance : seulement les groupes dont toutes les paires atteignent "
+            "le seuil de fusion automatique et dont toutes les identités sont QUAL ou VALI.",
+            "auto_merge_threshold": "Score strict exigé par la fusion automatique (0,95 au moins).",
+            "sending_facility": "MSH-4 des messages ADT^A40.",
+            "receiving_application": "MSH-5 des messages ADT^A40.",
+            "receiving_facility": "MSH-6 des messages ADT^A40.",
+        },
         "count": {
             "groups merged": "Groupes fusionnés",
             "identities deactivated": "Identités désactivées",
@@ -490,11 +542,29 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
     "normalise-identities": {
+        "text": {
+            "title": "Normaliser les identités",
+            "doc": "Met les noms en majuscules sans espaces superflus, écrit les téléphones dans un seul "
+            "format et les courriels en minuscules. Les valeurs d'origine restent dans le journal des "
+            "modifications ; les numéros non reconnus sont laissés tels quels et listés dans les notes "
+            "pour correction.",
+        },
         "param": {
             "phone_format": "Format des téléphones",
             "region": "Région par défaut des téléphones",
             "strip_accents": "Supprimer les accents",
             "only_active": "Identités actives seulement",
+        },
+        "help": {
+            "phone_format": "Format dans lequel les téléphones sont réécrits.",
+            "region": "Pays supposé pour les numéros sans indicatif (code ISO, FR par défaut).",
+            "strip_accents": "Retirer aussi les accents des noms.",
+            "only_active": "Ne pas toucher aux identités fusionnées (inactives).",
+        },
+        "choice": {
+            "phone_format=E164": "International compact (+33612345678)",
+            "phone_format=INTERNATIONAL": "International lisible (+33 6 12 34 56 78)",
+            "phone_format=NATIONAL": "National (06 12 34 56 78)",
         },
         "count": {
             "identities changed": "Identités modifiées",
@@ -505,6 +575,14 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
     "pseudonymised-extract": {
+        "text": {
+            "title": "Extraction pseudonymisée",
+            "doc": "Écrit une extraction pour les analystes : pseudonymes HMAC-SHA-256, dates et lieux "
+            "généralisés, contrôle de k-anonymat. Les identifiants directs sont retirés, la date de "
+            "naissance devient une année (ou une tranche d'âge), le code postal un département ; le "
+            "fichier patients est refusé (ou généralisé davantage) quand une combinaison de "
+            "quasi-identifiants concerne moins de k personnes. Le secret reste hors de l'entrepôt.",
+        },
         "param": {
             "tables": "Tables",
             "columns": "Colonnes",
@@ -513,6 +591,25 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "on_small_groups": "Groupes trop petits",
             "staff": "Personnel",
             "only_active": "Identités actives seulement",
+        },
+        "help": {
+            "tables": "Tables à extraire, séparées par des virgules : patients, documents, audit_events.",
+            "columns": "Colonnes à garder, au format table.colonne séparées par des virgules "
+            "(par défaut : toutes).",
+            "k": "Taille minimale d'un groupe partageant les mêmes quasi-identifiants.",
+            "birth_date": "Année de naissance ou tranche d'âge de 10 ans.",
+            "on_small_groups": "Sous k : refuser l'extraction, ou généraliser davantage puis supprimer "
+            "les lignes restantes.",
+            "staff": "Identifiants des soignants.",
+            "only_active": "Laisser de côté les identités fusionnées.",
+        },
+        "choice": {
+            "birth_date=year": "Année de naissance",
+            "birth_date=age_band": "Tranche d'âge de 10 ans",
+            "on_small_groups=refuse": "Refuser l'extraction",
+            "on_small_groups=generalise": "Généraliser puis supprimer",
+            "staff=keep": "Garder",
+            "staff=pseudonymise": "Pseudonymiser",
         },
         "count": {
             "patients rows": "Lignes patients",
@@ -523,7 +620,18 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
     "route-unsigned-documents": {
+        "text": {
+            "title": "Relancer les documents non signés",
+            "doc": "Envoie les brouillons non signés depuis plus de N jours dans la liste de travail de "
+            "leur signataire (un fichier CSV par signataire). Le signataire est l'auteur s'il est encore "
+            "actif, sinon le chef du service du document. Chaque envoi est une ligne de "
+            "document_routing : l'annulation la retire.",
+        },
         "param": {"days": "Jours sans signature", "as_of": "À la date du"},
+        "help": {
+            "days": "Relancer les brouillons non signés depuis plus de ce nombre de jours.",
+            "as_of": "Jour de référence, au format AAAA-MM-JJ (par défaut : aujourd'hui).",
+        },
         "count": {
             "documents routed": "Documents envoyés",
             "signers": "Signataires",
@@ -531,8 +639,22 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "not routable": "Sans destinataire",
         },
     },
+    "detect-duplicates": {"text": {"title": "Détecter les identités en double (analyse)"}},
+    "detect-duplicate-documents": {"text": {"title": "Détecter les documents en double (analyse)"}},
     "unmerge-identity": {
+        "text": {
+            "title": "Défusionner une identité",
+            "doc": "Rétablit une identité fusionnée : de nouveau active, déliée, ses documents et traces "
+            "rattachés de nouveau. S'appuie sur le journal de la fusion (l'état d'avant) : seul ce que "
+            "cette fusion a déplacé pour cette identité revient, y compris les champs du dossier conservé "
+            "complétés à partir d'elle. Refusé si l'une de ces lignes a changé depuis (annulez d'abord "
+            "le changement plus récent).",
+        },
         "param": {"patient_id": "Identifiant patient", "run_id": "Exécution de fusion"},
+        "help": {
+            "patient_id": "L'identité fusionnée (inactive) à rétablir.",
+            "run_id": "Exécution de fusion (par défaut : la dernière qui l'a fusionnée).",
+        },
         "count": {
             "identities restored": "Identités restaurées",
             "survivor fields restored": "Champs du dossier conservé restaurés",
@@ -541,6 +663,172 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
 }
+
+# Messages the engine writes in English (job notes, outcomes and refusals; import findings and
+# notices), each as a pattern matched against the whole message, with its French text. Groups
+# named "msg..." are translated in turn (a refusal inside a failure). A message that no pattern
+# matches is shown as the engine wrote it.
+ENGINE_MESSAGES: list[tuple[str, str]] = [
+    # --- jobs: outcomes and refusals ------------------------------------------------------
+    (r"(?:StalePreview|JobError|InvalidInput|AccessDenied): (?P<msg>.+)", "{msg}"),
+    (r"job (?P<job>\S+) failed and was rolled back \(run (?P<run>\S+)\): (?P<msg>.+)",
+     "Le travail {job} a échoué ; tout a été annulé, rien n'est modifié (exécution {run}) : {msg}"),
+    (r"preview (?P<id>\S+) is stale: the data read by (?P<job>\S+) changed since the preview; preview again",
+     "L'aperçu {id} n'est plus à jour : les données lues par {job} ont changé depuis ; refaites l'aperçu."),
+    (r"preview (?P<id>\S+) is stale: it is not the preview that was confirmed; preview again",
+     "L'aperçu {id} n'est pas celui qui a été confirmé ; refaites l'aperçu."),
+    (r"preview (?P<id>\S+) is stale: (?P<msg>.+); preview again",
+     "L'aperçu {id} n'est plus à jour ({msg}) ; refaites l'aperçu."),
+    (r"(?P<table>\w+) (?P<key>.+) no longer holds the values it had", "{table} {key} n'a plus les valeurs de l'aperçu"),
+    (r"(?P<table>\w+) (?P<key>\{.+) already exists", "{table} {key} existe déjà"),
+    (r"(?P<table>\w+): (?P<done>\d+) row\(s\) matched (?P<n>\d+) change\(s\)",
+     "{table} : {done} ligne(s) trouvée(s) pour {n} modification(s)"),
+    (r"preview (?P<id>\S+) belongs to an undo; it cannot be applied on its own",
+     "L'aperçu {id} appartient à une annulation : il ne peut pas être appliqué seul."),
+    (r"unknown preview (?P<id>\S+)", "Aperçu inconnu : {id}."),
+    (r"unknown run (?P<id>\S+)", "Exécution inconnue : {id}."),
+    (r"unknown job '(?P<job>[^']+)' \(known: (?P<known>.+)\)", "Travail inconnu « {job} » (travaux connus : {known})."),
+    (r"run (?P<run>\S+) is an analysis \((?P<job>\S+)\), not a cleanup change; nothing to undo",
+     "L'exécution {run} est une analyse ({job}), pas un nettoyage : rien à annuler."),
+    (r"run (?P<run>\S+) is itself an undo \(of run (?P<of>\S+)\); preview the job again instead",
+     "L'exécution {run} est elle-même une annulation (de {of}) : refaites plutôt un aperçu du travail."),
+    (r"run (?P<run>\S+) was already undone by run (?P<by>\S+)", "L'exécution {run} a déjà été annulée par {by}."),
+    (r"run (?P<run>\S+) did not succeed \(status (?P<status>\w+)\); nothing to undo",
+     "L'exécution {run} n'a pas réussi (statut {status}) : rien à annuler."),
+    (r"runs of (?P<job>\S+) cannot be undone", "Les exécutions de {job} ne peuvent pas être annulées."),
+    (r"cannot undo run (?P<run>\S+): run (?P<later>\S+) \((?P<job>\S+)\) changed the same rows later; undo it first",
+     "Impossible d'annuler {run} : l'exécution {later} ({job}) a modifié les mêmes lignes ensuite ; "
+     "annulez-la d'abord."),
+    (r"cannot undo run (?P<run>\S+): output file (?P<path>.+) was modified since the run",
+     "Impossible d'annuler {run} : le fichier produit {path} a été modifié depuis."),
+    (r"cannot undo run (?P<run>\S+): (?P<msg>.+) \(changed after the run, outside the jobs\)",
+     "Impossible d'annuler {run} : {msg} (modifié après l'exécution, hors des travaux)."),
+    (r"undo of run (?P<run>\S+)", "Annulation de l'exécution {run}"),
+    (r"undo of run (?P<run>\S+); removed (?P<n>\d+) file\(s\)",
+     "Annulation de l'exécution {run} ; {n} fichier(s) retiré(s)"),
+    (r"undo of run (?P<run>\S+); files it sent are kept: (?P<n>\d+)",
+     "Annulation de l'exécution {run} ; les {n} fichier(s) déjà envoyés sont conservés"),
+    (r"interrupted: the process stopped before the run finished; nothing was applied",
+     "Interrompu : le processus s'est arrêté avant la fin ; rien n'a été appliqué."),
+    (r"the job worker stopped while running this request; see `hygie jobs history` \(the run is shown as "
+     r"interrupted\)", "Le service des travaux s'est arrêté pendant l'exécution ; l'historique la montre "
+     "comme interrompue."),
+    (r"apply request: preview_id and fingerprint are required", "Demande incomplète : aperçu et empreinte requis."),
+    (r"(?P<user>\S+) \(role (?P<role>\w+)\) may not (?P<msg>.+)", "Action refusée à {user} (rôle {role}) : {msg}."),
+    (r"view aggregates", "consulter les indicateurs"),
+    (r"view patient-level data", "consulter des données patient"),
+    (r"preview cleanup jobs", "prévisualiser des travaux de nettoyage"),
+    (r"apply or undo cleanup jobs", "appliquer ou annuler des travaux de nettoyage"),
+    (r"import data", "importer des données"),
+    # --- jobs: parameters ---------------------------------------------------------------------
+    (r"job (?P<job>\S+): unknown parameter (?P<name>\S+) \(known: (?P<known>.+)\)",
+     "{job} : paramètre inconnu {name} (paramètres connus : {known})."),
+    (r"job (?P<job>\S+): parameter (?P<name>\w+)=(?P<value>.+) must be one of (?P<allowed>.+)",
+     "{job} : le paramètre {name}={value} doit valoir l'une de ces valeurs : {allowed}."),
+    (r"job (?P<job>\S+): parameter (?P<name>\w+)=(?P<value>.+) is not a valid (?P<type>.+)",
+     "{job} : le paramètre {name}={value} n'est pas une valeur valide ({type})."),
+    (r"job (?P<job>\S+): parameter (?P<name>\w+) is required", "{job} : le paramètre {name} est obligatoire."),
+    (r"job archive-duplicate-documents: kinds=(?P<value>.+): use (?P<allowed>.+)",
+     "Types de doublons {value} : utilisez {allowed}, séparés par des virgules."),
+    (r"job merge-identities: survivorship=(?P<value>.+): use a comma list of (?P<allowed>.+)",
+     "Règle du dossier conservé {value} : utilisez une liste de {allowed}, séparés par des virgules."),
+    (r"job merge-identities: auto_merge_threshold=(?P<value>\S+) must be between 0\.95 and 1 .*",
+     "Seuil de fusion automatique {value} : il doit être compris entre 0,95 et 1."),
+    (r"job pseudonymised-extract: tables=(?P<value>.+): use (?P<allowed>.+)",
+     "Tables {value} : utilisez {allowed}, séparées par des virgules."),
+    (r"job pseudonymised-extract: k=(?P<k>-?\d+) must be at least 2", "k={k} : k doit valoir au moins 2."),
+    (r"job pseudonymised-extract: column (?P<col>.+) must be table\.column with a table in tables",
+     "Colonne {col} : écrivez table.colonne, avec une table choisie dans « Tables »."),
+    (r"job pseudonymised-extract: (?P<table>\w+) has no column (?P<col>.+)", "La table {table} n'a pas de colonne {col}."),
+    (r"pseudonymised-extract refused: some combinations of (?P<cols>.+) are shared by only (?P<n>\d+) "
+     r"patient\(s\), fewer than k=(?P<k>\d+); .*",
+     "Extraction refusée : certaines combinaisons de {cols} ne concernent que {n} patient(s), moins que "
+     "k={k}. Choisissez « Généraliser puis supprimer », la tranche d'âge, ou moins de colonnes."),
+    (r"job route-unsigned-documents: days=(?P<days>-?\d+) must be 0 or more",
+     "Jours sans signature {days} : la valeur doit être positive ou nulle."),
+    (r"unmerge-identity: no patient (?P<id>.+)", "Aucun patient {id}."),
+    (r"unmerge-identity: patient (?P<id>\S+) is not merged into another identity",
+     "Le patient {id} n'est fusionné dans aucune autre identité."),
+    (r"unmerge-identity: patient (?P<id>\S+) was not merged by a merge-identities run(?P<run>.*) that is still "
+     r"in effect", "Le patient {id} n'a pas été fusionné par une fusion{run} toujours en vigueur."),
+    (r"cannot unmerge (?P<id>\S+): (?P<table>\w+) (?P<key>\S+) changed since merge run (?P<run>\S+); .*",
+     "Impossible de défusionner {id} : {table} {key} a changé depuis la fusion {run} ; annulez d'abord "
+     "le changement plus récent."),
+    (r"schedule: '(?P<cron>.*)' is not a valid cron expression .*",
+     "Planification : « {cron} » n'est pas une expression cron valide (par exemple « 0 2 * * * » pour "
+     "chaque nuit à 2 h)."),
+    (r"schedule: (?P<job>\S+) takes no parameters", "Planification : {job} ne prend pas de paramètre."),
+    (r"unknown schedule (?P<id>\S+)", "Planification inconnue : {id}."),
+    (r"schedule owner (?P<user>\S+) is disabled", "Le compte {user} qui a créé la planification est désactivé."),
+    # --- jobs: preview notes ------------------------------------------------------------------
+    (r"phone numbers left unchanged \(not understood\): (?P<list>.+)",
+     "Téléphones laissés tels quels (non reconnus) : {list}"),
+    (r"no duplicate documents found yet", "Aucun document en double détecté pour l'instant."),
+    (r"documents not in the warehouse, ignored: (?P<list>.+)", "Documents absents de l'entrepôt, ignorés : {list}"),
+    (r"pair (?P<a>[^/\s]+)/(?P<b>\S+) not merged: reviewers marked them as not the same person",
+     "Paire {a}/{b} non fusionnée : jugée « personnes différentes » en revue."),
+    (r"pair (?P<a>[^/\s]+)/(?P<b>\S+) names an unknown patient; skipped",
+     "Paire {a}/{b} ignorée : elle désigne un patient inconnu."),
+    (r"group (?P<group>.+) skipped: reviewers marked (?P<a>\S+) and (?P<b>\S+) as not the same person",
+     "Groupe {group} ignoré : {a} et {b} ont été jugés « personnes différentes » en revue."),
+    (r"group (?P<group>.+) skipped: an identity is inactive without being merged",
+     "Groupe {group} ignoré : une identité est inactive sans avoir été fusionnée."),
+    (r"group (?P<group>.+) skipped by auto-merge: not every identity is QUAL or VALI",
+     "Groupe {group} écarté de la fusion automatique : toutes les identités ne sont pas QUAL ou VALI."),
+    (r"no match run yet: only reviewer-approved pairs considered",
+     "Pas encore de détection des doublons : seules les paires validées en revue sont prises en compte."),
+    (r"generalised: birth years → 10-year periods", "Généralisé : années de naissance → périodes de 10 ans"),
+    (r"generalised: birth periods → 20 years", "Généralisé : périodes de naissance → 20 ans"),
+    (r"generalised: birth département dropped", "Généralisé : département de naissance retiré"),
+    (r"generalised: département dropped", "Généralisé : département retiré"),
+    (r"suppressed (?P<n>\d+) row\(s\) still in groups smaller than k=(?P<k>\d+)",
+     "{n} ligne(s) supprimée(s), encore dans des groupes de moins de k={k} personnes"),
+    (r"k-anonymity is measured on the patients file only; none in this extract",
+     "Le k-anonymat se mesure sur le fichier patients seulement ; cette extraction n'en contient pas."),
+    (r"no active author nor service head for: (?P<list>.+)",
+     "Ni auteur actif ni chef de service pour : {list}"),
+    (r"from merge run (?P<run>\S+) \(survivor (?P<survivor>\S+)\)",
+     "D'après la fusion {run} (dossier conservé {survivor})"),
+    # --- imports: value findings (data_quality_findings.problem) and report notices -------------
+    (r"end before start; row not loaded", "Fin avant le début ; ligne non chargée"),
+    (r"(?P<msg>.+); row not loaded", "{msg} ; ligne non chargée"),
+    (r"not a valid date \(expected dd/mm/yyyy or yyyy-mm-dd\)", "Date invalide (attendu jj/mm/aaaa ou aaaa-mm-jj)"),
+    (r"birth date outside 1880-01-01\.\.today", "Date de naissance hors de la période du 01/01/1880 à aujourd'hui"),
+    (r"not a valid timestamp \(expected dd/mm/yyyy HH:MM\[:SS\] or ISO 8601\)",
+     "Horodatage invalide (attendu jj/mm/aaaa HH:MM[:SS] ou ISO 8601)"),
+    (r"unknown sex code \(expected M/F/U, H, 1/2, homme/femme, inconnu\)",
+     "Code sexe inconnu (attendu M/F/U, H, 1/2, homme/femme, inconnu)"),
+    (r"unknown identity status \(expected PROV, RECUP, VALI or QUAL\)",
+     "Statut d'identité inconnu (attendu PROV, RECUP, VALI ou QUAL)"),
+    (r"unknown activity \(expected documentation, chart_review, orders, inbox or other\)",
+     "Activité inconnue (attendu documentation, chart_review, orders, inbox ou other)"),
+    (r"unknown document status \(expected draft, signed, sent or archived\)",
+     "Statut de document inconnu (attendu draft, signed, sent ou archived)"),
+    (r"not a yes/no value \(expected oui/non, 1/0, true/false\)", "Ni oui ni non (attendu oui/non, 1/0, true/false)"),
+    (r"not an INSEE place code \(5 characters, e\.g\. 75056 or 2A004\)",
+     "Code lieu INSEE invalide (5 caractères, par exemple 75056 ou 2A004)"),
+    (r"not a French postcode \(5 digits\)", "Code postal français invalide (5 chiffres)"),
+    (r"not an e-mail address", "Adresse de courriel invalide"),
+    (r"malformed INS: (?P<n>\d+) characters, expected 15 \(13-character NIR \+ 2-digit key\)",
+     "INS mal formé : {n} caractères au lieu de 15 (NIR de 13 caractères + clé de 2 chiffres)"),
+    (r"malformed INS: not a NIR/NIA \(sex digit, year, month, departement, commune, order, key\)",
+     "INS mal formé : ce n'est pas un NIR/NIA (sexe, année, mois, département, commune, ordre, clé)"),
+    (r"malformed INS: key (?P<key>\S+) does not match the expected (?P<expected>\S+)",
+     "INS mal formé : la clé {key} ne correspond pas à la clé attendue {expected}"),
+    (r"looks like mojibake \(UTF-8 text read as Windows-1252\); value kept as is",
+     "Texte apparemment mal décodé (UTF-8 lu comme Windows-1252) ; valeur gardée telle quelle"),
+    (r"delimiter detected: (?P<msg>\w+)", "Séparateur détecté : {msg}"),
+    (r"semicolon", "point-virgule"),
+    (r"comma", "virgule"),
+    (r"tab", "tabulation"),
+    (r"pipe", "barre verticale"),
+    (r"--map (?P<src>.+)=\.\.\.: no column '(?P<col>.*)' in the file",
+     "Correspondance {src} : aucune colonne « {col} » dans le fichier"),
+    (r"ignored (?P<n>\d+) unknown column\(s\): (?P<list>.+) and (?P<more>\d+) more",
+     "{n} colonne(s) inconnue(s) ignorée(s) : {list} et {more} autre(s)"),
+    (r"ignored (?P<n>\d+) unknown column\(s\): (?P<list>.+)", "{n} colonne(s) inconnue(s) ignorée(s) : {list}"),
+]
+
 FR.update(
     {
         f"job.{job}.{kind}.{name}": label
@@ -562,6 +850,23 @@ def t(key: str, /, **values: object) -> str:
     table = MESSAGES.get(lang, FR)
     text = table.get(key) or FR.get(key) or key
     return text.format(**values) if values else text
+
+
+_COMPILED: list[tuple[re.Pattern[str], str]] = []
+
+
+def engine_text(message: str | None) -> str:
+    """The French text of an English engine message (see ``ENGINE_MESSAGES``); as is if unknown."""
+    if not message:
+        return message or ""
+    if not _COMPILED:
+        _COMPILED.extend((re.compile(pattern, re.DOTALL), french) for pattern, french in ENGINE_MESSAGES)
+    for pattern, french in _COMPILED:
+        found = pattern.fullmatch(message)
+        if found:
+            values = {k: engine_text(v) if k.startswith("msg") else v for k, v in found.groupdict().items()}
+            return french.format(**values)
+    return message
 
 
 def job_label(job: str, kind: str, name: str) -> str:

@@ -1,12 +1,25 @@
-"""Cleanup jobs: pick, set parameters, preview, confirm, apply with progress, history, undo."""
+"""Cleanup jobs: pick, set parameters, preview, confirm; apply and undo run on the job worker.
+
+An apply (or an undo) is a request to the server's job worker (``analytics/jobs/worker.py``)
+through the queue beside the warehouse, carrying the confirmed preview's id and fingerprint:
+the page never waits on it. A fragment polls the request's status and the progress the
+worker records; the user may leave the page and find the outcome when coming back.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
 
 import streamlit as st
 
 from analytics import jobs
-from analytics.access.roles import Permission
+from analytics.access.roles import Actor, Permission
+from analytics.errors import HygieError
 from analytics.jobs import schedules
+from analytics.jobs.queue import JobQueue, queue_path
 from analytics.jobs.registry import TASKS
 from dashboard import state
 from dashboard.components import (
@@ -17,7 +30,94 @@ from dashboard.components import (
     page_window,
     record_view,
 )
-from dashboard.i18n import job_label, t
+from dashboard.i18n import engine_text, job_label, t
+
+#: Seconds between two looks at a running request.
+POLL_S = 1.0
+
+
+@st.cache_resource(show_spinner=False)
+def _queue(path: str) -> JobQueue:
+    return JobQueue(queue_path(path))
+
+
+def _fr(job: str, kind: str, name: str, default: str) -> str:
+    """The French text of a job's title, doc, help or choice; the engine's own if there is none."""
+    key = f"job.{job}.{kind}.{name}"
+    text = t(key)
+    return default if text == key else text
+
+
+def _title(job: str) -> str:
+    return _fr(job, "text", "title", job)
+
+
+@contextlib.contextmanager
+def _guarded() -> Iterator[None]:
+    """:func:`guarded`, with the engine's English refusal shown in French."""
+    with guarded():
+        try:
+            yield
+        except HygieError as exc:
+            raise HygieError(engine_text(str(exc))) from exc
+
+
+def _submit(kind: str, me: Actor, **payload: Any) -> None:
+    """Hand an apply/undo to the job worker; the page shows its progress from now on."""
+    who = {"username": me.username, "role": me.role, "via": "dashboard"}
+    request_id = _queue(state.db_path()).submit(kind, {**payload, "actor": who})
+    st.session_state["jobs_pending"] = {"id": request_id, "kind": kind, **payload}
+
+
+def _finish(pending: dict[str, Any], result: dict[str, Any]) -> None:
+    """Turn the worker's answer into the message shown at the top of the page."""
+    st.session_state.pop("jobs_pending", None)
+    if not result.get("ok"):
+        st.session_state["jobs_error"] = t("jobs.failed", message=engine_text(result.get("error")))
+        return
+    data = result.get("data") or {}
+    if pending["kind"] == "undo":
+        st.session_state["jobs_flash"] = t("jobs.undone", rows=data.get("rows_changed", 0))
+        return
+    st.session_state.pop("jobs_preview", None)
+    job = _title(data.get("job", ""))
+    if data.get("already_applied"):
+        st.session_state["jobs_flash"] = t("jobs.already_applied", job=job, run=data.get("run_id"))
+    else:
+        st.session_state["jobs_flash"] = t("jobs.applied_flash", job=job, rows=data.get("rows_changed", 0),
+                                           run=data.get("run_id"))
+
+
+def _pending_panel() -> None:
+    """The running request: its progress while it runs, the page's outcome message once done."""
+    pending = st.session_state.get("jobs_pending")
+    if pending is None:
+        return
+    queue = _queue(state.db_path())
+    try:
+        row = queue.status(pending["id"])
+    except HygieError:  # the queue file was replaced (server moved): nothing to wait for
+        st.session_state.pop("jobs_pending", None)
+        return
+    if row["status"] == "done":
+        _finish(pending, json.loads(row["result"]))
+        st.rerun(scope="app")
+    done, total = row["progress_done"], row["progress_total"]
+    if row["status"] == "queued":
+        label = t("jobs.queued")
+    elif pending["kind"] == "undo":
+        label = t("jobs.undoing_run", run=pending.get("run_id"))
+    else:
+        label = t("jobs.applying_job", job=_title(pending.get("job", "")))
+    with st.status(label, state="running", expanded=True):
+        if total:
+            st.progress(min(1.0, (done or 0) / total), text=t("jobs.progress", done=done or 0, total=total))
+        else:
+            st.progress(0.0, text=t("jobs.progress_wait"))
+        if row["status"] == "queued" and queue.worker_pid() is None:
+            st.warning(t("jobs.no_worker"))
+        st.caption(t("jobs.leave_ok"))
+
 
 me = actor()
 st.title(t("nav.jobs"))
@@ -26,20 +126,25 @@ may_apply = can(Permission.JOB_APPLY)
 
 if message := st.session_state.pop("jobs_flash", None):
     st.success(message)
+if message := st.session_state.pop("jobs_error", None):
+    st.error(message)
+busy = st.session_state.get("jobs_pending") is not None
+if busy:
+    st.fragment(_pending_panel, run_every=POLL_S)()
 
 specs = {spec.name: spec for spec in jobs.list_jobs()}
 name = st.selectbox(
     t("jobs.pick"), list(specs), key="jobs_pick",
-    format_func=lambda n: f"{n} — {specs[n].summary}" if specs[n].summary else n,
+    format_func=lambda n: t("jobs.job_option", title=_title(n), name=n),
 )
 spec = specs[name]
 with st.expander(t("jobs.doc")):
-    st.text(spec.doc or "—")
+    st.markdown(_fr(name, "text", "doc", spec.doc or "—"))
 
 
 def _param_widget(param) -> object | None:
     label = job_label(name, "param", param.name)
-    help_text = param.help or None
+    help_text = _fr(name, "help", param.name, param.help) or None
     key = f"jobs_param_{name}_{param.name}"
     kind = param.type_name
     if kind == "bool":
@@ -51,7 +156,8 @@ def _param_widget(param) -> object | None:
     if "|" in kind and " | None" not in kind and all(part for part in kind.split("|")):
         options = kind.split("|")
         index = options.index(str(param.default)) if str(param.default) in options else 0
-        return st.selectbox(label, options, index=index, help=help_text, key=key)
+        return st.selectbox(label, options, index=index, help=help_text, key=key,
+                            format_func=lambda v: _fr(name, "choice", f"{param.name}={v}", v))
     text = st.text_input(label, value="" if param.default is None else str(param.default), help=help_text, key=key)
     return text.strip() or None
 
@@ -64,7 +170,7 @@ with st.form(f"jobs_params_{name}"):
     previewed = st.form_submit_button(t("jobs.preview"), type="primary", icon=":material/preview:")
 
 if previewed:
-    with guarded(), st.spinner(t("jobs.previewing")):
+    with _guarded(), st.spinner(t("jobs.previewing")):
         params = {k: v for k, v in values.items() if v is not None}
         st.session_state["jobs_preview"] = jobs.preview(con, me, name, params)
 
@@ -75,10 +181,12 @@ if preview is not None and preview.job == name:
     for i, (what, count) in enumerate(preview.counts.items()):
         cols[i % len(cols)].metric(job_label(preview.job, "count", what), count)
     for note in preview.notes:
-        st.caption(note)
+        st.caption(engine_text(note))
     changes = jobs.preview_changes(con, me, preview.preview_id)
     offset, limit = page_window(len(changes), key="jobs_preview_page")
-    window = changes.iloc[offset : offset + limit][["table_name", "op", "row_key", "before", "after"]]
+    window = changes.iloc[offset : offset + limit][["table_name", "op", "row_key", "before", "after"]].copy()
+    window["table_name"] = [n if t(f"table.{n}") == f"table.{n}" else t(f"table.{n}") for n in window["table_name"]]
+    window["op"] = [t(f"jobs.op.{op}") for op in window["op"]]
     st.dataframe(window, hide_index=True, column_config={
         "table_name": t("jobs.col.table"), "op": t("jobs.col.op"), "row_key": t("jobs.col.key"),
         "before": t("jobs.col.before"), "after": t("jobs.col.after"),
@@ -89,29 +197,20 @@ if preview is not None and preview.job == name:
 
     @st.dialog(t("jobs.confirm_title"), on_dismiss=lambda: st.session_state.pop("jobs_confirming", None))
     def confirm_apply() -> None:
-        st.write(t("jobs.confirm_text", job=preview.job, count=preview.change_count))
+        st.write(t("jobs.confirm_text", job=_title(preview.job), count=preview.change_count))
         if st.button(t("jobs.confirm"), type="primary", key="jobs_confirm_apply"):
-            with st.status(t("jobs.applying"), expanded=True) as status:
-                bar = st.progress(0.0)
-
-                def progress(done: int, total: int) -> None:
-                    bar.progress(done / total if total else 1.0, text=t("jobs.progress", done=done, total=total))
-
-                with guarded():
-                    # a click in a dialog reruns only the dialog: take this rerun's cursor
-                    run = jobs.apply(state.con(), me, preview.preview_id, progress=progress)
-                    status.update(label=t("jobs.applied", rows=run.rows_changed), state="complete")
-                    st.session_state.pop("jobs_preview", None)
-                    st.session_state.pop("jobs_confirming", None)
-                    st.session_state["jobs_flash"] = t("jobs.applied_flash", job=run.job, rows=run.rows_changed, run=run.run_id)
-                    st.rerun()
-                status.update(state="error")
+            with _guarded():
+                st.session_state.pop("jobs_confirming", None)
+                # the worker applies exactly this preview, refused if its fingerprint went stale
+                _submit("apply", me, preview_id=preview.preview_id, fingerprint=preview.fingerprint, job=preview.job)
+                st.rerun()
 
     if may_apply:
         # The open dialog is remembered in the session: a click inside it reruns the page.
-        if preview.change_count and st.button(t("jobs.apply"), type="primary", icon=":material/play_arrow:", key="jobs_apply"):
+        if preview.change_count and st.button(t("jobs.apply"), type="primary", icon=":material/play_arrow:",
+                                              key="jobs_apply", disabled=busy, help=t("jobs.busy") if busy else None):
             st.session_state["jobs_confirming"] = preview.preview_id
-        if st.session_state.get("jobs_confirming") == preview.preview_id:
+        if st.session_state.get("jobs_confirming") == preview.preview_id and not busy:
             confirm_apply()
     else:
         st.caption(t("jobs.apply_denied"))
@@ -127,8 +226,10 @@ else:
     shown = history.iloc[offset : offset + limit][
         ["run_id", "job", "status", "actor", "started_at", "finished_at", "rows_changed", "undo_of", "undone_by", "message"]
     ].copy()
+    shown["job"] = [_title(j) for j in shown["job"]]
     shown["status"] = [t(f"jobs.status.{s}") for s in shown["status"]]
-    for column in ("undo_of", "undone_by", "message"):
+    shown["message"] = [engine_text(m) if isinstance(m, str) else "" for m in shown["message"]]
+    for column in ("undo_of", "undone_by"):
         shown[column] = shown[column].fillna("")
     st.dataframe(shown, hide_index=True, column_config={
         "run_id": t("jobs.col.run"), "job": t("jobs.col.job"), "status": t("jobs.col.status"),
@@ -138,38 +239,41 @@ else:
         "undone_by": t("jobs.col.undone_by"), "message": t("jobs.col.message"),
     })
     export_button(history, "job_runs", key="jobs_export_history")
-    undoable = history[(history["status"] == "succeeded") & history["undone_by"].isna() & history["undo_of"].isna()]
+    undoable = history[(history["status"] == "succeeded") & history["undone_by"].isna() & history["undo_of"].isna()
+                       & ~history["job"].isin(list(TASKS))]
     if may_apply and not undoable.empty:
+        run_jobs = undoable.set_index("run_id")["job"]
         run_id = st.selectbox(t("jobs.undo_pick"), list(undoable["run_id"]), key="jobs_undo_pick",
-                              format_func=lambda r: f"{r} — {undoable.set_index('run_id').loc[r, 'job']}")
+                              format_func=lambda r: f"{r} — {_title(run_jobs[r])}")
 
         @st.dialog(t("jobs.undo_title"), on_dismiss=lambda: st.session_state.pop("jobs_undoing", None))
         def confirm_undo() -> None:
             st.write(t("jobs.undo_text", run=run_id))
             if st.button(t("jobs.confirm"), type="primary", key="jobs_confirm_undo"):
-                with st.status(t("jobs.undoing"), expanded=True) as status, guarded():
+                with _guarded():
                     st.session_state.pop("jobs_undoing", None)
-                    run = jobs.undo(state.con(), me, run_id)
-                    status.update(label=t("jobs.undone", rows=run.rows_changed), state="complete")
-                    st.session_state["jobs_flash"] = t("jobs.undone", rows=run.rows_changed)
+                    _submit("undo", me, run_id=run_id, job=run_jobs[run_id])
                     st.rerun()
 
-        if st.button(t("jobs.undo"), icon=":material/undo:", key="jobs_undo"):
+        if st.button(t("jobs.undo"), icon=":material/undo:", key="jobs_undo", disabled=busy,
+                     help=t("jobs.busy") if busy else None):
             st.session_state["jobs_undoing"] = run_id
-        if st.session_state.get("jobs_undoing") == run_id:
+        if st.session_state.get("jobs_undoing") == run_id and not busy:
             confirm_undo()
 
 # --- schedules ---------------------------------------------------------------------------
 st.divider()
 st.subheader(t("jobs.schedules"))
 frame = None  # stays None if the schedules cannot be read (guarded shows the error)
-with guarded():
+with _guarded():
     frame = schedules.list_schedules(con)
     if frame.empty:
         st.info(t("jobs.no_schedules"))
     else:
-        st.dataframe(frame[["schedule_id", "job", "cron", "apply", "actor", "enabled", "last_run_at",
-                            "last_status", "next_run_at"]], hide_index=True, column_config={
+        shown = frame[["schedule_id", "job", "cron", "apply", "actor", "enabled", "last_run_at",
+                       "last_status", "next_run_at"]].copy()
+        shown["job"] = [_title(j) for j in shown["job"]]
+        st.dataframe(shown, hide_index=True, column_config={
             "schedule_id": t("jobs.col.schedule"), "job": t("jobs.col.job"), "cron": t("jobs.col.cron"),
             "apply": t("jobs.col.apply"), "actor": t("jobs.col.actor"), "enabled": t("jobs.col.enabled"),
             "last_run_at": st.column_config.DatetimeColumn(t("jobs.col.last_run"), format="DD/MM/YYYY HH:mm"),
@@ -178,11 +282,12 @@ with guarded():
         })
 with st.expander(t("jobs.schedule_add")), st.form("jobs_schedule"):
     names = sorted(set(specs) | set(TASKS))
-    what = st.selectbox(t("jobs.pick"), names, key="jobs_sched_job")
+    what = st.selectbox(t("jobs.pick"), names, key="jobs_sched_job",
+                        format_func=lambda n: t("jobs.job_option", title=_title(n), name=n))
     cron = st.text_input(t("jobs.col.cron"), value="0 2 * * *", help=t("jobs.cron_help"), key="jobs_sched_cron")
     apply_it = st.checkbox(t("jobs.schedule_apply"), key="jobs_sched_apply", disabled=not may_apply)
     if st.form_submit_button(t("jobs.schedule_submit")):
-        with guarded():
+        with _guarded():
             schedule_id = schedules.add_schedule(con, me, what, cron.strip(), apply=apply_it)
             st.session_state["jobs_flash"] = t("jobs.scheduled", id=schedule_id)
             st.rerun()
@@ -190,7 +295,7 @@ if may_apply and frame is not None and not frame.empty:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     gone = c1.selectbox(t("jobs.schedule_remove_pick"), list(frame["schedule_id"]), key="jobs_sched_remove")
     if c2.button(t("jobs.schedule_remove"), key="jobs_sched_remove_btn", icon=":material/delete:"):
-        with guarded():
+        with _guarded():
             schedules.remove_schedule(con, me, gone)
             st.session_state["jobs_flash"] = t("jobs.unscheduled", id=gone)
             st.rerun()
