@@ -134,6 +134,8 @@ FR: dict[str, str] = {
     "ts.automation_help": "Part du temps qu'une automatisation (formulaire pré-rempli, modèle, "
     "routage) ferait gagner : une hypothèse, à ajuster.",
     "ts.apply_settings": "Appliquer les réglages",
+    "ts.apply_note": "Un nouveau seuil ou de nouveaux horaires recalculent toutes les tables de "
+    "temps (de l'ordre de 15 s pour 10 millions de traces) ; la part automatisable, non.",
     "ts.computing": "Calcul des indicateurs…",
     "ts.no_data": "Aucune trace d'audit exploitable : importez des traces d'audit DPI.",
     "ts.active_hours": "Heures actives dans le DPI",
@@ -152,6 +154,8 @@ FR: dict[str, str] = {
     "ts.chart.hours_by": "Heures actives par {by}",
     "ts.chart.ranking": "Classement des postes de temps et gain d'une automatisation",
     "ts.chart.heatmap": "Heures actives par heure et jour de la semaine",
+    "ts.heatmap_note": "Le temps actif compte dans l'heure où il s'écoule (heure de Paris) ; au "
+    "passage à l'heure d'hiver, les deux heures de 2 h à 3 h s'additionnent.",
     "ts.chart.after_hours_trend": "Temps hors horaires (WOW8) et temps total (EHR-Time8)",
     "ts.chart.peers": "{who} face à ses pairs ({role}, {service})",
     "ts.chart.services": "Services comparés (dernier mois)",

@@ -29,7 +29,7 @@ with st.expander(t("ts.settings"), expanded=False), st.form("ts_settings"):
         t("ts.automation_share"), min_value=0, max_value=100, step=5,
         value=int(st.session_state.get("ts_share", 25)), format="%d %%", help=t("ts.automation_help"),
     )
-    if st.form_submit_button(t("ts.apply_settings")):
+    if st.form_submit_button(t("ts.apply_settings"), help=t("ts.apply_note")):
         st.session_state.update(ts_idle=int(idle), ts_start=start, ts_end=end, ts_share=int(share))
         st.rerun()
 
@@ -104,6 +104,7 @@ with guarded():
     with tab_when:
         cells, hlabel = figure("activity_heatmap")
         st.plotly_chart(charts.heatmap_hour_weekday(cells, hlabel, title=t("ts.chart.heatmap")))
+        st.caption(t("ts.heatmap_note"))
         period = st.segmented_control(
             t("ts.period"), options=["week", "month"], default="week",
             format_func=lambda v: t(f"ts.period.{v}"), key="ts_period",
