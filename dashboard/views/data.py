@@ -12,7 +12,7 @@ from analytics.access.roles import Permission, require
 from analytics.errors import FileRefused, HygieError
 from dashboard import state
 from dashboard.components import actor, can, export_button, guarded, page_window, record_view
-from dashboard.i18n import t
+from dashboard.i18n import engine_text, t
 from dashboard.uploads import ALLOWED_TYPES, import_dir, max_upload_mb, saved_upload, server_file
 
 TABLES = ("patients", "documents", "audit_events", "staff", "schedules")
@@ -64,7 +64,7 @@ if can(Permission.IMPORT_DATA):
                                                        actor=me)
                     except FileRefused as exc:
                         report = exc.report
-                        st.error(t("data.refused", message=str(exc)))
+                        st.error(t("data.refused", message=engine_text(str(exc))))
         if report is not None:
             st.session_state["data_report"] = report
     report = st.session_state.get("data_report")
@@ -79,7 +79,7 @@ if can(Permission.IMPORT_DATA):
         st.caption(t("data.detected", format=report.format, encoding=report.encoding or "—",
                      delimiter=report.delimiter or "—"))
         for notice in report.notices:
-            st.caption(notice)
+            st.caption(engine_text(notice))
         if report.status == "loaded":
             st.success(t("data.loaded"))
 
@@ -99,7 +99,7 @@ else:
     shown = frame.drop(columns=["import_id"])
     shown["table_name"] = [t(f"table.{name}") for name in shown["table_name"]]
     shown["status"] = [t(f"data.status.{s}") for s in shown["status"]]
-    shown["message"] = shown["message"].fillna("")
+    shown["message"] = [engine_text(m) if isinstance(m, str) else "" for m in shown["message"]]
     st.dataframe(shown, hide_index=True, column_config={
         "started_at": st.column_config.DatetimeColumn(t("data.col.when"), format="DD/MM/YYYY HH:mm"),
         "table_name": t("data.table"), "file_name": t("data.col.file"), "format": t("data.col.format"),
@@ -125,7 +125,8 @@ else:
             "WHERE import_id = ? ORDER BY line NULLS LAST, column_name LIMIT ? OFFSET ?",
             [chosen, f_limit, f_offset],
         ).df()
-        st.dataframe(findings, hide_index=True, column_config={
+        shown_findings = findings.assign(problem=[engine_text(p) for p in findings["problem"]])
+        st.dataframe(shown_findings, hide_index=True, column_config={
             "line": t("data.col.line"), "column_name": t("data.col.column"), "record_key": t("data.col.key"),
             "raw_value": t("data.col.raw"), "problem": t("data.col.problem"),
         })

@@ -52,3 +52,39 @@ def test_roles_without_import_see_no_upload(app, warehouse, role):
     at.switch_page("views/data.py").run()
     assert not at.file_uploader
     assert at.subheader[0].value == "Ce qui est chargé, et quand"
+
+
+PATIENTS_CSV = ("IPP;NOM;SEXE;CP;COULEUR\r\nP5001;MARTIN;Z;75011;bleu\r\nP5002;DURAND;F;7501;vert\r\n").encode("cp1252")
+
+
+def _upload(at, table: str, name: str, data: bytes):
+    at.selectbox(key="data_table").select(table)
+    at.file_uploader(key="data_upload").upload(name, data, "text/csv")
+    at.button[0].click()  # the form's submit button
+    return at.run()
+
+
+def test_the_validation_report_and_its_findings_are_in_french(app, fresh_warehouse):
+    at = app(fresh_warehouse, "admin").run()
+    at.switch_page("views/data.py").run()
+    _upload(at, "patients", "patients.csv", PATIENTS_CSV)
+    assert not at.error, [e.value for e in at.error]
+    captions = [c.value for c in at.caption]
+    assert "Séparateur détecté : point-virgule" in captions
+    assert "1 colonne(s) inconnue(s) ignorée(s) : COULEUR" in captions
+    findings = at.dataframe[1].value  # the findings of the newest import, picked by default
+    assert sorted(findings["problem"]) == [
+        "Code postal français invalide (5 chiffres)",
+        "Code sexe inconnu (attendu M/F/U, H, 1/2, homme/femme, inconnu)",
+    ]
+
+
+def test_a_refused_file_is_explained_in_french(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/data.py").run()
+    _upload(at, "staff", "staff.csv", b"user_id;display_name\r\nU9;Dr Neuf\r\n;Dr Vide\r\n")
+    assert [e.value for e in at.error] == [
+        "Fichier refusé, rien n'a été chargé : staff.csv, ligne 3 : la colonne user_id est vide "
+        "(elle est obligatoire)"
+    ]
+    assert _staff_rows(fresh_warehouse) == 2
