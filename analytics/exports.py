@@ -179,8 +179,9 @@ def _column(series: pd.Series, d: Dialect) -> pd.Series:
     elif pd.api.types.is_integer_dtype(series):
         out = series.astype("Int64").astype(str)
     elif pd.api.types.is_float_dtype(series):
-        out = series.astype(float).map(repr)
-        if d.decimal != ".":
+        # astype(object): an empty column maps to float dtype, which has no .str accessor
+        out = series.astype(float).map(repr).astype(object)
+        if d.decimal != "." and len(out):
             out = out.str.replace(".", d.decimal, regex=False)
     elif isinstance(series.dtype, pd.DatetimeTZDtype):
         local = series.dt.tz_convert(TIMEZONE)

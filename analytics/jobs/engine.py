@@ -210,21 +210,25 @@ def _require_change_rows(actor: Actor) -> None:
 def preview_changes(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str) -> pd.DataFrame:
     """The previewed rows (table, op, key, before, after), for display and export."""
     _require_change_rows(actor)
-    return con.execute(
+    frame = con.execute(
         "SELECT seq, table_name, op, row_key, before, after, origin FROM job_preview_changes "
         "WHERE preview_id = ? ORDER BY seq",
         [preview_id],
     ).df()
+    access_log(con, actor, "view", "job_preview_changes", len(frame), {"preview_id": preview_id})
+    return frame
 
 
 def run_changes(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str) -> pd.DataFrame:
     """The change log of a run (before and after of every changed row)."""
     _require_change_rows(actor)
-    return con.execute(
+    frame = con.execute(
         "SELECT seq, table_name, op, row_key, before, after, origin FROM job_changes "
         "WHERE run_id = ? ORDER BY seq",
         [run_id],
     ).df()
+    access_log(con, actor, "view", "job_changes", len(frame), {"run_id": run_id})
+    return frame
 
 
 def _output_root(con: duckdb.DuckDBPyConnection, override: str | Path | None) -> Path:

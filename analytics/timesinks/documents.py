@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import duckdb
 
+from analytics.access.access_log import record
 from analytics.access.roles import Actor, Permission
 from analytics.errors import InvalidInput
 from analytics.timesinks._common import TimeFigure, check_dates, figure, prepare
@@ -78,7 +79,10 @@ def document_time(
     sql = f"""SELECT * FROM ({_DOC_TIME}) WHERE {_DOC_FILTER}
               ORDER BY active_minutes DESC, document_id LIMIT $limit"""  # noqa: S608 - constants
     params = _params(date_from, date_to, service, document_type) | {"limit": limit or 2**62}
-    return figure(con.execute(sql, params).df(), settings)
+    frame = con.execute(sql, params).df()
+    record(con, actor, "view", "ts_document_time", len(frame),
+           {"service": service, "document_type": document_type, "limit": limit})
+    return figure(frame, settings)
 
 
 def document_type_time(

@@ -218,3 +218,17 @@ def test_exportable_tables_per_role(con):
     assert "access_log" not in exportable_tables(con, MANAGER) and "patients" in exportable_tables(con, MANAGER)
     assert set(exportable_tables(con, VIEWER)) <= {"imports", "match_runs", "ts_service_day", "ts_user_day",
                                                     "ts_runs", "ts_sessions"}
+
+
+EMPTY_COLUMNS = [
+    ("excel-fr", "\ufeffminutes;events\r\n"),
+    ("standard", "minutes,events\n"),
+]
+
+
+@pytest.mark.parametrize(("dialect", "expected"), EMPTY_COLUMNS, ids=[d for d, _ in EMPTY_COLUMNS])
+def test_empty_table_with_numeric_columns(dialect, expected):
+    """An empty aggregate table (time sinks not computed yet) exports as its header; the float
+    column used to crash excel-fr (no .str accessor on an empty float column)."""
+    frame = pd.DataFrame({"minutes": pd.Series([], dtype=float), "events": pd.Series([], dtype="Int64")})
+    assert to_csv_bytes(frame, dialect).decode("utf-8") == expected
