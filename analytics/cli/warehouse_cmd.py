@@ -65,6 +65,14 @@ def serve(ctx: click.Context, port: int, address: str) -> None:
         "--client.disableDataExport", "true",
         "--client.toolbarMode", "viewer",
         "--client.showErrorDetails", "none",
+        # No parent frame may drive the app through postMessage (Streamlit's default trusts
+        # its cloud domains), no agent API, no static folder: said here so that a stray
+        # .streamlit/config.toml or STREAMLIT_* variable cannot turn them on.
+        "--client.allowedOrigins", "",
+        "--server.enableAgentApi", "false",
+        "--server.enableStaticServing", "false",
+        "--server.runOnSave", "false",
+        "--server.allowRunOnSave", "false",
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
     ]
