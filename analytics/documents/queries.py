@@ -46,34 +46,46 @@ def duplicate_documents(
     kind: str | None = None,
     patient_id: str | None = None,
     limit: int = 1000,
+    offset: int = 0,
 ) -> pd.DataFrame:
     """Duplicate document pairs of the latest run with their reason and both documents'
-    title, type and date; exact first, then by decreasing score."""
+    title, type and date; exact first, then by decreasing score.
+
+    The page (``limit`` pairs from ``offset``) is chosen on ``document_duplicates`` alone, then
+    joined to ``documents``: at the large sample (400k pairs) joining first cost ~0.7 s a page.
+    """
     require(actor, Permission.VIEW_PATIENT_DATA)
     if kind is not None and kind not in DUPLICATE_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(DUPLICATE_KINDS)}, got {kind!r}")
     _check_limit(limit)
+    if not (isinstance(offset, int) and offset >= 0):
+        raise InvalidInput(f"offset must be a whole number, zero or more, got {offset!r}")
     result = con.execute(
         """
+        WITH page AS (
+            SELECT * FROM document_duplicates d
+            WHERE ($kind IS NULL OR d.kind = $kind)
+              AND ($patient_id IS NULL OR d.patient_id = $patient_id)
+            ORDER BY CASE d.kind WHEN 'exact' THEN 0 WHEN 'near' THEN 1 ELSE 2 END,
+                     d.score DESC, d.document_id_1, d.document_id_2
+            LIMIT $limit OFFSET $offset
+        )
         SELECT d.kind, d.score, d.reason, d.patient_id,
                d.document_id_1, a.document_type AS document_type_1, a.title AS title_1,
                a.created_at AS created_at_1, a.status AS status_1,
                d.document_id_2, b.document_type AS document_type_2, b.title AS title_2,
                b.created_at AS created_at_2, b.status AS status_2,
                d.keep_document_id, d.match_run_id AS run_id
-        FROM document_duplicates d
+        FROM page d
         LEFT JOIN documents a ON a.document_id = d.document_id_1
         LEFT JOIN documents b ON b.document_id = d.document_id_2
-        WHERE ($kind IS NULL OR d.kind = $kind)
-          AND ($patient_id IS NULL OR d.patient_id = $patient_id)
         ORDER BY CASE d.kind WHEN 'exact' THEN 0 WHEN 'near' THEN 1 ELSE 2 END,
                  d.score DESC, d.document_id_1, d.document_id_2
-        LIMIT $limit
         """,
-        {"kind": kind, "patient_id": patient_id, "limit": limit},
+        {"kind": kind, "patient_id": patient_id, "limit": limit, "offset": offset},
     ).df()
     record(con, actor, "view", "document_duplicates", len(result),
-           {"kind": kind, "patient_id": patient_id, "limit": limit})
+           {"kind": kind, "patient_id": patient_id, "limit": limit, "offset": offset})
     return result
 
 
@@ -83,15 +95,18 @@ def duplicate_counts(con: duckdb.DuckDBPyConnection, actor: Actor) -> pd.DataFra
     return con.execute(
         """
         WITH kinds(kind, pos) AS (VALUES ('exact', 0), ('near', 1), ('retyped', 2)),
+        pairs AS (
+            SELECT kind, count(*) AS pairs, count(keep_document_id) AS archivable_pairs
+            FROM document_duplicates GROUP BY kind),
         docs AS (
-            SELECT kind, document_id_1 AS document_id FROM document_duplicates
-            UNION SELECT kind, document_id_2 FROM document_duplicates)
-        SELECT k.kind,
-               (SELECT count(*) FROM document_duplicates d WHERE d.kind = k.kind) AS pairs,
-               (SELECT count(*) FROM docs WHERE docs.kind = k.kind) AS documents,
-               (SELECT count(*) FROM document_duplicates d
-                 WHERE d.kind = k.kind AND d.keep_document_id IS NOT NULL) AS archivable_pairs
-        FROM kinds k ORDER BY k.pos
+            SELECT kind, count(DISTINCT document_id) AS documents FROM (
+                SELECT kind, document_id_1 AS document_id FROM document_duplicates
+                UNION ALL SELECT kind, document_id_2 FROM document_duplicates)
+            GROUP BY kind)
+        SELECT k.kind, coalesce(p.pairs, 0) AS pairs, coalesce(d.documents, 0) AS documents,
+               coalesce(p.archivable_pairs, 0) AS archivable_pairs
+        FROM kinds k LEFT JOIN pairs p USING (kind) LEFT JOIN docs d USING (kind)
+        ORDER BY k.pos
         """
     ).df()
 

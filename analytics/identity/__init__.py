@@ -9,6 +9,9 @@ Public interface::
     find_duplicates(con, *, threshold_match=None, threshold_review=None, actor) -> MatchSummary
     match_new_patients(con, *, actor) -> MatchSummary                # incremental
     review_queue(con, actor, *, limit=100) -> DataFrame
+    review_page(con, actor, *, filters, order, limit, offset, skip, base) -> QueuePage  # paged, filtered
+    queue_base(con, actor) -> DataFrame; queue_version(con) -> str  # facts kept between reviews
+    duplicate_rate(con, actor) -> DuplicateRate                      # rate vs the 1 % target, trend
     record_review(con, actor, patient_id_1, patient_id_2, decision)  # same / not_same / unsure
     explain_pair(con, actor, id1, id2) -> DataFrame                  # field, left, right, level, weight
     search_identities(con, actor, *, birth_name, first_names, birth_date, ..., limit=10) -> DataFrame
@@ -17,18 +20,36 @@ Public interface::
 from analytics.identity.explain import explain_pair
 from analytics.identity.exports import export_clusters, export_pairs
 from analytics.identity.incremental import match_new_patients
+from analytics.identity.queue import (
+    QUEUE_ORDERS,
+    QueueFilters,
+    QueuePage,
+    queue_base,
+    queue_version,
+    review_page,
+)
+from analytics.identity.rate import DUPLICATE_RATE_TARGET, DuplicateRate, duplicate_rate
 from analytics.identity.reviews import record_review, review_queue
 from analytics.identity.run import MatchSummary, find_duplicates
 from analytics.identity.search import search_identities
 
 __all__ = [
+    "DUPLICATE_RATE_TARGET",
+    "QUEUE_ORDERS",
+    "DuplicateRate",
     "MatchSummary",
+    "QueueFilters",
+    "QueuePage",
+    "duplicate_rate",
     "explain_pair",
     "export_clusters",
     "export_pairs",
     "find_duplicates",
     "match_new_patients",
+    "queue_base",
+    "queue_version",
     "record_review",
+    "review_page",
     "review_queue",
     "search_identities",
 ]

@@ -24,7 +24,13 @@ from analytics.access.roles import Actor, Permission, require
 from analytics.identity import blocking
 from analytics.identity.comparisons import FIELDS, load_index
 from analytics.identity.normalise import INDEX_COLUMNS, normalise_identity
-from analytics.identity.run import MatchSummary, find_duplicates, latest_model, store_results
+from analytics.identity.run import (
+    MatchSummary,
+    find_duplicates,
+    latest_model,
+    store_results,
+    surplus_records,
+)
 from analytics.identity.scoring import ScoredPairs, cluster_labels, score_pairs
 
 __all__ = ["match_new_patients"]
@@ -93,7 +99,9 @@ def match_new_patients(
     con.execute(
         """INSERT INTO match_runs (match_run_id, started_at, finished_at, kind, actor, threshold_match,
                threshold_review, patients, candidate_pairs, matches, reviews, clusters, params, blocking_report)
-           VALUES (?, ?, now(), 'incremental', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)""",
+           VALUES (?, ?, now(), 'incremental', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [run_id, started, actor.username if actor else "system", t_match, t_review, ix.n, len(sp.a),
-         summary.matches, summary.reviews, n_clusters, json.dumps(summary.blocking)])
+         summary.matches, summary.reviews, n_clusters,
+         json.dumps({"max_block": max_block, "surplus_records": surplus_records(labels)}),
+         json.dumps(summary.blocking)])
     return summary

@@ -60,30 +60,11 @@ def review_queue(
     require(actor, Permission.VIEW_PATIENT_DATA)
     if limit < 1 or offset < 0:
         raise InvalidInput(f"limit ({limit}) must be at least 1 and offset ({offset}) not negative")
-    decisions = ["review", "match"] if include_matches else ["review"]
-    frame = con.execute(f"""
-        WITH settled AS (
-            SELECT patient_id_1, patient_id_2 FROM pair_reviews GROUP BY ALL
-            HAVING arg_max(decision, decided_at) IN ('same', 'not_same')
-        )
-        SELECT m.patient_id_1, m.patient_id_2, m.score, m.match_weight, m.decision, m.rule,
-               m.birth_name AS level_birth_name, m.first_name AS level_first_name,
-               m.birth_date AS level_birth_date, m.sex AS level_sex, m.ins AS level_ins,
-               a.birth_name AS birth_name_1, b.birth_name AS birth_name_2,
-               a.used_name AS used_name_1, b.used_name AS used_name_2,
-               a.first_names AS first_names_1, b.first_names AS first_names_2,
-               a.birth_date AS birth_date_1, b.birth_date AS birth_date_2,
-               a.sex AS sex_1, b.sex AS sex_2,
-               a.birth_place_code AS birth_place_1, b.birth_place_code AS birth_place_2,
-               a.identity_status AS status_1, b.identity_status AS status_2
-        FROM match_pairs m
-        JOIN patients a ON a.patient_id = m.patient_id_1
-        JOIN patients b ON b.patient_id = m.patient_id_2
-        WHERE m.decision IN ({', '.join('?' for _ in decisions)})
-          AND NOT EXISTS (SELECT 1 FROM settled s WHERE s.patient_id_1 = m.patient_id_1
-                          AND s.patient_id_2 = m.patient_id_2)
-        ORDER BY m.score DESC, m.patient_id_1, m.patient_id_2
-        LIMIT ? OFFSET ?
-    """, [*decisions, limit, offset]).df()  # noqa: S608 - internal identifiers only
+    from analytics.identity.queue import page_frame  # queue.py builds on this module
+
+    frame = page_frame(con, limit=limit, offset=offset, include_matches=include_matches)
+    frame = frame[frame["patient_id_1"].notna()].reset_index(drop=True)
+    frame = frame.drop(columns=["pending", "total", "service_choices", "status_choices", "created_at_1",
+                                "created_at_2", "service", "newest_record"])
     log_access(con, actor, "view", "review_queue", len(frame), {"limit": limit, "offset": offset})
     return frame
