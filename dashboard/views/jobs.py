@@ -109,14 +109,15 @@ def _pending_panel() -> None:
         label = t("jobs.undoing_run", run=pending.get("run_id"))
     else:
         label = t("jobs.applying_job", job=_title(pending.get("job", "")))
-    with st.status(label, state="running", expanded=True):
-        if total:
-            st.progress(min(1.0, (done or 0) / total), text=t("jobs.progress", done=done or 0, total=total))
-        else:
-            st.progress(0.0, text=t("jobs.progress_wait"))
-        if row["status"] == "queued" and queue.worker_pid() is None:
-            st.warning(t("jobs.no_worker"))
-        st.caption(t("jobs.leave_ok"))
+    # not a `with` block: leaving it would mark the status complete while the run goes on
+    panel = st.status(label, state="running", expanded=True)
+    if total:
+        panel.progress(min(1.0, (done or 0) / total), text=t("jobs.progress", done=done or 0, total=total))
+    else:
+        panel.progress(0.0, text=t("jobs.progress_wait"))
+    if row["status"] == "queued" and queue.worker_pid() is None:
+        panel.warning(t("jobs.no_worker"))
+    panel.caption(t("jobs.leave_ok"))
 
 
 me = actor()
@@ -124,13 +125,7 @@ st.title(t("nav.jobs"))
 con = state.con()
 may_apply = can(Permission.JOB_APPLY)
 
-if message := st.session_state.pop("jobs_flash", None):
-    st.success(message)
-if message := st.session_state.pop("jobs_error", None):
-    st.error(message)
 busy = st.session_state.get("jobs_pending") is not None
-if busy:
-    st.fragment(_pending_panel, run_every=POLL_S)()
 
 specs = {spec.name: spec for spec in jobs.list_jobs()}
 name = st.selectbox(
@@ -215,6 +210,14 @@ if preview is not None and preview.job == name:
     else:
         st.caption(t("jobs.apply_denied"))
 
+# --- the running request and outcomes, right under the Apply button the user clicked ------
+if message := st.session_state.pop("jobs_flash", None):
+    st.success(message)
+if message := st.session_state.pop("jobs_error", None):
+    st.error(message)
+if busy:
+    st.fragment(_pending_panel, run_every=POLL_S)()
+
 # --- history and undo --------------------------------------------------------------------
 st.divider()
 st.subheader(t("jobs.history"))
@@ -231,6 +234,7 @@ else:
     shown["message"] = [engine_text(m) if isinstance(m, str) else "" for m in shown["message"]]
     for column in ("undo_of", "undone_by"):
         shown[column] = shown[column].fillna("")
+    shown["rows_changed"] = shown["rows_changed"].astype("Int64")  # empty while a run is going
     st.dataframe(shown, hide_index=True, column_config={
         "run_id": t("jobs.col.run"), "job": t("jobs.col.job"), "status": t("jobs.col.status"),
         "actor": t("jobs.col.actor"), "started_at": st.column_config.DatetimeColumn(t("jobs.col.started"), format="DD/MM/YYYY HH:mm"),

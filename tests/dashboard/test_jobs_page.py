@@ -125,6 +125,7 @@ def test_progress_shows_what_the_worker_records_then_the_outcome(app, fresh_ware
     at.session_state["jobs_pending"] = {"id": rid, "kind": "apply", "job": "normalise-identities"}
     at.run()
     assert at.status[0].label == "Application de « Normaliser les identités » en cours…"
+    assert at.status[0].icon == "spinner"  # still running, not marked complete
     bar = at.get("progress")[0].proto
     assert (bar.value, bar.text) == (40, "2 / 5 modifications")
     assert at.button(key="jobs_apply").disabled  # one request of this session at a time
