@@ -283,6 +283,7 @@ FR: dict[str, str] = {
     "data.pick_file": "Choisissez un fichier à importer.",
     "data.bad_path": "Ce fichier n'est pas dans le dossier d'import du serveur.",
     "data.too_big": "Fichier trop volumineux : {mb} Mo au plus.",
+    "data.bad_type": "Type de fichier refusé : seuls {types} sont acceptés.",
     "data.refused": "Fichier refusé, rien n'a été chargé : {message}",
     "data.report_title": "**Rapport de validation** — {table}, fichier « {file} »",
     "data.rows_in_file": "Lignes du fichier",

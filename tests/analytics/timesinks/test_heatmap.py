@@ -222,7 +222,7 @@ def test_warehouse_precomputed_before_migration_7_is_rebuilt_with_its_settings(t
     raw = duckdb.connect(str(path))
     raw.execute("SET TimeZone = 'Europe/Paris'")
     raw.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ)")
-    for migration in MIGRATIONS[:6]:
+    for migration in [m for m in MIGRATIONS if m.version < 7]:
         migration.apply(raw)
         raw.execute("INSERT INTO schema_version VALUES (?, ?, now())", [migration.version, migration.name])
     raw.execute(
