@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from analytics import identity
 from analytics import timesinks as ts
 from dashboard import state
 from dashboard.components import actor
@@ -28,24 +29,10 @@ def loaded_tables(_con, version: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-actor()
 @st.cache_data(show_spinner=False, max_entries=8)
-def duplicate_runs(_con, version: str) -> pd.DataFrame:
-    """Per full match run: patients, surplus records (cluster members beyond one), pairs to review."""
-    return _con.execute(
-        """
-        SELECT r.match_run_id, r.started_at, r.patients, r.reviews,
-               coalesce(c.members - c.clusters, 0) AS surplus,
-               coalesce(c.members - c.clusters, 0) / nullif(r.patients, 0) AS rate,
-               (SELECT count(*) FROM pair_reviews p
-                 WHERE p.decided_at >= r.started_at AND p.decision IN ('same', 'not_same')) AS settled
-        FROM match_runs r
-        LEFT JOIN (SELECT match_run_id, count(*) AS members, count(DISTINCT cluster_id) AS clusters
-                   FROM match_clusters GROUP BY ALL) c USING (match_run_id)
-        WHERE r.patients IS NOT NULL
-        ORDER BY r.started_at
-        """
-    ).df()
+def duplicate_figures(_con, version: str, role: str) -> identity.DuplicateRate:
+    """The duplicate rate against the target, pending pairs and their trend, from the engine."""
+    return identity.duplicate_rate(_con, actor())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -74,7 +61,6 @@ def _link(page: str, label: str) -> None:
 
 
 PAGES = Path(__file__).resolve().parent
-TARGET_PERCENT = 1.0
 
 me = actor()
 st.title(t("overview.title"))
@@ -84,29 +70,29 @@ tables = loaded_tables(con, version)
 
 # --- the figures a DSI manager reports upward ---------------------------------------------
 top = st.columns(3, border=True)
-runs = duplicate_runs(con, version)
+dup = duplicate_figures(con, version, me.role)
+rates = dup.trend["rate"].dropna() * 100  # runs whose rate is known, oldest first
 with top[0]:
-    if runs.empty:
+    if dup.rate is None:
         st.metric(t("overview.dup_rate"), "—", help=t("overview.dup_rate_help"))
         st.caption(t("overview.no_match_run"))
     else:
-        last = runs.iloc[-1]
-        rate = float(last["rate"] or 0) * 100
-        delta = None if len(runs) < 2 else f"{rate - float(runs.iloc[-2]['rate'] or 0) * 100:+.2f} pt".replace(".", ",")
+        rate = dup.rate * 100
+        delta = None if len(rates) < 2 else f"{rates.iloc[-1] - rates.iloc[-2]:+.2f} pt".replace(".", ",")
         st.metric(
             t("overview.dup_rate"), f"{rate:.2f} %".replace(".", ","), delta=delta, delta_color="inverse",
             help=t("overview.dup_rate_help"),
-            chart_data=list(runs["rate"].fillna(0) * 100) if len(runs) > 1 else None, chart_type="line",
+            chart_data=list(rates) if len(rates) > 1 else None, chart_type="line",
         )
-        st.caption(t("overview.dup_target", target=f"{TARGET_PERCENT:g}") + (" ✅" if rate <= TARGET_PERCENT else " ⚠️"))
+        st.caption(t("overview.dup_target", target=f"{dup.target * 100:g}") + (" ✅" if dup.meets_target else " ⚠️"))
     _link("duplicates.py", t("overview.see_duplicates"))
 with top[1]:
-    if runs.empty:
+    if dup.match_run_id is None:
         st.metric(t("overview.pending_pairs"), "—")
     else:
-        pending = max(0, int(runs.iloc[-1]["reviews"] or 0) - int(runs.iloc[-1]["settled"] or 0))
-        st.metric(t("overview.pending_pairs"), pending,
-                  chart_data=list(runs["reviews"].fillna(0)) if len(runs) > 1 else None, chart_type="bar")
+        reviews = dup.trend["reviews"].fillna(0)
+        st.metric(t("overview.pending_pairs"), dup.pending_reviews,
+                  chart_data=list(reviews) if len(reviews) > 1 else None, chart_type="bar")
         st.caption(t("overview.pending_help"))
     _link("duplicates.py", t("overview.see_queue"))
 figures = time_figures(con, version, me.role)

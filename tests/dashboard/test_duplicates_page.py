@@ -83,3 +83,38 @@ def test_manager_runs_the_detection_when_the_queue_is_empty(app, tmp_path):
     at.button(key="dup_run").click().run()
     assert not at.error, [e.value for e in at.error]
     assert at.metric[0].value == "1"
+
+
+def _views(db) -> list[str]:
+    con = connect(db)
+    try:
+        return [o for (o,) in con.execute("SELECT object FROM access_log WHERE action = 'view' ORDER BY logged_at")
+                .fetchall()]
+    finally:
+        con.close()
+
+
+def test_only_the_open_tab_reads_its_data(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/duplicates.py").run()
+    assert [m.label for m in at.metric] == ["Paires à examiner", "Décisions (cette session)", "Laissées en suspens"]
+    assert "document_duplicates" not in _views(fresh_warehouse)
+    at.session_state["dup_tab"] = "Documents en double"
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert [m.label for m in at.metric] == ["Identiques", "Quasi identiques", "Ressaisis"]
+    assert [i.value for i in at.info] == ["Aucun document en double détecté."]
+
+
+def test_unsure_moves_past_the_pair_and_a_rerun_reads_nothing_again(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/duplicates.py").run()
+    assert _views(fresh_warehouse).count("review_queue") == 1
+    assert _views(fresh_warehouse).count("explain_pair") == 1
+    at.run()  # same data, same filters: the page and the explanation come from the cache
+    assert _views(fresh_warehouse).count("review_queue") == 1
+    assert _views(fresh_warehouse).count("explain_pair") == 1
+    at.button(key="dup_unsure").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert [m.value for m in at.metric] == ["0", "1", "1"]  # pending, decided, left aside
+    assert "Aucune paire à examiner" in at.info[0].value

@@ -1,0 +1,31 @@
+"""Overview: the duplicate rate and pending pairs come from the engine, exactly."""
+
+from __future__ import annotations
+
+from analytics.access.roles import Actor
+from analytics.identity import duplicate_rate
+from analytics.warehouse import connect
+
+
+def test_duplicate_figures_are_the_engine_figures(app, fresh_warehouse):
+    con = connect(fresh_warehouse)
+    try:
+        rate = duplicate_rate(con, Actor("t", "viewer"))
+    finally:
+        con.close()
+    assert rate.numerator and rate.denominator == 43
+    at = app(fresh_warehouse, "viewer").run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.metric[0].value == f"{rate.rate * 100:.2f} %".replace(".", ",")
+    assert at.metric[1].value == str(rate.pending_reviews) == "1"
+    target = "Cible ≤ 1 %" + (" ✅" if rate.meets_target else " ⚠️")
+    assert target in [c.value for c in at.caption]
+
+
+def test_pending_pairs_drop_after_a_decision(app, fresh_warehouse):
+    at = app(fresh_warehouse, "manager").run()
+    assert at.metric[1].value == "1"
+    at.switch_page("views/duplicates.py").run()
+    at.button(key="dup_not_same").click().run()
+    at.switch_page("views/overview.py").run()
+    assert at.metric[1].value == "0"
