@@ -65,6 +65,7 @@ def serve(ctx: click.Context, port: int, address: str) -> None:
         "--client.disableDataExport", "true",
         "--client.toolbarMode", "viewer",
         "--client.showErrorDetails", "none",
+        "--client.showErrorLinks", "false",  # no "Ask Google/ChatGPT" with an error's text
         # No parent frame may drive the app through postMessage (Streamlit's default trusts
         # its cloud domains), no agent API, no static folder: said here so that a stray
         # .streamlit/config.toml or STREAMLIT_* variable cannot turn them on.

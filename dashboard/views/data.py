@@ -33,8 +33,10 @@ if can(Permission.IMPORT_DATA):
         source = c2.text_input(t("data.source"), value="default", help=t("data.source_help"), key="data_source")
         how = st.radio(t("data.how"), sources, horizontal=True, key="data_how",
                        format_func=lambda s: t(f"data.how.{s}"))
+        # type checked by saved_upload (French message); Streamlit's own check answers in English,
+        # and for a forged file name it fails before this script runs
         upload = st.file_uploader(
-            t("data.file", mb=max_upload_mb()), type=list(ALLOWED_TYPES), key="data_upload",
+            t("data.file", mb=max_upload_mb()), type=None, key="data_upload",
             max_upload_size=max_upload_mb(),
         )
         chosen_file = None

@@ -121,6 +121,7 @@ HARDENED_FLAGS = [
     ("XSRF protection on", "--server.enableXsrfProtection", "true"),
     ("CORS protection on", "--server.enableCORS", "true"),
     ("no error details to clients", "--client.showErrorDetails", "none"),
+    ("no search links with an error's text", "--client.showErrorLinks", "false"),
     ("toolbar in viewer mode", "--client.toolbarMode", "viewer"),
     ("Streamlit's own data export off", "--client.disableDataExport", "true"),
     ("no parent frame may drive the app", "--client.allowedOrigins", ""),
@@ -198,6 +199,7 @@ def test_session_settings_and_an_internal_fault_show_only_the_generic_french_mes
     assert config.disable_data_export is True
     assert config.gather_usage_stats is False
     assert config.allow_run_on_save is False
+    assert config.show_error_links == Config.ShowErrorLinks.SHOW_ERROR_LINKS_FALSE
 
     alerts = [m.delta.new_element.alert.body for m in msgs
               if m.WhichOneof("type") == "delta" and m.delta.new_element.WhichOneof("type") == "alert"]
