@@ -116,10 +116,9 @@ else:
     with_findings = frame[frame["findings"].fillna(0) > 0]
     if not with_findings.empty and can(Permission.VIEW_PATIENT_DATA):
         st.subheader(t("data.findings_title"))
-        chosen = st.selectbox(
-            t("data.pick_import"), list(with_findings["import_id"]), key="data_findings_pick",
-            format_func=lambda i: "{} — {} ({})".format(*with_findings.set_index("import_id").loc[i, ["file_name", "table_name", "findings"]]),
-        )
+        labels = {row.import_id: f"{row.file_name} — {t('table.' + row.table_name)} ({row.findings})"
+                  for row in with_findings.itertuples()}
+        chosen = st.selectbox(t("data.pick_import"), list(labels), key="data_findings_pick", format_func=labels.get)
         count = con.execute("SELECT count(*) FROM data_quality_findings WHERE import_id = ?", [chosen]).fetchone()[0]
         f_offset, f_limit = page_window(count, key="data_findings_page")
         findings = con.execute(

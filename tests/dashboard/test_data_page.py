@@ -72,6 +72,7 @@ def test_the_validation_report_and_its_findings_are_in_french(app, fresh_warehou
     captions = [c.value for c in at.caption]
     assert "Séparateur détecté : point-virgule" in captions
     assert "1 colonne(s) inconnue(s) ignorée(s) : COULEUR" in captions
+    assert at.selectbox(key="data_findings_pick").options[0] == "patients.csv — Patients (2)"
     findings = at.dataframe[1].value  # the findings of the newest import, picked by default
     assert sorted(findings["problem"]) == [
         "Code postal français invalide (5 chiffres)",
