@@ -113,6 +113,10 @@ def run_task(con: duckdb.DuckDBPyConnection, actor: Actor, name: str) -> tuple[s
         status, message = "failed", f"{type(exc).__name__}: {exc}"[:500]
     con.execute("UPDATE job_runs SET status = ?, finished_at = now(), message = ? WHERE run_id = ?",
                 [status, message, run_id])
+    # every job run is in the access log, analysis tasks included (rows: a returned table's length)
+    engine.access_log(con, actor, "job_apply", name, len(result) if status == "succeeded"
+                      and isinstance(result, pd.DataFrame) else None,
+                      {"run_id": run_id, "status": status, "task": True})
     return run_id, status, message
 
 

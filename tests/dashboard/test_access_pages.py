@@ -230,3 +230,31 @@ def test_password_and_secret_never_logged_nor_stored(app, fresh_warehouse, caplo
     assert _query(fresh_warehouse, "SELECT count(*) FROM users WHERE password_hash LIKE '$argon2id$%'") == [(1,)]
     assert [r[0] for r in _query(fresh_warehouse, "SELECT action FROM access_log ORDER BY log_id")] == [
         "user_change", "login_failed", "login", "export", "job_preview", "job_apply"]
+
+
+# --- the access log cannot be edited from the dashboard, and an edit shows ----------------------
+
+def test_admin_page_shows_the_log_read_only_and_a_broken_chain(app, fresh_warehouse):
+    from analytics import identity
+
+    con = connect(fresh_warehouse)
+    try:
+        analyst = Actor("lea", "analyst")
+        identity.review_queue(con, analyst)
+        auth.logout(con, analyst)
+    finally:
+        con.close()
+    at = app(fresh_warehouse, "admin").run()
+    at.switch_page("views/admin.py").run()
+    assert [s.value for s in at.success if "Journal" in s.value] == [
+        "Journal intègre : la chaîne d'empreintes est vérifiée."]
+    assert not at.get("data_editor") and not at.get("arrow_data_editor")  # shown, never editable
+    con = connect(fresh_warehouse)
+    try:  # an edit behind the API's back (the dashboard offers none)
+        bad = con.execute("SELECT log_id FROM access_log WHERE action = 'view'").fetchone()[0]
+        con.execute("UPDATE access_log SET row_count = 0 WHERE log_id = ?", [bad])
+    finally:
+        con.close()
+    at.run()
+    assert [e.value for e in at.error] == [
+        f"Journal altéré : la chaîne d'empreintes est rompue à la ligne {bad}."]
