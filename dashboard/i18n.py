@@ -222,6 +222,7 @@ FR: dict[str, str] = {
     "jobs.status.failed": "échoué",
     "jobs.status.interrupted": "interrompu",
     "jobs.status.undone": "annulé",
+    "jobs.status.previewed": "aperçu calculé",
     "jobs.col.table": "Table",
     "jobs.col.op": "Opération",
     "jobs.col.key": "Clé",

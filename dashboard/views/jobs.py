@@ -277,6 +277,7 @@ with _guarded():
         shown = frame[["schedule_id", "job", "cron", "apply", "actor", "enabled", "last_run_at",
                        "last_status", "next_run_at"]].copy()
         shown["job"] = [_title(j) for j in shown["job"]]
+        shown["last_status"] = [t(f"jobs.status.{s}") if isinstance(s, str) else "" for s in shown["last_status"]]
         st.dataframe(shown, hide_index=True, column_config={
             "schedule_id": t("jobs.col.schedule"), "job": t("jobs.col.job"), "cron": t("jobs.col.cron"),
             "apply": t("jobs.col.apply"), "actor": t("jobs.col.actor"), "enabled": t("jobs.col.enabled"),

@@ -154,6 +154,8 @@ def test_manager_schedules_a_nightly_preview_and_removes_it(app, fresh_warehouse
     at.run()
     assert not at.error, [e.value for e in at.error]
     assert at.success[0].value.startswith("Planification s")
+    listed = at.dataframe[-1].value
+    assert (listed["job"].tolist(), listed["last_status"].tolist()) == (["Normaliser les identités"], [""])
     con = connect(fresh_warehouse)
     try:
         assert con.execute("SELECT job, cron, apply FROM job_schedules").fetchall() == [
