@@ -7,6 +7,9 @@ preview's fingerprint); these tests drive the worker thread the way the server r
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -44,6 +47,13 @@ def broken_job():
     registry._REGISTRY.pop(BROKEN, None)
 
 
+def _submit_raw(queue: JobQueue, kind: str, payload: str) -> int:
+    """A request whose payload is not JSON (written by something other than JobQueue.submit)."""
+    with closing(sqlite3.connect(queue.path)) as db, db:
+        return int(db.execute("INSERT INTO requests (kind, payload, created_at) VALUES (?, ?, ?)",
+                              [kind, payload, time.time()]).lastrowid)
+
+
 def _actor(a) -> dict[str, str]:
     return {"username": a.username, "role": a.role, "via": "dashboard"}
 
@@ -60,6 +70,7 @@ def test_a_failing_job_is_recorded_and_the_next_queued_job_still_runs(warehouse,
         "fails mid-apply": queue.submit("apply", {"preview_id": broken.preview_id,
                                                   "fingerprint": broken.fingerprint, "actor": manager}),
         "malformed payload": queue.submit("apply", {"actor": manager}),
+        "not JSON": _submit_raw(queue, "apply", "{not json"),
         "good": queue.submit("apply", {"preview_id": good.preview_id, "fingerprint": good.fingerprint,
                                        "actor": manager}),
     }
@@ -69,7 +80,7 @@ def test_a_failing_job_is_recorded_and_the_next_queued_job_still_runs(warehouse,
     try:
         results = {name: queue.wait(rid, timeout=60) for name, rid in ids.items()}
         assert worker.is_alive()
-        assert (worker.handled, worker.failed) == (4, 3)
+        assert (worker.handled, worker.failed) == (5, 4)
     finally:
         worker.stop()
     assert not worker.is_alive()
@@ -84,6 +95,7 @@ def test_a_failing_job_is_recorded_and_the_next_queued_job_still_runs(warehouse,
     assert failed.status == "failed" and failed.rows_changed == 0 and failed.actor == "marc"
     assert failed.message.startswith("ConversionException: Conversion Error")
     assert results["malformed payload"]["error"] == "apply request: preview_id and fingerprint are required"
+    assert results["not JSON"]["error"] == f"JobError: request {ids['not JSON']}: the payload is not a JSON object"
     # the broken run got half-way (its first batch was applied) and then went nowhere
     assert queue.status(ids["fails mid-apply"])["progress_done"] == 1
     assert warehouse.execute("SELECT count(*) FROM job_changes WHERE run_id = ?", [failed.run_id]).fetchone() == (0,)
