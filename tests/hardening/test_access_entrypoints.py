@@ -146,6 +146,8 @@ ENTRIES: list[Entry] = [
     Entry("jobs.schedules.add_schedule (apply)", P.JOB_APPLY, WRITERS,
           lambda con, a, x: schedules.add_schedule(con, a, "normalise-identities", "0 3 * * *", apply=True),
           writes=True),
+    Entry("jobs.schedules.run_task", P.JOB_APPLY, WRITERS,
+          lambda con, a, x: schedules.run_task(con, a, "detect-duplicates"), writes=True),
     Entry("jobs.schedules.remove_schedule", P.JOB_APPLY, WRITERS,
           lambda con, a, x: schedules.remove_schedule(con, a, x["schedule_id"]), writes=True, setup=_schedule),
     # exports (a refusal is recorded: see _refusal_logged)
