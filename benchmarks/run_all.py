@@ -46,6 +46,8 @@ def _steps(data: Path, quick: bool) -> dict[str, list[list[str]]]:
         "jobs": [[PY, "benchmarks/bench_jobs.py", "--patients", "100000"]],
         "access": [[PY, "benchmarks/bench_access.py", "--rows", "1000000"]],
         "dashboard": [[PY, "benchmarks/bench_dashboard.py"]],
+        "load": [[PY, "benchmarks/bench_load.py", "--sessions", "20", "--duration", "180",
+                  "--sample-dir", str(data / "medium"), "--db", str(data / "load_medium.duckdb")]],
     }
 
 

@@ -12,6 +12,8 @@ import contextlib
 import contextvars
 import logging
 import os
+import threading
+import time
 from collections.abc import Iterator
 
 import duckdb
@@ -55,9 +57,67 @@ def root_connection() -> duckdb.DuckDBPyConnection:
     return _connection(db_path())
 
 
+#: Seconds a file made by a deferred download stays servable (see :func:`keep_deferred_downloads`).
+DOWNLOAD_GRACE_S = 120.0
+
+
+def keep_deferred_downloads(manager: object, grace_s: float = DOWNLOAD_GRACE_S) -> None:
+    """Keep the file a deferred ``st.download_button`` generates for ``grace_s`` seconds.
+
+    Streamlit (1.67) stores that file referenced by no session, and every script run that
+    finishes anywhere on the server sweeps unreferenced files: the first sweep marks it, the
+    second deletes it. With a few users working at once, two other sessions' reruns can land
+    between the click and the browser's ``GET /media/<id>``, which then answers 404 and the
+    download fails (seen with 20 sessions in ``benchmarks/bench_load.py``). Wrapping the
+    runtime's media file manager, each sweep un-marks such files while they are fresh.
+    """
+    if getattr(manager, "_hygie_download_grace", None) is not None:
+        return
+    fresh: dict[str, float] = {}
+    guard = threading.Lock()
+    execute, sweep = manager.execute_deferred, manager.remove_orphaned_files
+    metadata = manager._file_metadata  # noqa: SLF001 - the marks live there, no public accessor
+
+    def keep(now: float) -> None:
+        for file_id, born in list(fresh.items()):
+            meta = metadata.get(file_id)
+            if meta is None or now - born > grace_s:
+                del fresh[file_id]
+            else:
+                meta._is_marked_for_delete = False  # noqa: SLF001
+
+    def execute_deferred(file_id: str) -> str:
+        url = execute(file_id)
+        with guard:
+            fresh[url.rsplit("/", 1)[-1].split(".", 1)[0]] = time.monotonic()
+            keep(time.monotonic())
+        return url
+
+    def remove_orphaned_files() -> None:
+        with guard:  # one sweep at a time, so none deletes between another's mark and keep()
+            sweep()
+            keep(time.monotonic())
+
+    manager.execute_deferred = execute_deferred
+    manager.remove_orphaned_files = remove_orphaned_files
+    manager._hygie_download_grace = grace_s
+
+
+@st.cache_resource(show_spinner=False)
+def _download_grace() -> bool:
+    """Install :func:`keep_deferred_downloads` on this server's runtime (once per process)."""
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():  # AppTest and bare runs have no media endpoint
+        return False
+    keep_deferred_downloads(Runtime.instance().media_file_mgr)
+    return True
+
+
 @contextlib.contextmanager
 def run_cursor() -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on the server's connection for the duration of one script run."""
+    _download_grace()
     cursor = _connection(db_path()).cursor()
     cursor.execute("SET TimeZone = 'Europe/Paris'")
     token = _current.set(cursor)
