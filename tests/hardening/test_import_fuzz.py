@@ -6,6 +6,12 @@ Property checked on each generated file:
   table an import may change is byte-for-byte unchanged (no partial load);
 - never any other exception, and each case finishes within ``CASE_LIMIT_S`` seconds.
 
+Time bound (a hang is a failure): every case runs under a watchdog. Past ``HANG_LIMIT_S`` the
+watchdog cancels DuckDB's running query (``con.interrupt()``) and raises in the test's thread,
+so the case fails with "still running" instead of hanging the run. Both limits are multiplied
+by the machine's load per core when above 1 (a loaded 2-core CI box stretches every case alike);
+hypothesis' own ``deadline`` stays off, being per-example wall time with no allowance for load.
+
 One warehouse per test function (copied from the migrated template), so that state accumulates
 across examples: a refusal after earlier successful loads must still leave everything unchanged.
 ``CASES`` counts the examples run; ``test_zz_report_counts`` prints the figures for RELIABILITY.md.
@@ -13,10 +19,16 @@ across examples: a refusal after earlier successful loads must still leave every
 
 from __future__ import annotations
 
+import _thread
 import collections
+import contextlib
 import json
+import os
 import shutil
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -31,7 +43,8 @@ from analytics.warehouse import connect
 
 SYSTEM = system_actor()
 
-CASE_LIMIT_S = 20.0
+CASE_LIMIT_S = 20.0  # a slower case fails after it returns
+HANG_LIMIT_S = 120.0  # a case still running then is interrupted and fails
 CHANGED_TABLES = ("patients", "documents", "audit_events", "staff", "schedules", "data_quality_findings")
 CASES: collections.Counter[str] = collections.Counter()
 OUTCOMES: collections.Counter[str] = collections.Counter()
@@ -72,19 +85,77 @@ def _fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
     return out
 
 
+def load_factor() -> float:
+    """Load average per core, at least 1: how much slower than an idle machine a case may run."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:
+        return 1.0
+
+
+class CaseHung(Exception):
+    """Raised in the test's thread by the watchdog."""
+
+
+@contextlib.contextmanager
+def watchdog(con: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[threading.Event]:
+    """Fail the block if it runs longer than ``seconds``: cancel DuckDB's query, raise CaseHung.
+
+    The timer thread calls ``con.interrupt()`` (a query in C++ never returns to Python by itself)
+    and simulates SIGALRM in the main thread, whose handler raises :class:`CaseHung` at the next
+    Python instruction. The returned event tells whether it fired (an interrupted query may have
+    surfaced as another error first).
+    """
+    fired, lock, state = threading.Event(), threading.Lock(), {"done": False}
+
+    def on_alarm(signum, frame):
+        raise CaseHung(f"still running after {seconds:.0f} s")
+
+    def fire() -> None:
+        with lock:
+            if state["done"]:
+                return
+            fired.set()
+            con.interrupt()
+            _thread.interrupt_main(signal.SIGALRM)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield fired
+    finally:
+        try:
+            with lock:
+                state["done"] = True
+            timer.cancel()
+        finally:
+            signal.signal(signal.SIGALRM, previous)  # a simulated signal still pending is then ignored
+
+
 def _check_case(con: duckdb.DuckDBPyConnection, table: str, path: Path, kind: str, **kwargs) -> str:
-    """Import ``path`` and assert the property; return 'loaded' or 'refused'."""
+    """Import ``path`` under the watchdog and assert the property; return 'loaded' or 'refused'."""
     before = _fingerprint(con)
+    factor = load_factor()
     start = time.monotonic()
     try:
-        report = import_file(con, table, path, **kwargs, actor=SYSTEM)
+        with watchdog(con, HANG_LIMIT_S * factor) as fired:
+            try:
+                report = import_file(con, table, path, **kwargs, actor=SYSTEM)
+            finally:
+                elapsed = time.monotonic() - start
+        if fired.is_set():
+            raise CaseHung(f"still running after {HANG_LIMIT_S * factor:.0f} s")
+    except CaseHung as exc:
+        pytest.fail(f"{kind}: {path.name}: {exc} (interrupted; a hang is a failure)")
     except InvalidInput as exc:
-        elapsed = time.monotonic() - start
+        if fired.is_set():
+            pytest.fail(f"{kind}: {path.name}: interrupted by the watchdog after {elapsed:.0f} s")
         assert path.name in str(exc), f"refusal does not name the file: {exc}"
         assert _fingerprint(con) == before, f"refused but tables changed: {exc}"
         outcome = "refused"
     else:
-        elapsed = time.monotonic() - start
         after = _fingerprint(con)
         assert after[table][0] - before[table][0] == report.rows_inserted
         assert report.rows_inserted + report.rows_updated + report.rows_skipped == report.rows_in_file
@@ -92,7 +163,7 @@ def _check_case(con: duckdb.DuckDBPyConnection, table: str, path: Path, kind: st
             if other not in (table, "data_quality_findings"):
                 assert after[other] == before[other]
         outcome = "loaded"
-    assert elapsed < CASE_LIMIT_S, f"{kind}: one import took {elapsed:.1f} s"
+    assert elapsed < CASE_LIMIT_S * factor, f"{kind}: one import took {elapsed:.1f} s (load factor {factor:.1f})"
     CASES[kind] += 1
     OUTCOMES[outcome] += 1
     con.execute("BEGIN TRANSACTION")  # fails if the import left a transaction open
@@ -297,6 +368,26 @@ def test_wide_header_notice_stays_short(warehouse, tmp_path):
     notice = next(n for n in report.notices if n.startswith("ignored"))
     assert notice == ("ignored 500 unknown column(s): " + ", ".join(f"COL{i}" for i in range(20))
                       + " and 480 more")
+
+
+WATCHED = [
+    ("a DuckDB query that would run for hours", lambda con: con.execute(
+        "SELECT count(*) FROM range(1000000000000) a WHERE hash(a.range) = 0").fetchall()),
+    ("a Python loop that never ends", lambda con: any(False for _ in iter(int, 1))),
+]
+
+
+@pytest.mark.parametrize("description, hang", WATCHED, ids=[w[0] for w in WATCHED])
+def test_the_watchdog_stops_a_hang(description, hang):
+    """The time bound can fail: a hang in DuckDB or in Python is stopped within a second or so."""
+    con = duckdb.connect()
+    start = time.monotonic()
+    with pytest.raises((CaseHung, duckdb.InterruptException)), watchdog(con, 0.5) as fired:
+        hang(con)
+    assert fired.is_set(), description
+    assert time.monotonic() - start < 10, description
+    assert con.execute("SELECT 42").fetchone() == (42,)  # the connection is usable afterwards
+    con.close()
 
 
 def test_zz_report_counts(capsys):
