@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from analytics.cli.common import db_path
+from analytics.errors import InvalidInput
 
 CORE_TABLES = ("patients", "documents", "audit_events", "staff", "schedules")
 
@@ -51,6 +52,9 @@ def demo(ctx: click.Context, force: bool) -> None:
 def serve(ctx: click.Context, port: int, address: str) -> None:
     """Serve the dashboard (Streamlit) on the warehouse."""
     path = db_path(ctx)
+    upload_mb = os.environ.get("HYGIE_MAX_UPLOAD_MB", "200")
+    if not upload_mb.isdigit() or int(upload_mb) < 1:
+        raise InvalidInput(f"HYGIE_MAX_UPLOAD_MB={upload_mb!r}: expected a whole number of megabytes (>= 1)")
     app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
     env = dict(os.environ, HYGIE_DB=str(path.resolve()))
     cmd = [
@@ -60,7 +64,7 @@ def serve(ctx: click.Context, port: int, address: str) -> None:
         "--server.headless", "true",
         "--server.enableXsrfProtection", "true",
         "--server.enableCORS", "true",
-        "--server.maxUploadSize", os.environ.get("HYGIE_MAX_UPLOAD_MB", "200"),
+        "--server.maxUploadSize", upload_mb,
         "--server.fileWatcherType", "none",
         "--client.disableDataExport", "true",
         "--client.toolbarMode", "viewer",

@@ -252,3 +252,12 @@ def test_debug_messages_from_a_client_cannot_stop_the_server(server):
     assert _session(base, back_msgs=(disconnect, shutdown))  # the run still completes on this socket
     time.sleep(0.5)
     assert _request(f"{base}/_stcore/health")[:3:2] == (200, b"ok")
+
+
+@pytest.mark.parametrize("value", ["abc", "0"])
+def test_a_bad_upload_limit_stops_serve_with_a_clear_error(tmp_path, value):
+    env = dict(os.environ, HYGIE_MAX_UPLOAD_MB=value)
+    done = subprocess.run([HYGIE, "--db", str(tmp_path / "h.duckdb"), "serve", "--port", str(_free_port())],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"Error: HYGIE_MAX_UPLOAD_MB={value!r}: expected a whole number"), done.stderr
