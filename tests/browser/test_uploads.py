@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _free_port, shoot
+from tests import hygie_server
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, shoot
+from tests.browser.test_dashboard_e2e import settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-HYGIE = str(Path(sys.executable).with_name("hygie"))
 STAFF_CSV = "UTILISATEUR;NOM;FONCTION;SERVICE\r\nu901;Dr Neuf;médecin;Pédiatrie\r\nu902;Dr Dix;médecin;Cardiologie\r\n"
 MAX_MB = 1
 
@@ -46,41 +42,14 @@ def serving(folder: Path) -> Iterator[SimpleNamespace]:
     con.close()
     uploads, work = folder / "upload-root", folder / "run" / "deep"
     work.mkdir(parents=True)
-    port = _free_port()
     env = dict(os.environ, HYGIE_MAX_UPLOAD_MB=str(MAX_MB), HYGIE_UPLOAD_DIR=str(uploads))
     env.pop("HYGIE_IMPORT_DIR", None)
-    log = (folder / "server.log").open("wb")
-    proc = subprocess.Popen([HYGIE, "--db", str(db), "serve", "--port", str(port)], cwd=work, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"hygie serve did not start: {(folder / 'server.log').read_text(errors='replace')}")
-        time.sleep(0.3)
+    proc, base = hygie_server.start(db, folder, env, cwd=work)
     server = SimpleNamespace(base=base, folder=folder, uploads=uploads, db=db, proc=proc)
     try:
         yield server
     finally:
-        stop(server)
-        log.close()
-
-
-def stop(server: SimpleNamespace) -> None:
-    if server.proc.poll() is None:
-        os.killpg(server.proc.pid, signal.SIGTERM)
-        try:
-            server.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.proc.pid, signal.SIGKILL)
-            server.proc.wait(timeout=15)
+        hygie_server.stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -108,15 +77,6 @@ def tab(chromium):
     page.set_default_timeout(30_000)
     yield page
     context.close()
-
-
-def settle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=\"stApp\"]')"
-        "?.getAttribute('data-test-script-state') === 'notRunning'",
-        timeout=60_000,
-    )
 
 
 def open_data_page(page, base: str) -> None:
@@ -257,7 +217,7 @@ def test_hostile_file_names_stay_in_the_upload_folder(chromium, tmp_path):
             shoot(page, "uploads_03_hostile_names")
         finally:
             context.close()
-        stop(server)
+        hygie_server.stop(server.proc)
         new = files_outside(tmp_path, server.uploads) - before
         # nothing outside the upload folder but the warehouse's own files (WAL, job queue)
         assert {p for p in new if not p.name.startswith(server.db.name)} == set(), new

@@ -11,10 +11,7 @@ receives the same), so the checks do not depend on a browser.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,16 +21,11 @@ from pathlib import Path
 import pytest
 
 from dashboard.i18n import t
+from tests import hygie_server
 
-HYGIE = str(Path(sys.executable).with_name("hygie"))
+HYGIE = hygie_server.HYGIE
 FOREIGN = "https://evil.example"
 MAX_UPLOAD_MB = 1
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _request(url: str, method: str = "GET", headers: dict[str, str] | None = None,
@@ -51,32 +43,10 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     """``hygie serve`` on a warehouse path under a plain file; yields (base URL, pid)."""
     folder = tmp_path_factory.mktemp("serve")
     (folder / "plain-file").write_text("not a folder")
-    broken = folder / "plain-file" / "hygie.duckdb"
-    port = _free_port()
     env = dict(os.environ, HYGIE_MAX_UPLOAD_MB=str(MAX_UPLOAD_MB))
-    log = (folder / "server.log").open("wb")
-    proc = subprocess.Popen([HYGIE, "--db", str(broken), "serve", "--port", str(port)], cwd=folder, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if _request(f"{base}/_stcore/health")[0] == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"hygie serve did not start: {(folder / 'server.log').read_text(errors='replace')}")
-        time.sleep(0.3)
+    proc, base = hygie_server.start(folder / "plain-file" / "hygie.duckdb", folder, env)
     yield base, proc.pid
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    log.close()
+    hygie_server.stop(proc)
 
 
 def _session(base: str, origin: str | None = None, back_msgs: tuple = (),
@@ -257,7 +227,7 @@ def test_debug_messages_from_a_client_cannot_stop_the_server(server):
 @pytest.mark.parametrize("value", ["abc", "0"])
 def test_a_bad_upload_limit_stops_serve_with_a_clear_error(tmp_path, value):
     env = dict(os.environ, HYGIE_MAX_UPLOAD_MB=value)
-    done = subprocess.run([HYGIE, "--db", str(tmp_path / "h.duckdb"), "serve", "--port", str(_free_port())],
+    done = subprocess.run([HYGIE, "--db", str(tmp_path / "h.duckdb"), "serve", "--port", str(hygie_server.free_port())],
                           capture_output=True, text=True, env=env, timeout=60, check=False)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"Error: HYGIE_MAX_UPLOAD_MB={value!r}: expected a whole number"), done.stderr
