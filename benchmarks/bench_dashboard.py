@@ -7,6 +7,12 @@ accounts, duplicate detection and time-sinks tables, then renders every page as 
 with Streamlit's AppTest: the server-side script time (queries, figures, serialisation), not
 the browser's drawing. "first" is a fresh session with the data caches cleared; "rerun" is the
 same session rendered again (what an interaction costs when the page's data is cached).
+
+With ``duplicates`` among the pages, a manager's review flow on that page is timed too (each
+step is one AppTest run: the script time a browser would wait for): deciding a pair ("not the
+same person", then the rerun that shows the next pair), moving to page 2, narrowing the score
+filter, changing the sort, opening the duplicate-documents tab and its page 2. The decisions
+are undone afterwards (reviews deleted, pair decisions restored), so ``--db`` stays as it was.
 """
 
 from __future__ import annotations
@@ -70,6 +76,65 @@ def render(page: str) -> tuple[float, float]:
     return first, time.perf_counter() - started
 
 
+def _timed(at, step) -> float:
+    step(at)
+    started = time.perf_counter()
+    at.run()
+    took = time.perf_counter() - started
+    if at.exception or at.error:
+        raise SystemExit(f"interaction: {[e.value for e in at.exception]} {[e.value for e in at.error]}")
+    return took
+
+
+def _restore(db: Path, pairs: list[tuple], username: str) -> None:
+    """Undo the benchmark's decisions: its reviews go, the pairs get back their decision."""
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("DELETE FROM pair_reviews WHERE reviewer = ?", [username])
+        con.executemany("UPDATE match_pairs SET decision = ?, rule = ? WHERE patient_id_1 = ? AND patient_id_2 = ?",
+                        [(decision, rule, a, b) for a, b, decision, rule in pairs])
+    finally:
+        con.close()
+
+
+def interactions(db: Path) -> dict[str, float]:
+    """A manager's review flow on the duplicates page: seconds per step."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from analytics.access.roles import Actor
+
+    username = "bench-manager"
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300)
+    at.session_state["hygie_actor"] = Actor(username, "manager")
+    at.run()
+    at.switch_page("views/duplicates.py")
+    times = {"first render (manager)": _timed(at, lambda at: None)}
+    shown = at.dataframe[0].value
+    first = (str(shown["patient_id_1"].iloc[0]), str(shown["patient_id_2"].iloc[0]))  # the pair decided
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=False) as peek:
+        before = peek.execute("SELECT patient_id_1, patient_id_2, decision, rule FROM match_pairs "
+                              "WHERE patient_id_1 = ? AND patient_id_2 = ?", sorted(first)).fetchall()
+    try:
+        times["decide a pair (not the same person)"] = _timed(
+            at, lambda at: at.button(key="dup_not_same").click())
+        times["rerun after the decision"] = _timed(at, lambda at: None)
+        times["page 2 of the queue"] = _timed(at, lambda at: at.number_input(key="dup_page").set_value(2))
+        times["score filter 0.5–1"] = _timed(at, lambda at: at.slider(key="dup_score").set_range(0.5, 1.0))
+        times["sort by newest record"] = _timed(at, lambda at: at.selectbox(key="dup_sort").set_value("newest"))
+        times["open the duplicate-documents tab"] = _timed(
+            at, lambda at: at.session_state.__setitem__("dup_tab", "Documents en double"))
+        times["documents page 2"] = _timed(at, lambda at: at.number_input(key="dup_docs_page").set_value(2))
+    finally:
+        _restore(db, before, username)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample-dir", type=Path, default=None)
@@ -79,6 +144,8 @@ def main() -> None:
         help="keep the warehouse at this path; reused when it exists (the large one takes minutes)",
     )
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated subset")
+    parser.add_argument("--interactions", action=argparse.BooleanOptionalAction, default=True,
+                        help="time a manager's review flow when duplicates is among the pages")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "hygie.duckdb"
@@ -94,6 +161,13 @@ def main() -> None:
             first = statistics.median(r[0] for r in runs)
             again = statistics.median(r[1] for r in runs)
             print(f"| {page} | {first:.2f} s | {again:.2f} s |")
+        if args.interactions and "duplicates" in args.pages.split(","):
+            runs = [interactions(db) for _ in range(args.repeat)]
+            print("\n| duplicates, as manager | median | max |")
+            print("|---|---|---|")
+            for step in runs[0]:
+                values = [r[step] for r in runs]
+                print(f"| {step} | {statistics.median(values):.2f} s | {max(values):.2f} s |")
 
 
 if __name__ == "__main__":

@@ -410,6 +410,8 @@ FR: dict[str, str] = {
     "dup.right": "Dossier 2",
     "dup.level": "Concordance",
     "dup.weight": "Poids",
+    "dup.differs": "Diffère",
+    "dup.differs_help": "Les deux dossiers portent des valeurs différentes pour ce trait.",
     "dup.field.birth_name": "Nom de naissance",
     "dup.field.first_names": "Prénoms",
     "dup.field.first_name": "Prénoms",

@@ -7,6 +7,7 @@ import streamlit as st
 
 from analytics import documents, identity
 from analytics.access.roles import Permission
+from analytics.identity.explain import explain_pairs
 from dashboard import charts, state
 from dashboard.components import (
     actor,
@@ -46,12 +47,6 @@ def _page(_con, version: str, queue_version: str, username: str, filters: tuple,
         limit=PAGE_SIZE, offset=offset, skip=skip, base=_base(_con, queue_version, username))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _explain(_con, version: str, username: str, id1: str, id2: str) -> pd.DataFrame:
-    """A pair's explanation, computed once per data version (not again on every rerun)."""
-    return identity.explain_pair(_con, me, id1, id2)
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def _doc_counts(_con, version: str, username: str) -> pd.DataFrame:
     return documents.duplicate_counts(_con, me)
@@ -84,28 +79,41 @@ def _decide(pairs: list[tuple[str, str]], decision: str) -> None:
 
 def _comparison(explain: pd.DataFrame) -> None:
     fields = explain[~explain["field"].isin(["prior", "total"])]
+    # what differs is flagged in its own column (a pandas Styler costs ~0.2 s a render, and
+    # ~1 s the first time in a process); a trait absent on both sides is not a difference
+    differs = [lv != "exact" and str(a) != str(b)
+               for lv, a, b in zip(fields["level"], fields["left"], fields["right"], strict=True)]
     table = pd.DataFrame({
         t("dup.field"): [t(f"dup.field.{f}") for f in fields["field"]],
         t("dup.left"): fields["left"].astype("string").fillna("—"),
         t("dup.right"): fields["right"].astype("string").fillna("—"),
+        t("dup.differs"): differs,
         t("dup.level"): [t(f"dup.level.{lv}") for lv in fields["level"]],
         t("dup.weight"): fields["weight"],
     })
-    # highlight what differs; a trait absent on both sides is not a difference
-    differs = [lv != "exact" and str(a) != str(b)
-               for lv, a, b in zip(fields["level"], fields["left"], fields["right"], strict=True)]
-
-    def highlight(row: pd.Series) -> list[str]:
-        style = "background-color: #fde2c8" if differs[row.name] else ""
-        return [style if c in (t("dup.left"), t("dup.right")) else "" for c in row.index]
-
-    st.dataframe(
-        table.reset_index(drop=True).style.apply(highlight, axis=1).format({t("dup.weight"): "{:+.2f}"}),
-        hide_index=True,
-    )
+    st.dataframe(table.reset_index(drop=True), hide_index=True, column_config={
+        t("dup.differs"): st.column_config.CheckboxColumn(t("dup.differs"), help=t("dup.differs_help")),
+        t("dup.weight"): st.column_config.NumberColumn(t("dup.weight"), format="%+.2f"),
+    })
 
 
-def _review(page: identity.QueuePage) -> None:
+def _explanation(pairs: list[tuple[str, str]], current: tuple[str, str], queue_version: str) -> pd.DataFrame:
+    """The current pair's explanation. The page's pairs are explained together, in one engine
+    call, the first time one of them is shown, and kept in the session while the queue version
+    holds: after a decision the next pair is already explained. (A pair still waiting has no
+    same/not_same review, the only reviews that change an explanation.)"""
+    store = st.session_state.get("dup_explained")
+    if store is None or store["version"] != queue_version or len(store["frames"]) > 500:
+        store = {"version": queue_version, "frames": {}}
+        st.session_state["dup_explained"] = store
+    frames = store["frames"]
+    if current not in frames:
+        todo = [current, *[p for p in pairs if p != current and p not in frames]]
+        frames.update(zip(todo, explain_pairs(con, me, todo), strict=True))
+    return frames[current]
+
+
+def _review(page: identity.QueuePage, queue_version: str) -> None:
     """The page of pairs, the comparison of the current pair and the decision buttons."""
     page_window(page.total, key="dup_page", page_size=PAGE_SIZE)
     window = page.rows.copy()
@@ -136,7 +144,8 @@ def _review(page: identity.QueuePage) -> None:
     st.subheader(t("dup.compare", a=current[0], b=current[1]))
     if len(pairs) > 1:
         st.caption(t("dup.selection", n=len(pairs)))
-    explain = _explain(con, version, me.username, *current)
+    page_pairs = list(zip(window["patient_id_1"], window["patient_id_2"], strict=True))
+    explain = _explanation(page_pairs, current, queue_version)
     left, right = st.columns([3, 2])
     with left:
         _comparison(explain)
@@ -206,7 +215,7 @@ with tab_queue:
             elif page.rows.empty:
                 st.info(t("dup.filter_empty"))
             else:
-                _review(page)
+                _review(page, q_version)
 
 # --- search before create ----------------------------------------------------------------
 with tab_search:
