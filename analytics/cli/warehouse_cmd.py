@@ -58,7 +58,8 @@ def serve(ctx: click.Context, port: int, address: str) -> None:
     app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
     env = dict(os.environ, HYGIE_DB=str(path.resolve()))
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        # dashboard.server is Streamlit's own command line, minus its public-IP lookup.
+        sys.executable, "-m", "dashboard.server", "run", str(app),
         "--server.port", str(port),
         "--server.address", address,
         "--server.headless", "true",

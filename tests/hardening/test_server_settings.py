@@ -109,7 +109,7 @@ HARDENED_FLAGS = [
 def test_the_server_process_runs_with_the_hardened_flags(server, description, flag, value):
     _, pid = server  # hygie serve replaces itself with the Streamlit process (same pid)
     args = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
-    assert "streamlit" in args and flag in args, (description, args)
+    assert "dashboard.server" in args and flag in args, (description, args)
     assert args[args.index(flag) + 1] == value, description
 
 
