@@ -106,25 +106,23 @@ _TF_COLUMNS = {"birth_name": "bn_np", "first_name": "fn1", "phone": "phone", "ad
 
 
 def _external_tf(con: duckdb.DuckDBPyConnection, table: str, source: str) -> dict[str, np.ndarray]:
-    """Frequencies of ``table``'s values measured in ``source`` (a few rows vs the whole index),
-    in one scan of ``source``: one filtered count per distinct value (a pair has at most two per
-    field; one scan per field cost ~0.1 s at 1M patients)."""
+    """Frequencies of ``table``'s values measured in ``source`` (a few rows vs the whole index).
+
+    One grouped scan per field with the values as a list: it costs the same for one pair and for
+    a page of 25 (a filtered count per value in one scan took 7 s for 50 patients at 1M)."""
     cols = list(_TF_COLUMNS.values())
     small = con.execute(f"SELECT rid, {', '.join(cols)} FROM {table} ORDER BY rid").df()  # noqa: S608 - internal identifiers only
-    values = {c: small[c].dropna().unique().tolist() for c in cols}
-    aggregates = [f"count({c})" for c in cols]
-    params: dict[str, str] = {}
-    for i, c in enumerate(cols):
-        for j, v in enumerate(values[c]):
-            params[f"v{i}_{j}"] = v
-            aggregates.append(f"count(*) FILTER (WHERE {c} = $v{i}_{j})")
-    row = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}", params).fetchone()  # noqa: S608 - internal identifiers only
-    counts = iter(row[len(cols):])
-    lookup = {(i, v): next(counts) for i, c in enumerate(cols) for v in values[c]}
+    params = {f"v{i}": [v for v in small[c].dropna().unique().tolist()] for i, c in enumerate(cols)}
+    parts = [f"SELECT {i} AS f, {c} AS v, count(*) AS n FROM {source} WHERE list_contains($v{i}, {c}) GROUP BY ALL"  # noqa: S608
+             for i, c in enumerate(cols)]
+    totals = ", ".join(f"count({c})" for c in cols)
+    counts = con.execute(" UNION ALL ".join(parts), params).fetchall()  # noqa: S608 - internal identifiers only
+    total = con.execute(f"SELECT {totals} FROM {source}").fetchall()[0]  # noqa: S608 - internal identifiers only
+    lookup = {(f, v): n for f, v, n in counts}
     out = {}
     for i, (field, c) in enumerate(_TF_COLUMNS.items()):
-        n_total = max(int(row[i]), 1)
-        out[field] = np.array([max(lookup.get((i, v), 0), 1) / n_total if isinstance(v, str) else np.nan
+        n_total = max(int(total[i]), 1)
+        out[field] = np.array([lookup.get((i, v), 1) / n_total if isinstance(v, str) else np.nan
                                for v in small[c]], dtype=float)
     return out
 

@@ -19,6 +19,7 @@ from dashboard.components import (
 from dashboard.i18n import t
 
 PAGE_SIZE = 25
+EXPLAIN_AHEAD = 4  # pairs explained with the current one (a page of 25 at once cost ~3x one)
 DOCS_PAGE_SIZE = 50
 DECISIONS = ("same", "not_same", "unsure")
 SHORTCUTS = {"same": "1", "not_same": "2", "unsure": "3"}
@@ -98,9 +99,9 @@ def _comparison(explain: pd.DataFrame) -> None:
 
 
 def _explanation(pairs: list[tuple[str, str]], current: tuple[str, str], queue_version: str) -> pd.DataFrame:
-    """The current pair's explanation. The page's pairs are explained together, in one engine
-    call, the first time one of them is shown, and kept in the session while the queue version
-    holds: after a decision the next pair is already explained. (A pair still waiting has no
+    """The current pair's explanation. It is computed with the next pairs of the page in one
+    engine call (about the cost of one) and kept in the session while the queue version holds:
+    after a decision the next pair is already explained. (A pair still waiting has no
     same/not_same review, the only reviews that change an explanation.)"""
     store = st.session_state.get("dup_explained")
     if store is None or store["version"] != queue_version or len(store["frames"]) > 500:
@@ -108,7 +109,8 @@ def _explanation(pairs: list[tuple[str, str]], current: tuple[str, str], queue_v
         st.session_state["dup_explained"] = store
     frames = store["frames"]
     if current not in frames:
-        todo = [current, *[p for p in pairs if p != current and p not in frames]]
+        ahead = [p for p in pairs[pairs.index(current) + 1 if current in pairs else 0:] if p not in frames]
+        todo = [current, *ahead[:EXPLAIN_AHEAD]]
         frames.update(zip(todo, explain_pairs(con, me, todo), strict=True))
     return frames[current]
 
