@@ -89,6 +89,14 @@ def current_actor() -> Actor | None:
         if actor.via == "oidc" and getattr(st.user, "is_logged_in", False):
             st.logout()  # else the identity provider's cookie would sign them straight back in
         return None
+    if actor.via == "dashboard":  # a local account: an admin may have demoted or deactivated it
+        current = auth.refresh_actor(state.con(), actor)
+        if current is None:
+            _record_logout(actor, "deactivated")
+            _forget()
+            return None
+        if current != actor:
+            st.session_state[ACTOR_KEY] = actor = current
     st.session_state[SEEN_KEY] = now
     return actor
 

@@ -51,6 +51,7 @@ __all__ = [
     "deactivate",
     "list_users",
     "logout",
+    "refresh_actor",
     "session_expired",
     "set_password",
     "set_role",
@@ -337,6 +338,16 @@ def _count_failure(
 def logout(con: duckdb.DuckDBPyConnection, actor: Actor, *, reason: str = "user") -> None:
     """Record a logout (``reason``: ``user`` or ``timeout``)."""
     record(con, actor, "logout", actor.username, detail={"reason": reason})
+
+
+def refresh_actor(con: duckdb.DuckDBPyConnection, actor: Actor) -> Actor | None:
+    """A signed-in local account as it is *now*: its current role, or ``None`` once it was
+    deactivated or removed. The dashboard calls it on every page run, so that a demotion or a
+    deactivation by an admin takes effect at the user's next click, not at their next login."""
+    row = _user(con, actor.username)
+    if row is None or not row[3]:
+        return None
+    return actor if row[1] == actor.role else Actor(row[0], row[1], via=actor.via)
 
 
 def actor_for(con: duckdb.DuckDBPyConnection, username: str, *, via: str = "cli") -> Actor:

@@ -258,3 +258,40 @@ def test_admin_page_shows_the_log_read_only_and_a_broken_chain(app, fresh_wareho
     at.run()
     assert [e.value for e in at.error] == [
         f"Journal altéré : la chaîne d'empreintes est rompue à la ligne {bad}."]
+
+
+# --- an admin's change reaches a live session at its next click ---------------------------------
+
+CHANGES = [
+    ("demoted to viewer", lambda con: auth.set_role(con, Actor("root", "admin"), "marc", "viewer"), "viewer"),
+    ("promoted to admin", lambda con: auth.set_role(con, Actor("root", "admin"), "marc", "admin"), "admin"),
+    ("deactivated", lambda con: auth.deactivate(con, Actor("root", "admin"), "marc"), None),
+]
+
+
+@pytest.mark.parametrize(("description", "change", "role"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_role_change_or_deactivation_applies_to_a_live_session(app, fresh_warehouse, description, change, role):
+    _account(fresh_warehouse, "root", "admin")
+    _account(fresh_warehouse, "marc", "manager")
+    at = app(fresh_warehouse).run()
+    _login(at, "marc", PASSWORD)
+    at.switch_page("views/duplicates.py").run()
+    assert at.session_state["hygie_actor"] == Actor("marc", "manager")
+    con = connect(fresh_warehouse)
+    try:
+        change(con)
+    finally:
+        con.close()
+    at.run()  # the user's next click
+    assert not at.exception
+    if role is None:
+        assert at.title[0].value == LOGIN_TITLE
+        assert "hygie_actor" not in at.session_state
+        assert _query(fresh_warehouse, "SELECT detail->>'reason' FROM access_log WHERE action = 'logout'") \
+            == [("deactivated",)]
+        _login(at, "marc", PASSWORD)  # and the form no longer lets them in
+        assert [e.value for e in at.error] == [WRONG]
+    else:
+        assert at.session_state["hygie_actor"] == Actor("marc", role)
+        assert ("duplicates.py" in at.session_state["hygie_pages"]) is (role != "viewer")
+        assert ("admin.py" in at.session_state["hygie_pages"]) is (role == "admin")
