@@ -22,6 +22,10 @@ from the warehouse (status, recorded changes) and the access log's hash chain is
 Default warehouse: the medium sample (100 000 patients, ~1M audit events), generated under
 ``/tmp/load-medium`` and built once at ``--db`` (default ``/tmp/load-medium.duckdb``). The
 jobs change the warehouse, so each run serves a fresh copy of it (``<stem>.run.duckdb``).
+
+The server runs the code it imports: to measure a commit while others edit the working tree,
+run from a snapshot (``git archive HEAD | tar -x -C DIR; cd DIR; PYTHONPATH=DIR python
+benchmarks/bench_load.py``); the CLI and the server it starts inherit ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -453,8 +457,12 @@ def main() -> None:
     parser.add_argument("--charts", action="store_true",
                         help="also wait for plotly.js to draw the time-sinks charts (browser-side cost: "
                              "with many tabs on a small machine it measures the test rig, not the server)")
+    parser.add_argument("--analyst-table", choices=["patients", "documents"], default="patients",
+                        help="what analysts download (on the large warehouse, patients is 1M rows per click)")
     parser.add_argument("--stagger", type=float, default=0.2, help="seconds between session starts")
     args = parser.parse_args()
+    if args.analyst_table == "documents":
+        EXPORT_TABLE["analyst"] = EXPORT_TABLE["manager"]
 
     base_db = args.db.resolve()
     if base_db.exists():
@@ -463,6 +471,8 @@ def main() -> None:
         print(f"warehouse built in {build(base_db, args.sample_dir, args.password):.1f} s")
     # The jobs change the warehouse: every run works on a fresh copy, so each has the same work.
     db = base_db.with_name(base_db.stem + ".run.duckdb")
+    for leftover in (db.with_name(db.name + ".wal"), db.with_name(db.name + ".queue.sqlite")):
+        leftover.unlink(missing_ok=True)  # a previous run's WAL would not match the fresh copy
     shutil.copyfile(base_db, db)
     import duckdb
 
