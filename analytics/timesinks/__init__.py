@@ -3,8 +3,9 @@
 Every figure is a :class:`TimeFigure`: ``frame`` (a DataFrame), ``label`` (French, states the
 idle threshold and the after-hours rule) and ``settings``. Query functions take
 ``settings=None`` (keep the latest precomputation's settings, else the defaults) and
-``actor=None`` (CLI/system); aggregates need ``VIEW_AGGREGATES``, document-level rows
-(``document_time``) ``VIEW_PATIENT_DATA``. The first call after new data or other settings
+``actor`` (optional for aggregates, which need ``VIEW_AGGREGATES`` that every role holds;
+required for the document-level rows of ``document_time``: ``VIEW_PATIENT_DATA``, logged as a
+view). The first call after new data or other settings
 rebuilds the precomputed ``ts_*`` tables (``precompute``); later calls read small aggregates.
 
 Dashboard entry points::
