@@ -115,10 +115,11 @@ def _external_tf(con: duckdb.DuckDBPyConnection, table: str, source: str) -> dic
     params = {f"v{i}": [v for v in small[c].dropna().unique().tolist()] for i, c in enumerate(cols)}
     parts = [f"SELECT {i} AS f, {c} AS v, count(*) AS n FROM {source} WHERE list_contains($v{i}, {c}) GROUP BY ALL"  # noqa: S608
              for i, c in enumerate(cols)]
-    totals = ", ".join(f"count({c})" for c in cols)
+    # each field's count of values (the denominator) rides in the same statement, as field -1-i
+    parts += [f"SELECT {-1 - i} AS f, NULL AS v, count({c}) AS n FROM {source}" for i, c in enumerate(cols)]  # noqa: S608
     counts = con.execute(" UNION ALL ".join(parts), params).fetchall()  # noqa: S608 - internal identifiers only
-    total = con.execute(f"SELECT {totals} FROM {source}").fetchall()[0]  # noqa: S608 - internal identifiers only
     lookup = {(f, v): n for f, v, n in counts}
+    total = [lookup[(-1 - i, None)] for i in range(len(cols))]
     out = {}
     for i, (field, c) in enumerate(_TF_COLUMNS.items()):
         n_total = max(int(total[i]), 1)
