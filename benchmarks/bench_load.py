@@ -1,7 +1,7 @@
 """Load: N simultaneous dashboard sessions in headless Chromium while a cleanup job runs.
 
     python benchmarks/bench_load.py [--sessions 20] [--duration 180] [--db PATH]
-                                    [--sample-dir DIR] [--jobs normalise-identities]
+                                    [--sample-dir DIR] [--jobs normalise-identities,merge-identities]
 
 Starts a real ``hygie serve`` (the hardened Streamlit server, its job worker thread) on a free
 loopback port, then drives N browser contexts of one Debian Chromium (Playwright, asyncio).
@@ -37,13 +37,10 @@ import io
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,42 +119,6 @@ def build(db: Path, sample_dir: Path, password: str) -> float:
     started = time.perf_counter()
     build_demo(db, sample_dir=sample_dir)
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db: Path, port: int, log_path: Path) -> subprocess.Popen:
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [str(HYGIE), "--db", str(db), "serve", "--port", str(port)],
-        cwd=db.parent, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return proc
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"hygie serve did not start: {log_path.read_text(errors='replace')}")
-        time.sleep(0.3)
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 class Monitor:
@@ -450,7 +411,7 @@ def main() -> None:
                              "(the run serves a fresh copy, <stem>.run.duckdb, beside it)")
     parser.add_argument("--sample-dir", type=Path, default=Path("/tmp/load-medium"))
     parser.add_argument("--password", default="hygie-load", help="demo accounts' password")
-    parser.add_argument("--jobs", default="normalise-identities",
+    parser.add_argument("--jobs", default="normalise-identities,merge-identities",
                         help="comma-separated jobs applied through the server's worker ('' for none)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before one action counts as failed")
     parser.add_argument("--job-timeout", type=float, default=1800.0)
@@ -482,14 +443,17 @@ def main() -> None:
     print(f"{args.patients} patients, {events} audit events; uptime: "
           f"{subprocess.check_output(['uptime'], text=True).strip()}", flush=True)
 
-    port = free_port()
-    log_path = db.with_name(db.name + f".serve-{port}.log")
-    proc = start_server(db, port, log_path)
+    from tests.hygie_server import start, stop  # the tests' helper: free port, health wait, SIGTERM
+
+    folder = db.with_name(db.name + ".logs")
+    folder.mkdir(exist_ok=True)
+    log_path = folder / "server.log"
+    proc, base = start(db, folder, dict(os.environ), cwd=db.parent)
     monitor = Monitor(proc.pid)
     try:
-        stats, jobs, elapsed = asyncio.run(drive(args, f"http://127.0.0.1:{port}", db, monitor))
+        stats, jobs, elapsed = asyncio.run(drive(args, base, db, monitor))
     finally:
-        stop_server(proc)
+        stop(proc)
     server_log = log_path.read_text(errors="replace")
     tracebacks = server_log.count("Traceback")
     if tracebacks:
