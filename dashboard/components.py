@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -71,12 +72,22 @@ def page_window(total: int, key: str, page_size: int = 50) -> tuple[int, int]:
     return offset, page_size
 
 
-def export_button(frame: pd.DataFrame, name: str, *, key: str, aggregate: bool = False) -> None:
+def export_button(
+    frame: pd.DataFrame | Callable[[duckdb.DuckDBPyConnection], pd.DataFrame],
+    name: str,
+    *,
+    key: str,
+    aggregate: bool = False,
+    rows: int | None = None,
+) -> None:
     """Download ``frame`` through the engine's export: pseudonymised by default, recorded.
 
     The CSV is built only when the user clicks (a deferred download), so the access log
     records real downloads, not page renders. Streamlit's own table download is disabled
-    (``client.disableDataExport``), so this is the only way out for rows.
+    (``client.disableDataExport``), so this is the only way out for rows. ``frame`` may be a
+    function of a warehouse cursor, called only on download: the whole of a paged table (say
+    the filtered review queue) is then read when someone asks for it, not on every render;
+    ``rows`` is its row count for the button's label.
     """
     who = actor()
     if not aggregate and not allowed(who, Permission.EXPORT_PSEUDONYMISED):
@@ -92,19 +103,20 @@ def export_button(frame: pd.DataFrame, name: str, *, key: str, aggregate: bool =
         elif not aggregate:
             st.caption(t("export.pseudonymised"))
         root = state.root_connection()
-        snapshot = frame.copy()
+        snapshot = frame if callable(frame) else frame.copy()
 
         def build() -> bytes:
             cursor = root.cursor()
             try:
+                table = snapshot(cursor) if callable(snapshot) else snapshot
                 return exports.export_frame(
-                    cursor, who, name, snapshot, dialect, identified, aggregate=aggregate
+                    cursor, who, name, table, dialect, identified, aggregate=aggregate
                 )
             finally:
                 cursor.close()
 
         st.download_button(
-            t("export.download", rows=len(frame)), data=build, mime="text/csv",
+            t("export.download", rows=len(frame) if rows is None else rows), data=build, mime="text/csv",
             file_name=exports.export_filename(name, dialect), key=f"{key}_download",
             icon=":material/file_download:", on_click="ignore",
         )

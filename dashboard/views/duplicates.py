@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -115,7 +118,8 @@ def _explanation(pairs: list[tuple[str, str]], current: tuple[str, str], queue_v
     return frames[current]
 
 
-def _review(page: identity.QueuePage, queue_version: str) -> None:
+def _review(page: identity.QueuePage, queue_version: str,
+            whole_queue: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame]) -> None:
     """The page of pairs, the comparison of the current pair and the decision buttons."""
     page_window(page.total, key="dup_page", page_size=PAGE_SIZE)
     window = page.rows.copy()
@@ -169,8 +173,9 @@ def _review(page: identity.QueuePage, queue_version: str) -> None:
                 st.rerun()
     else:
         st.caption(t("dup.review_denied"))
-    # the page shown (newest_record is derived from created_at_1/2, which the export keeps)
-    export_button(page.rows.drop(columns=["newest_record"]), "paires_a_examiner", key="dup_export")
+    # the whole filtered queue, read on download (newest_record is derived from created_at_1/2,
+    # which the export keeps)
+    export_button(whole_queue, "paires_a_examiner", key="dup_export", rows=page.total)
 
 
 tab_queue, tab_search, tab_docs = st.tabs(
@@ -217,7 +222,14 @@ with tab_queue:
             elif page.rows.empty:
                 st.info(t("dup.filter_empty"))
             else:
-                _review(page, q_version)
+                filters = identity.QueueFilters(float(low), float(high), tuple(service), age, tuple(status))
+
+                def whole_queue(cursor, filters=filters, order=order, skip=skip, total=page.total):
+                    return identity.review_page(
+                        cursor, me, filters=filters, order=order, limit=max(total, 1), skip=skip,
+                    ).rows.drop(columns=["newest_record"])
+
+                _review(page, q_version, whole_queue)
 
 # --- search before create ----------------------------------------------------------------
 with tab_search:

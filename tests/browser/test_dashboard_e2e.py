@@ -112,6 +112,21 @@ def test_analyst_downloads_a_pseudonymised_excel_csv(page, server):
     assert "birth_name" not in rows[0] or not rows[0]["birth_name"] or rows[0]["birth_name"] != rows[1]["birth_name"]
 
 
+def test_analyst_exports_the_whole_filtered_review_queue(page, server):
+    """The queue is shown a page at a time; its export reads every pending pair on download."""
+    login(page, server, "analyst")
+    open_page(page, "Doublons")
+    page.get_by_text("Comparaison :").first.wait_for()
+    pending = int(page.get_by_test_id("stMetricValue").first.inner_text().replace("\u202f", "").replace(" ", ""))
+    assert pending > 0
+    page.get_by_role("button", name="Exporter").first.click()
+    with page.expect_download() as info:
+        page.get_by_role("button", name=f"Télécharger le CSV ({pending} lignes)").click()
+    rows = list(csv.DictReader(io.StringIO(open(info.value.path(), "rb").read().decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == pending
+    assert not any(row["patient_id_1"].isdigit() for row in rows)  # IPPs replaced by pseudonyms
+
+
 def test_every_page_renders_for_admin(page, server):
     login(page, server, "admin")
     for title, name in [
