@@ -9,6 +9,7 @@ settings asked for or the inputs changed.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ FROM {SCORED_TABLE} WHERE document_id IS NOT NULL GROUP BY document_id
 _FINGERPRINT_SQL = """
 SELECT
     (SELECT count(*) FROM audit_events),
-    (SELECT CAST(min("timestamp") AS VARCHAR) || '/' || CAST(max("timestamp") AS VARCHAR) FROM audit_events),
+    (SELECT epoch_us(min("timestamp")) || '/' || epoch_us(max("timestamp")) FROM audit_events),
     (SELECT count(*) FROM schedules),
     (SELECT coalesce(sum(hash(user_id, "start", "end")), 0) FROM schedules),
     (SELECT coalesce(sum(hash(user_id, service, role)), 0) FROM staff),
@@ -203,9 +204,21 @@ def ensure_precomputed(
     run = _latest_run(con)
     if settings is None:
         settings = TimeSinkSettings.from_json(run[1]) if run else DEFAULT_SETTINGS
-    if run is None or run[1] != settings.to_json() or run[2] != _fingerprint(con):
-        precompute(con, settings, actor=actor)
+    if not _is_current(con, run, settings):
+        # Dashboard sessions are threads with a cursor each: without the lock, every session
+        # that finds the tables stale starts its own rebuild and all but one fail on DuckDB's
+        # write conflict. The one that waited re-reads the latest run and skips if it is fresh.
+        with _REBUILD_LOCK:
+            if not _is_current(con, _latest_run(con), settings):
+                precompute(con, settings, actor=actor)
     return settings
+
+
+_REBUILD_LOCK = threading.Lock()
+
+
+def _is_current(con: duckdb.DuckDBPyConnection, run: tuple | None, settings: TimeSinkSettings) -> bool:
+    return run is not None and run[1] == settings.to_json() and run[2] == _fingerprint(con)
 
 
 def demo_step(con: duckdb.DuckDBPyConnection) -> list[str]:

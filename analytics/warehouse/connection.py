@@ -171,7 +171,9 @@ def connect(
         con = duckdb.connect(":memory:")
         label = Path(":memory:")
     try:
-        con.execute(f"SET TimeZone = '{TIMEZONE}'")
+        # GLOBAL: cursors (one per dashboard session, the job worker, deferred downloads) are
+        # connections of their own and would otherwise compute local hours in UTC.
+        con.execute(f"SET GLOBAL TimeZone = '{TIMEZONE}'")
         if read_only:
             version = schema_version(con)
             if version != LATEST_VERSION:

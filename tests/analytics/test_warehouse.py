@@ -31,6 +31,17 @@ def test_timestamps_are_timestamptz_in_paris(con):
     assert con.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "Europe/Paris"
 
 
+def test_cursors_compute_local_time_in_paris_too(con):
+    """Dashboard sessions, the job worker and downloads work on cursors of the one connection."""
+    cursor = con.cursor()
+    try:
+        assert cursor.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "Europe/Paris"
+        hour = "SELECT hour(TIMESTAMPTZ '2026-07-01 12:00:00+00')"
+        assert cursor.execute(hour).fetchone()[0] == 14  # CEST
+    finally:
+        cursor.close()
+
+
 def test_reopening_is_idempotent(db_path):
     connect(db_path).close()
     con = connect(db_path)
