@@ -99,13 +99,23 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def browser(server):
+def chromium():
+    """The one headless Chromium of the test process: Playwright's sync API allows a single
+    running instance per thread, so every browser test module shares this one."""
     from playwright.sync_api import sync_playwright
 
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium")
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def browser(server, chromium):
+    """Chromium, once the shared demo server is up."""
+    return chromium
 
 
 @pytest.fixture

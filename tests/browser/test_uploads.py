@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests import hygie_server
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, shoot
+from tests.browser.conftest import CHROMIUM, PASSWORD, shoot
 from tests.browser.test_dashboard_e2e import settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -50,18 +50,6 @@ def serving(folder: Path) -> Iterator[SimpleNamespace]:
         yield server
     finally:
         hygie_server.stop(proc)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
