@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests import hygie_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,12 +49,6 @@ def build_warehouse(path: Path) -> None:
         con.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """``hygie serve`` on a free loopback port; yields the base URL."""
@@ -68,34 +58,10 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "hygie.duckdb"
     build_warehouse(db)
-    port = _free_port()
     env = dict(os.environ, HYGIE_DB=str(db), HYGIE_IMPORT_DIR=str(folder))
-    log = (folder / "server.log").open("wb")
-    hygie = Path(sys.executable).with_name("hygie")
-    proc = subprocess.Popen(
-        [str(hygie), "--db", str(db), "serve", "--port", str(port)],
-        cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"hygie serve did not start: {(folder / 'server.log').read_text(errors='replace')}")
-        time.sleep(0.3)
+    proc, base = hygie_server.start(db, folder, env)
     yield base
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    hygie_server.stop(proc)
 
 
 @pytest.fixture(scope="session")
