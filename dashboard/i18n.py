@@ -75,7 +75,7 @@ FR: dict[str, str] = {
     "overview.dup_target": "Cible ≤ {target} %",
     "overview.pending_pairs": "Paires à examiner",
     "overview.unsigned": "Documents non signés",
-    "overview.ehr8": "Heures DPI / 8 h programmées",
+    "overview.ehr8": "Temps DPI / 8 h programmées",
     "overview.after_hours": "Part hors horaires",
     "overview.automation": "Heures récupérables / mois",
     "overview.automation_help": "Heures par mois qu'une automatisation (formulaire pré-rempli, "
