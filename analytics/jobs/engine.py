@@ -34,7 +34,7 @@ import duckdb
 import pandas as pd
 
 from analytics.access.roles import Actor, Permission, require
-from analytics.errors import HygieError, JobError, StalePreview
+from analytics.errors import HygieError, InvalidInput, JobError, StalePreview
 from analytics.jobs.changelog import apply_batch, batches, fingerprint, insert_frame, store_changes
 from analytics.jobs.registry import (
     TASKS,
@@ -207,13 +207,20 @@ def _require_change_rows(actor: Actor) -> None:
     require(actor, Permission.VIEW_PATIENT_DATA)
 
 
-def preview_changes(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str) -> pd.DataFrame:
-    """The previewed rows (table, op, key, before, after), for display and export."""
+def preview_changes(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str, *,
+                    limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+    """The previewed rows (table, op, key, before, after), for display and export.
+
+    ``limit``/``offset`` page them in DuckDB: a preview at 1M patients holds ~10^6 changes,
+    which a page must not read on every rerun to show 50.
+    """
     _require_change_rows(actor)
+    if (limit is not None and limit < 1) or offset < 0:
+        raise InvalidInput(f"limit ({limit}) must be at least 1 and offset ({offset}) not negative")
     frame = con.execute(
         "SELECT seq, table_name, op, row_key, before, after, origin FROM job_preview_changes "
-        "WHERE preview_id = ? ORDER BY seq",
-        [preview_id],
+        "WHERE preview_id = $id ORDER BY seq LIMIT $limit OFFSET $offset",
+        {"id": preview_id, "limit": limit, "offset": int(offset)},
     ).df()
     access_log(con, actor, "view", "job_preview_changes", len(frame), {"preview_id": preview_id})
     return frame

@@ -177,9 +177,9 @@ if preview is not None and preview.job == name:
         cols[i % len(cols)].metric(job_label(preview.job, "count", what), count)
     for note in preview.notes:
         st.caption(engine_text(note))
-    changes = jobs.preview_changes(con, me, preview.preview_id)
-    offset, limit = page_window(len(changes), key="jobs_preview_page")
-    window = changes.iloc[offset : offset + limit][["table_name", "op", "row_key", "before", "after"]].copy()
+    offset, limit = page_window(preview.change_count, key="jobs_preview_page")
+    changes = jobs.preview_changes(con, me, preview.preview_id, limit=limit, offset=offset)  # this page only
+    window = changes[["table_name", "op", "row_key", "before", "after"]].copy()
     window["table_name"] = [n if t(f"table.{n}") == f"table.{n}" else t(f"table.{n}") for n in window["table_name"]]
     window["op"] = [t(f"jobs.op.{op}") for op in window["op"]]
     st.dataframe(window, hide_index=True, column_config={
@@ -188,7 +188,10 @@ if preview is not None and preview.job == name:
     })
     if len(window):
         record_view(f"job_preview:{preview.job}", len(window), {"preview_id": preview.preview_id})
-        export_button(changes, f"apercu_{preview.job}", key="jobs_export_preview")
+        export_button(  # every change, read when someone downloads them
+            lambda cursor, pid=preview.preview_id: jobs.preview_changes(cursor, me, pid),
+            f"apercu_{preview.job}", key="jobs_export_preview", rows=preview.change_count,
+        )
 
     @st.dialog(t("jobs.confirm_title"), on_dismiss=lambda: st.session_state.pop("jobs_confirming", None))
     def confirm_apply() -> None:

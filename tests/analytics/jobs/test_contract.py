@@ -16,7 +16,7 @@ import pytest
 
 from analytics import jobs
 from analytics.access.roles import Actor
-from analytics.errors import AccessDenied, JobError, StalePreview
+from analytics.errors import AccessDenied, InvalidInput, JobError, StalePreview
 from analytics.jobs.registry import TABLE_KEYS, canonical_json
 from tests.analytics.jobs.conftest import ADMIN, ANALYST, VIEWER
 from tests.analytics.jobs.helpers import job_runs, snapshot
@@ -71,6 +71,10 @@ def test_preview_changes_nothing_and_apply_changes_exactly_the_preview(warehouse
     assert prev.change_count >= case.min_changes
     assert len(prev.outputs) >= case.min_outputs
     changes = jobs.preview_changes(con, ADMIN, prev.preview_id)
+    assert len(changes) == prev.change_count  # the page's pager counts on it
+    for offset, limit in ((0, 2), (1, 3), (prev.change_count, 5)):  # pages equal slices of the whole
+        page = jobs.preview_changes(con, ADMIN, prev.preview_id, limit=limit, offset=offset)
+        assert page["seq"].tolist() == changes["seq"].tolist()[offset:offset + limit]
     seen = []
     run = jobs.apply(con, ADMIN, prev.preview_id, progress=lambda done, total: seen.append((done, total)))
     assert run.status == "succeeded" and run.rows_changed == prev.change_count
@@ -176,6 +180,12 @@ def test_roles_are_checked_in_the_engine(warehouse, case: Case):
     run = jobs.apply(con, ADMIN, prev.preview_id)
     with pytest.raises(AccessDenied, match="may not apply or undo cleanup jobs"):
         jobs.undo(con, ANALYST, run.run_id)
+
+
+@pytest.mark.parametrize("limit, offset", [(0, 0), (-1, 0), (5, -1)])
+def test_preview_change_pages_are_checked(warehouse, limit, offset):
+    with pytest.raises(InvalidInput, match=rf"limit \({limit}\) must be at least 1 and offset \({offset}\) not negative"):
+        jobs.preview_changes(warehouse, ADMIN, "p-any", limit=limit, offset=offset)
 
 
 @pytest.mark.parametrize("role", ["analyst", "viewer"])
