@@ -182,6 +182,7 @@ FR: dict[str, str] = {
     "jobs.no_params": "Ce travail n'a pas de paramètre.",
     "jobs.preview": "Prévisualiser",
     "jobs.previewing": "Calcul de l'aperçu (aucune donnée n'est modifiée)…",
+    "jobs.previewing_job": "Calcul de l'aperçu de « {job} » (aucune donnée n'est modifiée)…",
     "jobs.preview_title": "Aperçu : {count} ligne(s) seraient modifiées",
     "jobs.apply": "Appliquer…",
     "jobs.apply_denied": "Votre rôle permet de prévisualiser, pas d'appliquer.",

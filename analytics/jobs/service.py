@@ -45,13 +45,21 @@ def _run(con: duckdb.DuckDBPyConnection, actor: Actor, req: dict[str, Any],
          progress: engine.Progress | None) -> dict[str, Any]:
     prev = engine.preview(con, actor, req["job"], req.get("params") or {})
     lines = prev.summary_lines()
-    data: dict[str, Any] = {"preview_id": prev.preview_id, "change_count": prev.change_count}
+    data: dict[str, Any] = {"preview_id": prev.preview_id, "change_count": prev.change_count,
+                            "preview": _preview_data(prev)}
     if req.get("apply"):
         run = engine.apply(con, actor, prev.preview_id, progress, request_key=req.get("request_key"))
         lines += run.summary_lines()
         data.update(run_id=run.run_id, status=run.status, rows_changed=run.rows_changed,
                     already_applied=run.already_applied)
     return {"lines": lines, "data": data}
+
+
+def _preview_data(prev: engine.Preview) -> dict[str, Any]:
+    """The preview as JSON, for the dashboard to show what its worker request computed."""
+    return {"preview_id": prev.preview_id, "job": prev.job, "params": prev.params,
+            "fingerprint": prev.fingerprint, "change_count": prev.change_count, "counts": prev.counts,
+            "notes": list(prev.notes), "outputs": list(prev.outputs)}
 
 
 def _run_data(run: engine.Run) -> dict[str, Any]:

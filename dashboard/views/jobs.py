@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from analytics import jobs
-from analytics.access.roles import Actor, Permission
+from analytics.access.roles import Actor, Permission, require
 from analytics.errors import HygieError
 from analytics.jobs import schedules
 from analytics.jobs.queue import JobQueue, queue_path
@@ -63,7 +63,8 @@ def _guarded() -> Iterator[None]:
 
 
 def _submit(kind: str, me: Actor, **payload: Any) -> None:
-    """Hand an apply/undo to the job worker; the page shows its progress from now on."""
+    """Hand a preview (``run`` without apply), an apply or an undo to the job worker; the page
+    shows its progress from now on and never waits (a preview at 1M patients takes a minute)."""
     who = {"username": me.username, "role": me.role, "via": "dashboard"}
     request_id = _queue(state.db_path()).submit(kind, {**payload, "actor": who})
     st.session_state["jobs_pending"] = {"id": request_id, "kind": kind, **payload}
@@ -76,6 +77,9 @@ def _finish(pending: dict[str, Any], result: dict[str, Any]) -> None:
         st.session_state["jobs_error"] = t("jobs.failed", message=engine_text(result.get("error")))
         return
     data = result.get("data") or {}
+    if pending["kind"] == "run":  # a preview the worker computed and stored
+        st.session_state["jobs_preview"] = jobs.Preview(**data["preview"])
+        return
     if pending["kind"] == "undo":
         st.session_state["jobs_flash"] = t("jobs.undone", rows=data.get("rows_changed", 0))
         return
@@ -105,6 +109,8 @@ def _pending_panel() -> None:
     done, total = row["progress_done"], row["progress_total"]
     if row["status"] == "queued":
         label = t("jobs.queued")
+    elif pending["kind"] == "run":
+        label = t("jobs.previewing_job", job=_title(pending.get("job", "")))
     elif pending["kind"] == "undo":
         label = t("jobs.undoing_run", run=pending.get("run_id"))
     else:
@@ -162,12 +168,15 @@ with st.form(f"jobs_params_{name}"):
     values = {p.name: _param_widget(p) for p in spec.params()}
     if not spec.params():
         st.caption(t("jobs.no_params"))
-    previewed = st.form_submit_button(t("jobs.preview"), type="primary", icon=":material/preview:")
+    previewed = st.form_submit_button(t("jobs.preview"), type="primary", icon=":material/preview:",
+                                      disabled=busy, help=t("jobs.busy") if busy else None)
 
-if previewed:
-    with _guarded(), st.spinner(t("jobs.previewing")):
-        params = {k: v for k, v in values.items() if v is not None}
-        st.session_state["jobs_preview"] = jobs.preview(con, me, name, params)
+if previewed and not busy:
+    with _guarded():
+        require(me, Permission.JOB_PREVIEW)  # refused here at once; the worker checks again
+        st.session_state.pop("jobs_preview", None)
+        _submit("run", me, job=name, params={k: v for k, v in values.items() if v is not None})
+        st.rerun()
 
 preview = st.session_state.get("jobs_preview")
 if preview is not None and preview.job == name:

@@ -11,6 +11,7 @@ import sqlite3
 import time
 from contextlib import closing
 
+from analytics.jobs import service
 from analytics.jobs.queue import JobQueue, queue_path
 from analytics.warehouse import connect
 
@@ -24,9 +25,14 @@ def _name(db) -> str:
 
 
 def _preview(at, job="normalise-identities"):
+    """Ask for a preview; the server's job worker computes it; the next run shows it."""
     at.selectbox(key="jobs_pick").select(job).run()
     at.button[0].click()  # the form's submit button is the first button on the page
     at.run()
+    assert not at.error, [e.value for e in at.error]
+    if "jobs_pending" in at.session_state:  # else the worker answered within that run
+        assert _wait_for_worker(at, os.environ["HYGIE_DB"])["ok"]  # the app fixture's warehouse
+        at.run()
     return at
 
 
@@ -135,6 +141,32 @@ def test_progress_shows_what_the_worker_records_then_the_outcome(app, fresh_ware
     assert not at.status
     assert [e.value for e in at.error] == ["Échec, rien n'a été modifié : Annulation de l'exécution r1"]
     assert "jobs_pending" not in at.session_state
+
+
+def test_a_preview_is_computed_by_the_worker_while_the_page_stays_free(app, fresh_warehouse):
+    """A preview at 1M patients takes a minute: it is a worker request, shown as one."""
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/jobs.py").run()
+    at.selectbox(key="jobs_pick").select("normalise-identities").run()
+    rid = _record_request(fresh_warehouse, "running", None, None)
+    at.session_state["jobs_pending"] = {"id": rid, "kind": "run", "job": "normalise-identities"}
+    at.run()
+    assert at.status[0].label == ("Calcul de l'aperçu de « Normaliser les identités » "
+                                  "(aucune donnée n'est modifiée)…")
+    assert at.button[0].disabled  # no second request from this session meanwhile
+    assert not at.subheader or not at.subheader[0].value.startswith("Aperçu : ")
+    con = connect(fresh_warehouse)
+    try:  # what the worker answers: the real service, on the same warehouse
+        result = service.execute(con, {"kind": "run", "job": "normalise-identities", "params": {},
+                                       "actor": {"username": "test-manager", "role": "manager"}})
+    finally:
+        con.close()
+    JobQueue(queue_path(fresh_warehouse)).finish(rid, result)
+    at.run()
+    assert not at.status
+    assert at.subheader[0].value.startswith("Aperçu : ")
+    assert at.session_state["jobs_preview"].preview_id == result["data"]["preview_id"]
+    assert _name(fresh_warehouse) == " leroy "  # a preview changes nothing
 
 
 def test_analyst_may_preview_but_not_apply(app, fresh_warehouse):
