@@ -134,6 +134,13 @@ may_apply = can(Permission.JOB_APPLY)
 busy = st.session_state.get("jobs_pending") is not None
 
 specs = {spec.name: spec for spec in jobs.list_jobs()}
+if "jobs_pick" not in st.session_state:
+    # Back on the page, Streamlit has forgotten the picker: bring it back on the job this
+    # session is busy with (its request or its preview), or the preview would stay hidden.
+    held = (st.session_state.get("jobs_pending") or {}).get("job") or getattr(
+        st.session_state.get("jobs_preview"), "job", None)
+    if held in specs:
+        st.session_state["jobs_pick"] = held
 name = st.selectbox(
     t("jobs.pick"), list(specs), key="jobs_pick",
     format_func=lambda n: t("jobs.job_option", title=_title(n), name=n),

@@ -169,6 +169,21 @@ def test_a_preview_is_computed_by_the_worker_while_the_page_stays_free(app, fres
     assert _name(fresh_warehouse) == " leroy "  # a preview changes nothing
 
 
+def test_the_preview_is_still_there_after_a_visit_to_another_page(app, fresh_warehouse):
+    """Streamlit forgets a page's widgets when the user leaves it: the picker must come back on
+    the job whose preview (or request) this session holds, or the preview is hidden."""
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/jobs.py").run()
+    default = at.selectbox(key="jobs_pick").value
+    job = next(o for o in at.selectbox(key="jobs_pick").options if "normalise-identities" in o)
+    assert "normalise-identities" not in default  # else the test proves nothing
+    _preview(at)
+    at.switch_page("views/overview.py").run()
+    at.switch_page("views/jobs.py").run()
+    assert at.selectbox(key="jobs_pick").value == "normalise-identities", job
+    assert at.subheader[0].value.startswith("Aperçu : ")
+
+
 def test_analyst_may_preview_but_not_apply(app, fresh_warehouse):
     at = app(fresh_warehouse, "analyst").run()
     at.switch_page("views/jobs.py").run()
