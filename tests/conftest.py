@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,18 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "hygie.duckdb"
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated warehouse file per test session; tests get copies (faster than migrating)."""
+    path = tmp_path_factory.mktemp("template") / "template.duckdb"
+    connect(path).close()
+    return path
+
+
 @pytest.fixture
-def con(db_path: Path):
-    """A read-write connection to a fresh, migrated warehouse file."""
+def con(db_path: Path, migrated_template: Path):
+    """A read-write connection to a fresh, migrated warehouse file (a copy of the template)."""
+    shutil.copyfile(migrated_template, db_path)
     connection = connect(db_path)
     yield connection
     connection.close()

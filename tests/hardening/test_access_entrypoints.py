@@ -193,9 +193,9 @@ IDS = [e.name for e in ENTRIES]
 
 
 @pytest.fixture(scope="module")
-def populated(tmp_path_factory: pytest.TempPathFactory, hardening_template: Path) -> Path:
+def populated(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Path:
     path = tmp_path_factory.mktemp("access") / "populated.duckdb"
-    shutil.copyfile(hardening_template, path)
+    shutil.copyfile(migrated_template, path)
     con = connect(path)
     populate(con)
     identity.find_duplicates(con, actor=system_actor())  # the search index

@@ -38,9 +38,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, hardening_template: Path) -> Path:
+def template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Path:
     path = tmp_path_factory.mktemp("log") / "w.duckdb"
-    shutil.copyfile(hardening_template, path)
+    shutil.copyfile(migrated_template, path)
     con = connect(path)
     populate(con)
     auth.create_user(con, None, ROOT.username, "admin", STRONG)

@@ -12,7 +12,7 @@ so the case fails with "still running" instead of hanging the run. Both limits a
 by the machine's load per core when above 1 (a loaded 2-core CI box stretches every case alike);
 hypothesis' own ``deadline`` stays off, being per-example wall time with no allowance for load.
 
-One warehouse per test function (copied from the migrated template), so that state accumulates
+One warehouse per test function (the shared ``con`` fixture, a copy of the migrated template), so that state accumulates
 across examples: a refusal after earlier successful loads must still leave everything unchanged.
 ``CASES`` counts the examples run; ``test_zz_report_counts`` prints the figures for RELIABILITY.md.
 """
@@ -24,7 +24,6 @@ import collections
 import contextlib
 import json
 import os
-import shutil
 import signal
 import threading
 import time
@@ -39,7 +38,6 @@ from hypothesis import strategies as st
 from analytics.access.roles import system_actor
 from analytics.errors import InvalidInput
 from analytics.importing import import_file
-from analytics.warehouse import connect
 
 SYSTEM = system_actor()
 
@@ -171,15 +169,6 @@ def _check_case(con: duckdb.DuckDBPyConnection, table: str, path: Path, kind: st
     return outcome
 
 
-@pytest.fixture
-def warehouse(hardening_template: Path, tmp_path: Path):
-    target = tmp_path / "fuzz.duckdb"
-    shutil.copyfile(hardening_template, target)
-    con = connect(target)
-    yield con
-    con.close()
-
-
 cell = st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(max_size=12),
                  st.from_regex(r"[0-3]?\d/[01]?\d/(19|20)\d\d( [0-2]\d:[0-5]\d:[0-5]\d)?", fullmatch=True))
 
@@ -223,7 +212,7 @@ def csv_files(draw, table: str) -> tuple[bytes, str]:
 
 
 @pytest.mark.parametrize("table", list(HEADERS))
-def test_csv_hostile_files_load_whole_or_are_refused_whole(warehouse, tmp_path, table):
+def test_csv_hostile_files_load_whole_or_are_refused_whole(con, tmp_path, table):
     counter = iter(range(10**9))
 
     @fuzz(25)
@@ -232,28 +221,28 @@ def test_csv_hostile_files_load_whole_or_are_refused_whole(warehouse, tmp_path, 
         data, _desc = file
         path = tmp_path / f"fuzz_{table}_{next(counter)}.csv"
         path.write_bytes(data)
-        _check_case(warehouse, table, path, f"csv:{table}")
+        _check_case(con, table, path, f"csv:{table}")
 
     run()
 
 
 @fuzz(25)
 @given(data=st.binary(max_size=2048), table=st.sampled_from(list(HEADERS)))
-def test_random_bytes_never_crash(warehouse, tmp_path, data, table):
+def test_random_bytes_never_crash(con, tmp_path, data, table):
     for suffix, kind in ((".csv", "bytes:csv"), (".parquet", "bytes:parquet"), (".ndjson", "bytes:ndjson")):
         path = tmp_path / f"random{suffix}"
         path.write_bytes(data)
-        _check_case(warehouse, table, path, kind)
+        _check_case(con, table, path, kind)
 
 
 @fuzz(20)
 @given(data=st.binary(min_size=1, max_size=512), header_first=st.booleans())
-def test_random_bytes_after_a_valid_header(warehouse, tmp_path, data, header_first):
+def test_random_bytes_after_a_valid_header(con, tmp_path, data, header_first):
     """A real header followed by garbage (or garbage then a header) is the classic truncated export."""
     header = ";".join(HEADERS["patients"]).encode() + b"\n"
     path = tmp_path / "tail.csv"
     path.write_bytes(header + data if header_first else data + b"\n" + header)
-    _check_case(warehouse, "patients", path, "bytes:after-header")
+    _check_case(con, "patients", path, "bytes:after-header")
 
 
 FHIR_TYPES = ["Patient", "DocumentReference", "AuditEvent", "Observation", "Bundle", "", None, 42]
@@ -290,10 +279,10 @@ def ndjson_files(draw) -> bytes:
 
 @fuzz(30)
 @given(data=ndjson_files(), table=st.sampled_from(["patients", "documents", "audit_events"]))
-def test_fhir_ndjson_wrong_types_and_broken_lines(warehouse, tmp_path, data, table):
+def test_fhir_ndjson_wrong_types_and_broken_lines(con, tmp_path, data, table):
     path = tmp_path / "bulk.ndjson"
     path.write_bytes(data)
-    _check_case(warehouse, table, path, "ndjson")
+    _check_case(con, table, path, "ndjson")
 
 
 @fuzz(20)
@@ -302,7 +291,7 @@ def test_fhir_ndjson_wrong_types_and_broken_lines(warehouse, tmp_path, data, tab
                      max_size=6),
        header=st.sampled_from([("IPP", "NOM_NAISSANCE", "DATE_NAISSANCE"), ("IPP", "IPP2", "X"),
                                ("NOM", "PRENOM", "DDN")]))
-def test_parquet_hostile_values(warehouse, tmp_path, rows, header):
+def test_parquet_hostile_values(con, tmp_path, rows, header):
     path = tmp_path / "export.parquet"
     values = ", ".join("(" + ", ".join("?" for _ in header) + ")" for _ in rows) or None
     cols = ", ".join(f'"{h}"' for h in header)
@@ -314,7 +303,7 @@ def test_parquet_hostile_values(warehouse, tmp_path, rows, header):
         mem.execute(f"CREATE TABLE t ({', '.join(f'{c} VARCHAR' for c in cols.split(', '))})")  # noqa: S608
     mem.execute("COPY t TO ? (FORMAT parquet)", [str(path)])
     mem.close()
-    _check_case(warehouse, "patients", path, "parquet")
+    _check_case(con, "patients", path, "parquet")
 
 
 # Single large cases (not random): they bound time and memory on the worst shapes.
@@ -353,17 +342,17 @@ def _huge_ndjson_line(folder: Path) -> Path:
 
 @pytest.mark.parametrize("build", [_huge_field, _many_columns, _nul_bytes, _huge_quoted_unbalanced,
                                    _huge_ndjson_line], ids=lambda f: f.__name__.strip("_"))
-def test_single_large_hostile_files(warehouse, tmp_path, build):
+def test_single_large_hostile_files(con, tmp_path, build):
     path = build(tmp_path)
-    _check_case(warehouse, "patients", path, "large:" + build.__name__.strip("_"))
+    _check_case(con, "patients", path, "large:" + build.__name__.strip("_"))
 
 
-def test_wide_header_notice_stays_short(warehouse, tmp_path):
+def test_wide_header_notice_stays_short(con, tmp_path):
     """Regression: the 'ignored unknown columns' notice listed every name (1 MB for 10^5 columns)."""
     path = tmp_path / "wide_notice.csv"
     path.write_text(";".join(["IPP", *(f"COL{i}" for i in range(500))]) + "\n"
                     + ";".join(["P1", *("x" for _ in range(500))]) + "\n", encoding="utf-8")
-    report = import_file(warehouse, "patients", path, actor=SYSTEM)
+    report = import_file(con, "patients", path, actor=SYSTEM)
     assert report.rows_inserted == 1
     notice = next(n for n in report.notices if n.startswith("ignored"))
     assert notice == ("ignored 500 unknown column(s): " + ", ".join(f"COL{i}" for i in range(20))

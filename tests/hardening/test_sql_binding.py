@@ -213,7 +213,7 @@ def _state(con) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def with_patients(hardening_template, tmp_path_factory) -> Path:
+def with_patients(migrated_template, tmp_path_factory) -> Path:
     import shutil
 
     from analytics.access.roles import system_actor
@@ -221,7 +221,7 @@ def with_patients(hardening_template, tmp_path_factory) -> Path:
     from analytics.warehouse import connect
 
     db = tmp_path_factory.mktemp("sql-binding") / "patients.duckdb"
-    shutil.copyfile(hardening_template, db)
+    shutil.copyfile(migrated_template, db)
     con = connect(db)
     import_file(con, "patients", ROOT / "sample_data" / "small" / "patients.csv", actor=system_actor())
     con.execute("CHECKPOINT")
