@@ -13,6 +13,15 @@ from streamlit.testing.v1 import AppTest
 from analytics.access.roles import Actor
 from analytics.warehouse import connect
 
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of ``sql`` read from the warehouse file ``db`` (its own short-lived connection)."""
+    con = connect(db)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PARIS = ZoneInfo("Europe/Paris")
 

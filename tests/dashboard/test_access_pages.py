@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from analytics.access import auth
 from analytics.access.roles import Actor
 from analytics.warehouse import connect
+from tests.dashboard.conftest import query
 
 LOGIN_TITLE = "Connexion à Hygie"
 WRONG = "Identifiant ou mot de passe incorrect."
@@ -39,14 +40,6 @@ def _login(at, username: str, password: str):
     at.text_input(key="login_password").input(password)
     next(b for b in at.button if b.label == "Se connecter").click()
     return at.run()
-
-
-def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = connect(db)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 # --- idle expiry --------------------------------------------------------------------------------
@@ -74,7 +67,7 @@ def test_idle_session_expiry(app, fresh_warehouse, description, minutes, expired
     else:
         assert at.title[0].value == "Vue d'ensemble"
         assert at.session_state["hygie_last_seen"] > time.monotonic() - 60  # activity refreshed
-    logouts = _query(fresh_warehouse, "SELECT detail->>'reason' FROM access_log WHERE action = 'logout'")
+    logouts = query(fresh_warehouse, "SELECT detail->>'reason' FROM access_log WHERE action = 'logout'")
     assert logouts == ([("timeout",)] if expired else [])
 
 
@@ -89,7 +82,7 @@ def test_logout_clears_the_session_and_the_next_page_is_the_login(app, fresh_war
         at.switch_page("views/duplicates.py")
     at.run()  # a later rerun of the same browser session is still anonymous
     assert at.title[0].value == LOGIN_TITLE
-    assert _query(fresh_warehouse, "SELECT actor, detail->>'reason' FROM access_log WHERE action = 'logout'") \
+    assert query(fresh_warehouse, "SELECT actor, detail->>'reason' FROM access_log WHERE action = 'logout'") \
         == [("test-manager", "user")]
 
 
@@ -105,7 +98,7 @@ def test_lockout_after_five_failures_through_the_login_form(app, fresh_warehouse
     assert [e.value for e in at.error] == [LOCKED]
     assert "hygie_actor" not in at.session_state
     assert at.title[0].value == LOGIN_TITLE
-    log = _query(fresh_warehouse, "SELECT action, count(*) FROM access_log WHERE actor = 'anna' "
+    log = query(fresh_warehouse, "SELECT action, count(*) FROM access_log WHERE actor = 'anna' "
                                   "AND action LIKE 'login%' GROUP BY ALL ORDER BY 1")
     assert log == [("login_failed", 6)]
     con = connect(fresh_warehouse)
@@ -142,7 +135,7 @@ def test_admin_page_refuses_weak_passwords(app, fresh_warehouse, description, pa
     assert len(errors) == 1 and errors[0] != "", errors  # the engine's refusal (policy), not a crash
     assert password not in errors[0]  # the refusal never echoes the password
     assert not [s.value for s in at.success if "créé" in s.value]
-    assert _query(fresh_warehouse, "SELECT count(*) FROM users WHERE username = 'claire.m'") == [(0,)]
+    assert query(fresh_warehouse, "SELECT count(*) FROM users WHERE username = 'claire.m'") == [(0,)]
 
 
 @pytest.mark.parametrize(("description", "password"), WEAK, ids=[w[0] for w in WEAK])
@@ -154,7 +147,7 @@ def test_cli_users_add_refuses_weak_passwords(fresh_warehouse, description, pass
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: password refused: "), result.output
     assert password not in result.output
-    assert _query(fresh_warehouse, "SELECT count(*) FROM users WHERE username = 'claire.m'") == [(0,)]
+    assert query(fresh_warehouse, "SELECT count(*) FROM users WHERE username = 'claire.m'") == [(0,)]
 
 
 # --- pages per role -----------------------------------------------------------------------------
@@ -227,8 +220,8 @@ def test_password_and_secret_never_logged_nor_stored(app, fresh_warehouse, caplo
         assert needle not in stored, f"{what} in a warehouse table"
         assert needle not in files, f"{what} in the warehouse file"
         assert needle not in export.data.decode("utf-8-sig"), f"{what} in the export"
-    assert _query(fresh_warehouse, "SELECT count(*) FROM users WHERE password_hash LIKE '$argon2id$%'") == [(1,)]
-    assert [r[0] for r in _query(fresh_warehouse, "SELECT action FROM access_log ORDER BY log_id")] == [
+    assert query(fresh_warehouse, "SELECT count(*) FROM users WHERE password_hash LIKE '$argon2id$%'") == [(1,)]
+    assert [r[0] for r in query(fresh_warehouse, "SELECT action FROM access_log ORDER BY log_id")] == [
         "user_change", "login_failed", "login", "export", "job_preview", "job_apply"]
 
 
@@ -287,7 +280,7 @@ def test_role_change_or_deactivation_applies_to_a_live_session(app, fresh_wareho
     if role is None:
         assert at.title[0].value == LOGIN_TITLE
         assert "hygie_actor" not in at.session_state
-        assert _query(fresh_warehouse, "SELECT detail->>'reason' FROM access_log WHERE action = 'logout'") \
+        assert query(fresh_warehouse, "SELECT detail->>'reason' FROM access_log WHERE action = 'logout'") \
             == [("deactivated",)]
         _login(at, "marc", PASSWORD)  # and the form no longer lets them in
         assert [e.value for e in at.error] == [WRONG]

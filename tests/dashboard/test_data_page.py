@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.warehouse import connect
 from dashboard.uploads import safe_name
+from tests.dashboard.conftest import query
 
 STAFF_CSV = "user_id;display_name;role;service\r\nU9;Dr Neuf;physician;Pédiatrie\r\n".encode("cp1252")
 
@@ -25,11 +25,7 @@ def test_safe_name(description, name, expected):
 
 
 def _staff_rows(db) -> int:
-    con = connect(db)
-    try:
-        return con.execute("SELECT count(*) FROM staff").fetchone()[0]
-    finally:
-        con.close()
+    return query(db, "SELECT count(*) FROM staff")[0][0]
 
 
 def test_manager_uploads_a_french_csv_and_sees_the_report(app, fresh_warehouse):

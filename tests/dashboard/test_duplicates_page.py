@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from analytics.warehouse import connect
+from tests.dashboard.conftest import query
 
 
 def _reviews(db) -> list[tuple]:
-    con = connect(db)
-    try:
-        return con.execute("SELECT patient_id_1, patient_id_2, decision, reviewer FROM pair_reviews").fetchall()
-    finally:
-        con.close()
+    return query(db, "SELECT patient_id_1, patient_id_2, decision, reviewer FROM pair_reviews")
 
 
 def test_manager_decides_a_pair(app, fresh_warehouse):
@@ -86,12 +83,7 @@ def test_manager_runs_the_detection_when_the_queue_is_empty(app, tmp_path):
 
 
 def _views(db) -> list[str]:
-    con = connect(db)
-    try:
-        return [o for (o,) in con.execute("SELECT object FROM access_log WHERE action = 'view' ORDER BY logged_at")
-                .fetchall()]
-    finally:
-        con.close()
+    return [o for (o,) in query(db, "SELECT object FROM access_log WHERE action = 'view' ORDER BY logged_at")]
 
 
 def test_only_the_open_tab_reads_its_data(app, fresh_warehouse):

@@ -14,14 +14,11 @@ from contextlib import closing
 from analytics.jobs import service
 from analytics.jobs.queue import JobQueue, queue_path
 from analytics.warehouse import connect
+from tests.dashboard.conftest import query
 
 
 def _name(db) -> str:
-    con = connect(db)
-    try:
-        return con.execute("SELECT birth_name FROM patients WHERE patient_id = 'P0007'").fetchone()[0]
-    finally:
-        con.close()
+    return query(db, "SELECT birth_name FROM patients WHERE patient_id = 'P0007'")[0][0]
 
 
 def _preview(at, job="normalise-identities"):
@@ -42,11 +39,7 @@ def _wait_for_worker(at, db) -> dict:
 
 
 def _runs(db) -> list[tuple]:
-    con = connect(db)
-    try:
-        return con.execute("SELECT job, status, actor, undo_of IS NOT NULL FROM job_runs ORDER BY started_at").fetchall()
-    finally:
-        con.close()
+    return query(db, "SELECT job, status, actor, undo_of IS NOT NULL FROM job_runs ORDER BY started_at")
 
 
 def test_manager_previews_applies_and_undoes_through_the_worker(app, fresh_warehouse):
