@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -28,9 +27,8 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def con(db_path: Path, migrated_template: Path):
-    """A read-write connection to a fresh, migrated warehouse file (a copy of the template)."""
-    shutil.copyfile(migrated_template, db_path)
+def con(db_path: Path):
+    """A read-write connection to a fresh, migrated warehouse file."""
     connection = connect(db_path)
     yield connection
     connection.close()
