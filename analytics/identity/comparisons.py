@@ -19,12 +19,15 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler, Prefix
 
+from analytics.identity.first_names import known_first_names
+
 __all__ = ["FIELDS", "IndexArrays", "compare", "load_index"]
 
 #: Levels per field, weakest evidence first; index 0 is always "missing" (weight 0).
 FIELDS: dict[str, tuple[str, ...]] = {
-    "birth_name": ("missing", "far", "close", "cross", "exact"),
-    "first_name": ("missing", "far", "gendered", "partial", "close", "exact"),
+    "birth_name": ("missing", "far", "close", "cross", "word", "particle", "inverted", "exact"),
+    "first_name": ("missing", "far", "gendered", "partial", "compound", "other_name", "close", "reordered", "used",
+                   "exact"),
     "birth_date": ("missing", "far", "default", "typo", "swap", "exact"),
     "sex": ("missing", "far", "exact"),
     "birth_place": ("missing", "far", "close", "exact"),
@@ -33,10 +36,26 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "email": ("missing", "far", "close", "exact"),
     "address": ("missing", "far", "postcode", "close", "exact"),
 }
+#: What each level means (docs/IDENTITY_RULES.md). Only formatting differences (case, accents,
+#: hyphen / space / apostrophe, repeated spaces) are ``exact``: any other difference is a level of
+#: its own, with its own m and u, so that the score never counts it as full agreement.
+#:
+#: birth_name: ``close`` typo or same Soundex2-FR key; ``cross`` the birth name of one is the used
+#: name of the other; ``word`` a whole word dropped or added (second surname: MARTIN-DUBOIS /
+#: MARTIN); ``particle`` a particle dropped or added (LE GALL / GALL, SAINT-MARTIN / MARTIN,
+#: D'ARTAGNAN / ARTAGNAN); ``inverted`` the same words in another order (DE LA FONTAINE / FONTAINE
+#: (DE LA), MARTIN DUBOIS / DUBOIS MARTIN).
+#: first_name (first first name): ``gendered`` masculine / feminine forms (LOUIS / LOUISE);
+#: ``partial`` one list inside the other (PAUL / JEAN PAUL); ``compound`` a compound reduced to its
+#: first part (JEAN-PIERRE / JEAN); ``other_name`` a near spelling but both are real first names
+#: (LEA / LENA: two people, not a typo); ``close`` a typo (at least one side is not a known first
+#: name: LEA / LEAA); ``reordered`` the same list in another order; ``used`` the used first name of
+#: one is the first first name of the other; ``exact`` same first first name.
+
 #: Fields whose exact level is adjusted by how frequent the agreeing value is.
 TF_FIELDS = ("birth_name", "first_name", "phone", "address")
 
-_STRINGS = ("bn_key", "bn_np", "un_np", "fn1", "fn_all", "fn_list", "ufn", "email", "address")
+_STRINGS = ("bn", "bn_key", "bn_np", "un_np", "fn1", "fn_all", "fn_list", "ufn", "email", "address")
 
 
 @dataclass
@@ -51,6 +70,7 @@ class IndexArrays:
     ymd: np.ndarray                # yyyymmdd or -1
     bd_default: np.ndarray
     ins_strong: np.ndarray
+    fn_known: np.ndarray | None = None  # first first name is a known first name (first_names.py)
 
     @property
     def n(self) -> int:
@@ -87,7 +107,8 @@ def _tf(codes: np.ndarray) -> np.ndarray:
 
 #: Columns compared by equality only, as SQL over identity_index: loaded as hash codes (below).
 _CODE_EXPRS = {
-    "bn_np": "bn_np", "un_np": "un_np", "bn_key": "bn_key", "fn1": "fn1", "ufn": "ufn", "fn_all": "fn_all",
+    "bn_np": "bn_np", "un_np": "un_np", "bn_key": "bn_key",
+    "bn_set": "array_to_string(list_sort(string_split(bn, ' ')), ' ')", "fn1": "fn1", "ufn": "ufn", "fn_all": "fn_all",
     "fn_set": "array_to_string(list_sort(string_split(fn_list, ' ')), ' ')", "bn_sdx": "bn_sdx",
     "fn_sdx": "fn_sdx", "sex": "sex", "birth_place": "birth_place", "bp_dept": "left(birth_place, 2)",
     "ins": "ins", "phone": "phone", "postcode": "postcode", "email": "email", "address": "address",
@@ -151,7 +172,7 @@ def arrays_from_rows(rows: list[dict]) -> IndexArrays:
     with the derived columns computed as :func:`load_index` computes them in SQL."""
     d: dict[str, list] = {k: [] for k in (*_STRINGS, "rid", "patient_id", "bn_sdx", "fn_sdx", "sex",
                                             "birth_place", "bp_dept", "ins", "phone", "postcode", "fn_set",
-                                            "ymd", "bd_default", "ins_strong", "fn1_len", "n_names")}
+                                            "bn_set", "ymd", "bd_default", "ins_strong", "fn1_len", "n_names")}
     for r in sorted(rows, key=lambda r: r["rid"]):
         for k in d:
             if k in r:
@@ -161,6 +182,8 @@ def arrays_from_rows(rows: list[dict]) -> IndexArrays:
         bp = r.get("birth_place")
         d["bp_dept"].append(bp[:2] if bp else None)
         d["fn_set"].append(" ".join(sorted(fn_list.split(" "))) if fn_list else None)
+        bn = r.get("bn")
+        d["bn_set"].append(" ".join(sorted(bn.split(" "))) if bn else None)
         d["ymd"].append(date.year * 10000 + date.month * 100 + date.day if date is not None and date == date else -1)
         d["fn1_len"].append(len(r["fn1"]) if r.get("fn1") else 0)
         d["n_names"].append(len(fn_list.split(" ")) if fn_list else 0)
@@ -185,19 +208,21 @@ def arrays_from_columns(d: dict[str, np.ndarray]) -> IndexArrays:
     else:  # rows held in Python (search before create): factorise
         c["bn_np"], c["un_np"] = _codes(col("bn_np"), col("un_np"))
         c["bn_key"], = _codes(col("bn_key"))
+        c["bn_set"], = _codes(col("bn_set"))
         c["fn1"], c["ufn"] = _codes(col("fn1"), col("ufn"))
         for k in ("fn_all", "fn_set", "bn_sdx", "fn_sdx", "sex", "birth_place", "bp_dept", "ins",
                   "phone", "postcode", "email", "address"):
             c[k], = _codes(col(k) if k != "address" else s["address"])
     c["fn1_len"] = np.asarray(d["fn1_len"], dtype=np.int64)
     c["n_names"] = np.asarray(d["n_names"], dtype=np.int64)
+    c["bn_words"] = np.fromiter((x.count(" ") + 1 if x else 0 for x in s["bn"]), dtype=np.int64, count=len(s["bn"]))
     tf = {"birth_name": _tf(c["bn_np"]), "first_name": _tf(c["fn1"]), "phone": _tf(c["phone"]),
           "address": _tf(c["address"])}
     ymd = np.asarray(d["ymd"], dtype=np.int64)
     return IndexArrays(
         rid=np.asarray(d["rid"], dtype=np.int64), patient_id=col("patient_id"), s=s, c=c, tf=tf,
         ymd=ymd, bd_default=np.asarray(d["bd_default"]).astype(bool),
-        ins_strong=np.asarray(d["ins_strong"]).astype(bool),
+        ins_strong=np.asarray(d["ins_strong"]).astype(bool), fn_known=known_first_names(s["fn1"]),
     )
 
 
@@ -238,6 +263,32 @@ def _gendered(left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarr
     return out
 
 
+def _compound(left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One first name is the first part of the other, the rest a first name of its own of three
+    letters or more (JEANPIERRE / JEAN, MARIELOUISE / MARIE); only the masked pairs."""
+    out = np.zeros(len(mask), dtype=bool)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        prefix = process.cpdist(left[idx], right[idx], scorer=Prefix.similarity, workers=-1)
+        short = np.minimum([len(x) for x in left[idx]], [len(x) for x in right[idx]])
+        longest = np.maximum([len(x) for x in left[idx]], [len(x) for x in right[idx]])
+        cand = idx[(prefix == short) & (short >= 3) & (longest - short >= 3)]
+        if len(cand):
+            rest = np.array([max(left[i], right[i], key=len)[len(min(left[i], right[i], key=len)):] for i in cand],
+                            dtype=object)
+            out[cand] = known_first_names(rest)
+    return out
+
+
+def _levels(field: str, present: np.ndarray, conditions: list[tuple[str, np.ndarray]]) -> np.ndarray:
+    """Level index per pair: the first condition that holds, by level name ("far" otherwise,
+    "missing" when either side is absent). Names, not bare numbers, so that adding a level
+    cannot shift another."""
+    names = FIELDS[field]
+    return np.select([~present, *(cond for _, cond in conditions)],
+                     [0, *(names.index(name) for name, _ in conditions)], names.index("far")).astype(np.int8)
+
+
 def _date_levels(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     v1, v2 = ix.ymd[a], ix.ymd[b]
     present = (v1 >= 0) & (v2 >= 0)
@@ -267,22 +318,31 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
     c, s = ix.c, ix.s
     L: dict[str, np.ndarray] = {}
 
-    # Birth name: exact on either key; cross = birth name of one is the usage name of the other.
+    # Birth name: exact only on the spaceless key (formatting differences); particles, words and
+    # order are levels of their own.
     present = _present(c["bn_np"], a, b)
-    exact = _eq(c["bn_np"], a, b) | _eq(c["bn_key"], a, b)
+    exact = _eq(c["bn_key"], a, b)
+    inverted = ~exact & _eq(c["bn_set"], a, b)
+    particle = ~exact & ~inverted & _eq(c["bn_np"], a, b)
     cross = ((c["bn_np"][a] == c["un_np"][b]) & (c["bn_np"][a] >= 0)) | (
         (c["un_np"][a] == c["bn_np"][b]) & (c["un_np"][a] >= 0))
-    todo = present & ~exact
+    todo = present & ~exact & ~inverted & ~particle
+    # Only names of several words can lose or gain one: few pairs reach the token comparison.
+    spaced = todo & ~cross & ((c["bn_words"][a] > 1) | (c["bn_words"][b] > 1))
+    word = spaced & (_sim(fuzz.token_set_ratio, s["bn"][a], s["bn"][b], spaced) >= 100)
     jw = _sim(JaroWinkler.normalized_similarity, s["bn_np"][a], s["bn_np"][b], todo)
     close = todo & ((jw >= 0.9) | _eq(c["bn_sdx"], a, b))
-    L["birth_name"] = np.select([~present, exact, cross, close], [0, 4, 3, 2], 1).astype(np.int8)
+    L["birth_name"] = _levels("birth_name", present, [
+        ("exact", exact), ("inverted", inverted), ("particle", particle), ("cross", cross), ("word", word),
+        ("close", close)])
 
-    # First name: first of the list, the glued list, or the used first name of the other.
+    # First name: the first of the list, compared so that only formatting is exact.
     present = _present(c["fn1"], a, b)
-    exact = (_eq(c["fn1"], a, b) | _eq(c["fn_all"], a, b)
-             | ((c["ufn"][a] == c["fn1"][b]) & (c["ufn"][a] >= 0))
-             | ((c["fn1"][a] == c["ufn"][b]) & (c["fn1"][a] >= 0)))
-    todo = present & ~exact
+    exact = _eq(c["fn1"], a, b) | _eq(c["fn_all"], a, b)
+    reordered = ~exact & _eq(c["fn_set"], a, b)
+    used = ~exact & ~reordered & (((c["ufn"][a] == c["fn1"][b]) & (c["ufn"][a] >= 0))
+                                  | ((c["fn1"][a] == c["ufn"][b]) & (c["fn1"][a] >= 0)))
+    todo = present & ~exact & ~used & ~reordered
     osa = _sim(OSA.distance, s["fn1"][a], s["fn1"][b], todo)
     osa = np.where(todo, osa, 99)
     # The glued list only differs from fn1 for lists of several names or compound names.
@@ -291,43 +351,45 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
     osa = np.where(several, np.minimum(osa, osa_all), osa)
     jw = _sim(JaroWinkler.normalized_similarity, s["fn1"][a], s["fn1"][b], todo & (osa > 1))
     lens = np.minimum(c["fn1_len"][a], c["fn1_len"][b])
-    close = todo & (((osa <= 1) & (lens >= 3)) | (_eq(c["fn_sdx"], a, b) & (jw >= 0.9))
-                    | _eq(c["fn_set"], a, b)
-                    | (_sim(fuzz.token_sort_ratio, s["fn_list"][a], s["fn_list"][b], several) >= 90))
+    similar = todo & (((osa <= 1) & (lens >= 3)) | (_eq(c["fn_sdx"], a, b) & (jw >= 0.9))
+                      | (_sim(fuzz.token_sort_ratio, s["fn_list"][a], s["fn_list"][b], several) >= 90))
+    # A near spelling of two real first names (LEA / LENA) is two names, not a typo.
+    known = ix.fn_known if ix.fn_known is not None else np.zeros(ix.n, dtype=bool)
+    other_name = similar & known[a] & known[b]
+    close = similar & ~other_name
     # One list contained in the other (PAUL / JEAN PAUL): maybe the same person, maybe a twin.
-    partial = several & ~close & (_sim(fuzz.token_set_ratio, s["fn_list"][a], s["fn_list"][b], several & ~close) >= 100)
+    partial = several & ~similar & (
+        _sim(fuzz.token_set_ratio, s["fn_list"][a], s["fn_list"][b], several & ~similar) >= 100)
     # Masculine / feminine forms of one name (LOUIS / LOUISE, JEAN / JEANNE): twins, not a typo.
-    gendered = todo & _gendered(s["fn1"][a], s["fn1"][b], todo & (c["fn1_len"][a] != c["fn1_len"][b]))
-    L["first_name"] = np.select([~present, exact, gendered, close, partial], [0, 5, 2, 4, 3], 1).astype(np.int8)
+    longer = todo & (c["fn1_len"][a] != c["fn1_len"][b])
+    gendered = _gendered(s["fn1"][a], s["fn1"][b], longer)
+    # A compound first name reduced to its first part (JEANPIERRE / JEAN: hyphens are joined).
+    compound = _compound(s["fn1"][a], s["fn1"][b], longer & ~gendered)
+    L["first_name"] = _levels("first_name", present, [
+        ("exact", exact), ("reordered", reordered), ("used", used), ("gendered", gendered),
+        ("compound", compound), ("other_name", other_name), ("close", close), ("partial", partial)])
 
     L["birth_date"] = _date_levels(ix, a, b)
 
-    L["sex"] = np.select([~_present(c["sex"], a, b), _eq(c["sex"], a, b)], [0, 2], 1).astype(np.int8)
-    L["birth_place"] = np.select(
-        [~_present(c["birth_place"], a, b), _eq(c["birth_place"], a, b), _eq(c["bp_dept"], a, b)],
-        [0, 3, 2], 1).astype(np.int8)
+    L["sex"] = _levels("sex", _present(c["sex"], a, b), [("exact", _eq(c["sex"], a, b))])
+    L["birth_place"] = _levels("birth_place", _present(c["birth_place"], a, b), [
+        ("exact", _eq(c["birth_place"], a, b)), ("close", _eq(c["bp_dept"], a, b))])
     strong = ix.ins_strong[a] & ix.ins_strong[b]
-    L["ins"] = np.select([~_present(c["ins"], a, b), _eq(c["ins"], a, b), strong], [0, 3, 1], 2).astype(np.int8)
-    L["phone"] = np.select([~_present(c["phone"], a, b), _eq(c["phone"], a, b)], [0, 2], 1).astype(np.int8)
+    L["ins"] = _levels("ins", _present(c["ins"], a, b), [("exact", _eq(c["ins"], a, b)), ("far_strong", strong)])
+    L["phone"] = _levels("phone", _present(c["phone"], a, b), [("exact", _eq(c["phone"], a, b))])
 
     present = _present(c["email"], a, b)
     exact = _eq(c["email"], a, b)
     jw = _sim(JaroWinkler.normalized_similarity, s["email"][a], s["email"][b], present & ~exact)
-    L["email"] = np.select([~present, exact, jw >= 0.92], [0, 3, 2], 1).astype(np.int8)
+    L["email"] = _levels("email", present, [("exact", exact), ("close", jw >= 0.92)])
 
     pc_present = _present(c["postcode"], a, b)
     ad_present = _present(c["address"], a, b)
     same_pc = _eq(c["postcode"], a, b)
     ad_exact = _eq(c["address"], a, b) & (same_pc | ~pc_present)
     tsr = _sim(fuzz.token_sort_ratio, s["address"][a], s["address"][b], ad_present & ~ad_exact & same_pc)
-    L["address"] = np.select(
-        [~(pc_present | ad_present), ad_exact, same_pc & (tsr >= 85), same_pc],
-        [0, 4, 3, 2], 1).astype(np.int8)
+    L["address"] = _levels("address", pc_present | ad_present, [
+        ("exact", ad_exact), ("close", same_pc & (tsr >= 85)), ("postcode", same_pc)])
 
-    tf = {
-        "birth_name": np.where(L["birth_name"] == 4, ix.tf["birth_name"][a], np.nan),
-        "first_name": np.where(L["first_name"] == 5, ix.tf["first_name"][a], np.nan),
-        "phone": np.where(L["phone"] == 2, ix.tf["phone"][a], np.nan),
-        "address": np.where(L["address"] == 4, ix.tf["address"][a], np.nan),
-    }
+    tf = {f: np.where(L[f] == len(FIELDS[f]) - 1, ix.tf[f][a], np.nan) for f in TF_FIELDS}
     return L, tf

@@ -247,7 +247,8 @@ def _split_py(text: str) -> tuple[str | None, str | None]:
 
 
 def normalise_query(*, birth_name=None, used_name=None, first_names=None, birth_date=None, sex=None,
-                    birth_place=None, ins=None, phone=None, email=None, postcode=None) -> dict:
+                    birth_place=None, ins=None, phone=None, email=None, postcode=None,
+                    used_first_name=None) -> dict:
     """identity_index columns (rid -1) for one typed identity."""
     from analytics.identity.phonetic import soundex2_py
 
@@ -258,13 +259,14 @@ def normalise_query(*, birth_name=None, used_name=None, first_names=None, birth_
     un0 = b_usage or u_usage or u0 or None
     un = None if un0 == bn else un0
     fnl = _clean_py(re.sub("[-'’‐]+", "", first_names or ""))
+    ufl = _clean_py(re.sub("[-'’‐]+", "", used_first_name or ""))
     sex0 = (sex or "").strip().upper()
     digits = re.sub("[^0-9+]", "", phone or "")
     row = {
         "rid": -1, "patient_id": "__query__", "bn": bn, "bn_key": bn.replace(" ", "") if bn else None,
         "bn_np": _np_py(bn), "un": un, "un_key": un.replace(" ", "") if un else None, "un_np": _np_py(un),
         "fn_list": fnl or None, "fn1": fnl.split(" ")[0] or None, "fn_all": fnl.replace(" ", "") or None,
-        "ufn": None, "birth_date": birth_date,
+        "ufn": ufl.split(" ")[0] or None, "birth_date": birth_date,
         "bd_default": bool(birth_date and birth_date.month == 1 and birth_date.day == 1),
         "sex": sex0 if sex0 in ("M", "F") else {"H": "M", "1": "M", "2": "F"}.get(sex0),
         "birth_place": (birth_place or "").strip().upper() or None,

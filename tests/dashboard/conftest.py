@@ -48,7 +48,10 @@ def fill_warehouse(path: Path) -> None:
                          datetime(2024, 3, 1, tzinfo=PARIS)))
         patients.append(("P9002", "DUPOND", "JEAN-PIERRE", date(1970, 5, 12), "M", "VALI",
                          datetime(2020, 3, 1, tzinfo=PARIS)))
-        patients.append(("P9003", "DUPONT", "JEAN", date(1970, 12, 5), "M", "PROV",
+        # a third, to review with P9001 only: PIERRE is the second of P9001's first names; against
+        # P9002's compound JEAN-PIERRE it is another first name (JEAN would be the compound's first
+        # part, a level of its own that puts P9002 in review too)
+        patients.append(("P9003", "DUPONT", "PIERRE", date(1970, 12, 5), "M", "PROV",
                          datetime(2025, 1, 1, tzinfo=PARIS)))
         con.executemany(
             "INSERT INTO patients (patient_id, birth_name, first_names, birth_date, sex, "

@@ -61,12 +61,13 @@ def test_each_case(matched, k, description, same):
         assert decision != "match", description
 
 
-def test_twins_are_held_by_the_guard(matched):
+@pytest.mark.parametrize("prefix", ["twins of the same sex", "twins: same name"])
+def test_twins_are_held_by_the_guard(matched, prefix):
     con, _ = matched
-    k = next(i for i, c in enumerate(CASES) if c[0].startswith("twins of the same sex"))
-    rule = con.execute("SELECT rule FROM match_pairs WHERE patient_id_1 = ? AND patient_id_2 = ?",
-                       [f"C{k:02d}A", f"C{k:02d}B"]).fetchone()
-    assert rule is None or rule[0] in (None, "twins")
+    k = next(i for i, c in enumerate(CASES) if c[0].startswith(prefix))
+    row = con.execute("SELECT decision, rule FROM match_pairs WHERE patient_id_1 = ? AND patient_id_2 = ?",
+                      [f"C{k:02d}A", f"C{k:02d}B"]).fetchone()
+    assert row == ("review", "twins"), prefix
 
 
 def test_no_filler_pair_matches(matched):
@@ -239,6 +240,12 @@ GUARD_CASES = [
     ("twins: other first name", dict(first_name="far", sex="exact"), True),
     ("twins: LOUIS / LOUISE, other sex", dict(first_name="close", sex="far"), True),
     ("twins: LOUIS / LOUISE, sex unknown", dict(first_name="gendered", sex="missing"), True),
+    ("twins: LÉA / LÉNA, two real first names, same sex", dict(first_name="other_name", sex="exact"), True),
+    ("twins: the used first name of one is the other's", dict(first_name="used"), True),
+    ("JEAN-PIERRE / JEAN: a compound shortened at the desk, not twins", dict(first_name="compound"), False),
+    ("siblings: particle dropped from the family name", dict(birth_name="particle", first_name="far"), True),
+    ("twins: day and month swapped on one", dict(birth_date="swap", first_name="other_name"), True),
+    ("first names reordered: one person", dict(first_name="reordered"), False),
     ("first-name typo, sex unknown", dict(first_name="close", sex="missing"), False),
     ("duplicate: first-name typo, same sex", dict(first_name="close", sex="exact"), False),
     ("duplicate: same first name", dict(first_name="exact", sex="exact"), False),
