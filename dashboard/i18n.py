@@ -723,6 +723,9 @@ ENGINE_MESSAGES: list[tuple[str, str]] = [
     (r"undo of run (?P<run>\S+)", "Annulation de l'exécution {run}"),
     (r"undo of run (?P<run>\S+); removed (?P<n>\d+) file\(s\)",
      "Annulation de l'exécution {run} ; {n} fichier(s) retiré(s)"),
+    (r"undo of run (?P<run>\S+); files it sent are kept: (?P<n>\d+); compensating messages written: (?P<m>\d+)",
+     "Annulation de l'exécution {run} ; les {n} fichier(s) déjà envoyés sont conservés ; "
+     "{m} message(s) de compensation écrits pour les systèmes destinataires"),
     (r"undo of run (?P<run>\S+); files it sent are kept: (?P<n>\d+)",
      "Annulation de l'exécution {run} ; les {n} fichier(s) déjà envoyés sont conservés"),
     (r"interrupted: the process stopped before the run finished; nothing was applied",

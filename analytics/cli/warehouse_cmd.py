@@ -28,6 +28,10 @@ def info(ctx: click.Context) -> None:
         for table in CORE_TABLES:
             count = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608 - fixed names
             click.echo(f"{table}: {count} rows")
+        from analytics.messaging import messaging_settings
+
+        for line in messaging_settings(con).describe():
+            click.echo(line)
     finally:
         con.close()
 

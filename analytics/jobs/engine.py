@@ -451,6 +451,7 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
         undo_pid = _new_id("u")
         now = _now(con)
         count = run["rows_changed"] or 0
+        compensation = _compensation(con, actor, run, now)
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(
@@ -463,6 +464,10 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
                 "INSERT INTO job_previews VALUES (?, ?, ?, ?, ?, '', ?, '{}', ?)",
                 [undo_pid, spec.name, run["params"], actor.username, now, count, run_id],
             )
+            if compensation:
+                insert_frame(con, "job_preview_outputs", pd.DataFrame(
+                    {"preview_id": [undo_pid] * len(compensation), "name": [o.name for o in compensation],
+                     "content": [o.content for o in compensation]}, dtype=object))
             con.execute("COMMIT")
         except Exception:
             _rollback(con)
@@ -485,13 +490,29 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
         if removed and Path(removed[0]).parent.exists() and not any(Path(removed[0]).parent.iterdir()):
             Path(removed[0]).parent.rmdir()
     elif files:
+        sent = f"; compensating messages written: {len(result.outputs)}" if result.outputs else ""
         result = Run(result.run_id, result.job, result.status, result.rows_changed,
-                     f"undo of run {run_id}; files it sent are kept: {len(files)}", None, [], False, run_id)
+                     f"undo of run {run_id}; files it sent are kept: {len(files)}{sent}", result.output_dir,
+                     result.outputs, False, run_id)
     if removed:
         result = Run(result.run_id, result.job, result.status, result.rows_changed,
                      f"undo of run {run_id}; removed {len(removed)} file(s)", None, [], False, run_id)
     access_log(con, actor, "job_undo", spec.name, result.rows_changed, {"run_id": result.run_id, "undo_of": run_id})
+    if result.outputs:  # compensating messages with patient data left the warehouse
+        access_log(con, actor, "export", spec.name, len(result.outputs),
+                   {"run_id": result.run_id, "output_dir": result.output_dir})
     return result
+
+
+def _compensation(con: duckdb.DuckDBPyConnection, actor: Actor, run: dict[str, Any], now: dt.datetime) -> list:
+    """Undo hook: the messages that carry the undo to the systems the run sent messages to.
+
+    Written beside the undo's other outputs (``<outputs>/<job>/<undo run>/``) when it commits;
+    only the identity jobs have some (:func:`analytics.jobs.merge_messages.compensating_outputs`).
+    """
+    from analytics.jobs.merge_messages import compensating_outputs
+
+    return compensating_outputs(con, run, now=now, operator=actor.username)
 
 
 # --------------------------------------------------------------------------- history and crashes

@@ -14,7 +14,7 @@ from typing import Any
 
 from analytics.errors import InvalidInput
 from analytics.jobs.archive_duplicate_documents import UnionFind
-from analytics.jobs.merge_messages import adt_a40, merge_bundle, patient_resource
+from analytics.jobs.merge_messages import merge_outputs
 from analytics.jobs.registry import Change, ChangeSet, JobContext, Output, job
 
 STATUS_RANK = {"QUAL": 0, "VALI": 1, "RECUP": 1, "PROV": 2}
@@ -146,7 +146,7 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
         uf.union(ra, rb)
     keys = p.survivorship_keys()
     changes: list[Change] = []
-    resources: list[dict[str, Any]] = []
+    merged: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (survivor, loser)
     outputs: list[Output] = []
     skipped = 0
     for group in uf.groups():
@@ -167,7 +167,6 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
             continue
         members.sort(key=lambda m: _sort_key(m, keys))
         survivor, losers = dict(members[0]), members[1:]
-        links = []
         for loser in losers:
             lid = loser["patient_id"]
             changes.append(Change("patients", {"patient_id": lid},
@@ -183,15 +182,7 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
                 if after:
                     changes.append(Change("patients", {"patient_id": survivor["patient_id"]}, before, after,
                                           origin=lid))
-            resources.append(patient_resource({**loser, "active": False},
-                                              links=[(survivor["patient_id"], "replaced-by")], old_ids=[]))
-            links.append((lid, "replaces"))
-            outputs.append(Output(f"adt_a40_{lid}.hl7", adt_a40(
-                survivor, lid, loser.get("source"), now=ctx.now,
-                control_id=f"HYG{ctx.now:%Y%m%d%H%M%S}{len(outputs) + 1:05d}", operator=ctx.actor.username,
-                sending_facility=p.sending_facility, receiving_application=p.receiving_application,
-                receiving_facility=p.receiving_facility)))
-        resources.append(patient_resource(survivor, links=links, old_ids=[lo["patient_id"] for lo in losers]))
+            merged.append((survivor, loser))  # survivor as completed by the end of its group
     losers_all = [c.key["patient_id"] for c in changes if c.table == "patients" and c.cols == "active,merged_into"]
     for table, key in (("documents", "document_id"), ("audit_events", "event_id")):
         survivor_of = {c.key["patient_id"]: c.after["merged_into"] for c in changes
@@ -202,8 +193,9 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
         ):
             changes.append(Change(table, {key: r["k"]}, {"patient_id": r["patient_id"]},
                                   {"patient_id": survivor_of[r["patient_id"]]}, origin=r["patient_id"]))
-    if resources:
-        outputs.append(Output("merge_bundle.json", merge_bundle(resources, ctx.now, f"hygie-merge-{ctx.now:%Y%m%d%H%M%S}")))
+    outputs += merge_outputs(ctx.con, merged, now=ctx.now, operator=ctx.actor.username, params={
+        "sending_facility": p.sending_facility, "receiving_application": p.receiving_application,
+        "receiving_facility": p.receiving_facility})
     counts = {
         "groups merged": len(uf.groups()) - skipped,
         "identities deactivated": len(losers_all),

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 
 from analytics.errors import InvalidInput, JobError
-from analytics.jobs.merge_messages import merge_bundle, patient_resource
-from analytics.jobs.registry import Change, ChangeSet, JobContext, Output, canonical_json, job
+from analytics.jobs.merge_messages import unmerge_outputs
+from analytics.jobs.registry import Change, ChangeSet, JobContext, canonical_json, job
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,16 @@ def unmerge_identity(ctx: JobContext, p: UnmergeParams) -> ChangeSet:
             survivor = after["merged_into"]
         changes.append(Change(table, row_key, after, before, origin=p.patient_id))
     outputs = []
-    if survivor:
-        restored = ctx.rows("SELECT * FROM patients WHERE patient_id = ?", [p.patient_id])
-        if restored:
-            resource = patient_resource({**restored[0], "active": True, "merged_into": None}, links=[], old_ids=[])
-            outputs.append(Output("unmerge_bundle.json", merge_bundle([resource], ctx.now,
-                                                                      f"hygie-unmerge-{p.patient_id}")))
+    if survivor:  # the records as this unmerge leaves them: the stored rows with its changes
+        rows = {r["patient_id"]: r for r in ctx.rows("SELECT * FROM patients WHERE list_contains(?, patient_id)",
+                                                      [[p.patient_id, survivor]])}
+        for c in changes:
+            if c.table == "patients" and c.key["patient_id"] in rows:
+                rows[c.key["patient_id"]] = {**rows[c.key["patient_id"]], **(c.after or {})}
+        if p.patient_id in rows and survivor in rows:
+            merge_params = json.loads(ctx.rows("SELECT params FROM job_runs WHERE run_id = ?", [run_id])[0]["params"])
+            outputs = unmerge_outputs(ctx.con, [(rows[survivor], rows[p.patient_id])], now=ctx.now,
+                                      operator=ctx.actor.username, params=merge_params)
     counts = {
         "identities restored": sum(1 for c in changes if c.table == "patients" and c.key["patient_id"] == p.patient_id),
         "survivor fields restored": sum(1 for c in changes if c.table == "patients" and c.key["patient_id"] != p.patient_id),

@@ -44,13 +44,13 @@ def test_merge_keeps_the_best_identity_links_losers_and_repoints_their_data(ware
     out = Path(run.output_dir)
     hl7 = (out / "adt_a40_P001.hl7").read_bytes().decode("utf-8").split("\r")
     assert hl7[0].startswith("MSH|^~\\&|HYGIE|HOPITAL|||") and "|ADT^A40^ADT_A39|" in hl7[0]
-    assert hl7[1].startswith("EVN|A40|")
-    assert hl7[2].startswith("PID|1||P002^^^urn:hygie:ipp:default^PI||DUPONT^JEAN^^^^^L~MARTIN^^^^^^D||19500301|M")
-    assert hl7[3] == "MRG|P001^^^urn:hygie:ipp:default^PI"
+    assert hl7[1].startswith("EVN||")  # EVN-1 is deprecated in IHE PAM: the event is in MSH-9
+    assert hl7[2].startswith("PID|1||P002^^^HYGIE^PI||DUPONT^JEAN^JEAN PIERRE^^^^L~MARTIN^^^^^^D||19500301|M")
+    assert hl7[3] == "MRG|P001^^^HYGIE^PI"
     bundle = json.loads((out / "merge_bundle.json").read_text())
-    links = {e["resource"]["id"]: e["resource"]["link"] for e in bundle["entry"]}
-    assert links["P001"] == [{"other": {"reference": "Patient/P002"}, "type": "replaced-by"}]
-    assert links["P002"] == [{"other": {"reference": "Patient/P001"}, "type": "replaces"}]
+    assert [e["request"] for e in bundle["entry"]] == [
+        {"method": "PATCH", "url": f"Patient?identifier=urn%3Ahygie%3Aipp%3AHYGIE%7C{pid}"}
+        for pid in ("P001", "P002", "P004", "P003")]  # loser then survivor, per merge
     assert bundle["type"] == "transaction"
 
 
