@@ -117,6 +117,9 @@ _SCHEDULES = _syn(
         "user_id": ("UTILISATEUR", "ID_UTILISATEUR", "LOGIN", "RPPS", "USER", "USERNAME"),
         "start": ("DEBUT", "DATE_DEBUT", "HEURE_DEBUT", "START_TIME", "BEGIN"),
         "end": ("FIN", "DATE_FIN", "HEURE_FIN", "END_TIME"),
+        # what the session is for: patient care or other (time sinks' denominator)
+        "session_type": ("TYPE_SEANCE", "TYPE_SESSION", "TYPE_PLAGE", "TYPE_VACATION", "NATURE_PLAGE",
+                         "TYPE_ACTIVITE", "ACTIVITE", "NATURE", "SESSION_TYPE", "TYPE"),
     }
 )
 
@@ -155,7 +158,7 @@ TABLES: dict[str, TableSpec] = {
     ),
     "schedules": TableSpec(
         "schedules",
-        ("user_id", "start", "end"),
+        ("user_id", "start", "end", "session_type"),
         ("user_id", "start", "end"),
         ("user_id", "start"),
         _SCHEDULES,

@@ -34,8 +34,9 @@ from analytics.timesinks.documents import (
     unsigned_backlog,
 )
 from analytics.timesinks.heatmap import activity_heatmap
-from analytics.timesinks.labels import settings_label
+from analytics.timesinks.labels import coverage_label, period_label, role_label, settings_label
 from analytics.timesinks.measures import (
+    EXTRA_MEASURES,
     MEASURES,
     clinician_measures,
     document_type_measures,
@@ -52,12 +53,20 @@ from analytics.timesinks.precompute import (
     precompute,
 )
 from analytics.timesinks.ranking import RANK_BY, time_sink_ranking
-from analytics.timesinks.settings import ACTIVITIES, DEFAULT_SETTINGS, TimeSinkSettings
+from analytics.timesinks.settings import (
+    ACTIVITIES,
+    DEFAULT_SETTINGS,
+    HOLIDAY_CALENDARS,
+    TimeSinkSettings,
+    holiday_calendar,
+)
 
 __all__ = [
     "ACTIVITIES",
     "BACKLOG_BUCKETS",
     "DEFAULT_SETTINGS",
+    "EXTRA_MEASURES",
+    "HOLIDAY_CALENDARS",
     "EXPORT_BY",
     "MEASURES",
     "RANK_BY",
@@ -67,6 +76,7 @@ __all__ = [
     "TimeSinkSettings",
     "activity_heatmap",
     "clinician_measures",
+    "coverage_label",
     "current_settings",
     "demo_step",
     "document_time",
@@ -75,9 +85,12 @@ __all__ = [
     "ensure_precomputed",
     "export_table",
     "group_measures",
+    "holiday_calendar",
     "peer_stats",
+    "period_label",
     "period_measures",
     "precompute",
+    "role_label",
     "sessions",
     "settings_label",
     "signature_delay",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from analytics.timesinks.settings import TimeSinkSettings
 
-__all__ = ["automation_label", "backlog_label", "settings_label"]
+__all__ = [
+    "automation_label", "backlog_label", "coverage_label", "period_label", "role_label", "settings_label",
+]
 
 SETTINGS_TEMPLATE = (
     "seuil d'inactivité {threshold} · hors horaires : planning, sinon "
@@ -12,6 +14,18 @@ SETTINGS_TEMPLATE = (
 )
 AUTOMATION_TEMPLATE = "hypothèse : {share:.0f} % du temps automatisable"
 BACKLOG_TEMPLATE = "âge au {as_of:%d/%m/%Y %H:%M}"
+PERIOD_TEMPLATE = "période du {first:%d/%m/%Y} au {last:%d/%m/%Y}"
+COVERAGE_TEMPLATE = "planning couvrant {share:.0f} % des jours"
+#: Population of a figure: the measures are defined for physicians (Sinsky et al. 2020); other
+#: roles get them on request, labelled as such.
+ROLE_LABELS = {
+    None: "tous rôles (mesures définies pour les médecins : indicatif pour les autres)",
+    "physician": "médecins",
+    "resident": "internes (indicatif : mesures définies pour les médecins seniors)",
+    "nurse": "infirmiers (indicatif : mesures définies pour les médecins)",
+    "midwife": "sages-femmes (indicatif : mesures définies pour les médecins)",
+    "secretary": "secrétaires (indicatif : mesures définies pour les médecins)",
+}
 
 
 def _duration(seconds: int) -> str:
@@ -39,3 +53,22 @@ def automation_label(share: float) -> str:
 
 def backlog_label(as_of) -> str:  # noqa: ANN001 - datetime
     return BACKLOG_TEMPLATE.format(as_of=as_of)
+
+
+def period_label(first, last) -> str:  # noqa: ANN001 - dates or None
+    """E.g. ``période du 28/09/2026 au 22/11/2026``; empty without data."""
+    if first is None or last is None:
+        return ""
+    return PERIOD_TEMPLATE.format(first=first, last=last)
+
+
+def coverage_label(share: float | None) -> str:
+    """E.g. ``planning couvrant 62 % des jours``; empty when unknown."""
+    if share is None or share != share:  # None or NaN
+        return ""
+    return COVERAGE_TEMPLATE.format(share=share * 100)
+
+
+def role_label(role: str | None) -> str:
+    """The population a figure is about, in French."""
+    return ROLE_LABELS.get(role, f"rôle « {role} » (indicatif : mesures définies pour les médecins)")

@@ -22,6 +22,7 @@ import holidays as holiday_lib
 
 from analytics.errors import InvalidInput
 from analytics.timesinks.sessions import (
+    ACTIVITY_JOIN,
     ACTIVITY_SQL,
     HOURS_TABLE,
     ORDER_TABLE,
@@ -30,16 +31,34 @@ from analytics.timesinks.sessions import (
 )
 from analytics.timesinks.settings import TimeSinkSettings
 
-__all__ = ["build_hours", "build_schedule_days", "build_slices", "load_holidays"]
+__all__ = [
+    "PATIENT_SESSION_TYPES", "build_calendar", "build_hours", "build_schedule_days", "build_slices",
+    "load_holidays",
+]
 
 SCORED_TABLE = "_ts_scored"
 _RUNS_TABLE = "_ts_runs"
 _SCHED_TABLE = "_ts_sched"
 
+PATIENT_DAYS_TABLE = "_ts_patient_days"
+
+#: ``schedules.session_type`` values (lower case, trimmed) that are patient care; empty or
+#: NULL counts as patient care too (a planning that does not say). Anything else — meetings,
+#: teaching, administration, on-call from home (astreinte) — is scheduled but not patient time.
+PATIENT_SESSION_TYPES = (
+    "patient_care", "patient", "soins", "clinique", "consultation", "consultations", "bloc",
+    "bloc operatoire", "visite", "hospitalisation", "garde", "care", "clinical",
+)
+
+_PATIENT_FILTER = (
+    "coalesce(lower(trim(session_type)), '') IN ('', "
+    + ", ".join(f"'{t}'" for t in PATIENT_SESSION_TYPES) + ")"
+)
+
 _SCHEDULE_DAYS_SQL = f"""
-INSERT INTO ts_schedule_days
+INSERT INTO {{target}}
 WITH s AS (
-    SELECT user_id, "start" AS s, "end" AS e FROM schedules WHERE "end" > "start"
+    SELECT user_id, "start" AS s, "end" AS e FROM schedules WHERE "end" > "start" AND {{where}}
 ),
 o AS (
     SELECT *, max(e) OVER (PARTITION BY user_id ORDER BY s, e
@@ -57,8 +76,8 @@ merged AS (
 k AS (
     SELECT m.*, h0.day AS day0, h1.day AS day1
     FROM merged m
-    JOIN {HOURS_TABLE} h0 ON h0.hb = epoch_us(m.s) // {US_PER_HOUR}
-    JOIN {HOURS_TABLE} h1 ON h1.hb = (epoch_us(m.e) - 1) // {US_PER_HOUR}
+    JOIN {HOURS_TABLE} h0 ON h0.hb = epoch_us(m.s) // {{US_PER_HOUR}}
+    JOIN {HOURS_TABLE} h1 ON h1.hb = (epoch_us(m.e) - 1) // {{US_PER_HOUR}}
 ),
 days AS (
     SELECT user_id, s, e,
@@ -73,6 +92,14 @@ SELECT user_id, day,
        least(e, (day + 1)::TIMESTAMPTZ) AS piece_end
 FROM days
 """  # noqa: S608 - constant table names
+
+# The same merge for every session (inside/outside) and for patient-care sessions only.
+_ALL_DAYS_SQL = _SCHEDULE_DAYS_SQL.format(target="ts_schedule_days", where="TRUE", US_PER_HOUR=US_PER_HOUR)
+_PATIENT_DAYS_SQL = _SCHEDULE_DAYS_SQL.format(target=PATIENT_DAYS_TABLE, where=_PATIENT_FILTER,
+                                              US_PER_HOUR=US_PER_HOUR)
+_PATIENT_DAYS_CREATE_SQL = (
+    f"CREATE OR REPLACE TEMP TABLE {PATIENT_DAYS_TABLE} AS SELECT * FROM ts_schedule_days LIMIT 0"  # noqa: S608
+)
 
 # Every UTC hour the events and schedules touch -> its local day and hour, the day's end, and
 # the clock-rule window.
@@ -115,12 +142,12 @@ SELECT uid, day,
 FROM l
 """  # noqa: S608 - constant table names
 
-def _outside(ps: str, pe: str) -> str:
+def _outside(ps: str, pe: str, scheduled: str = "scheduled") -> str:
     """Outside microseconds of the piece ``[ps, pe)``, from its day's clock window or the
-    user's scheduled sessions that day."""
+    user's scheduled sessions that day (``scheduled``: the day is covered by their planning)."""
     # the first two sessions of the day as scalars (the usual case), any further ones as a list
     return f"""CASE
-        WHEN scheduled THEN ({pe} - {ps})
+        WHEN {scheduled} THEN ({pe} - {ps})
             - greatest(0, least({pe}, coalesce(a1, 0)) - greatest({ps}, coalesce(a0, 0)))
             - greatest(0, least({pe}, coalesce(b1, 0)) - greatest({ps}, coalesce(b0, 0)))
             - CASE WHEN rest IS NULL THEN 0 ELSE coalesce(list_sum(list_transform(rest,
@@ -151,6 +178,7 @@ q AS (
 SELECT q.uid, q.rs, q.re, q.slices, {ACTIVITY_SQL} AS activity, a.document_id,
        nullif(trim(a.document_type), '') AS document_type, nullif(trim(a.service), '') AS service
 FROM q JOIN audit_events a ON a.rowid = q.rid
+{ACTIVITY_JOIN}
 """  # noqa: S608 - constant table names
 
 # Each run as at most two pieces, split at the local midnight after its start (only its last
@@ -171,7 +199,8 @@ p AS (
 x AS (
     SELECT p.uid, h.day, p.ps, p.pe, p.slices, p.activity, p.document_id, p.document_type,
            coalesce(p.service, u.home_service) AS service,
-           u.scheduled, h.workday, h.work_start, h.work_end, i.a0, i.a1, i.b0, i.b1, i.rest
+           coalesce(h.day BETWEEN u.plan_first AND u.plan_last, FALSE) AS scheduled,
+           h.workday, h.work_start, h.work_end, i.a0, i.a1, i.b0, i.b1, i.rest
     FROM p
     JOIN {HOURS_TABLE} h ON h.hb = p.ps // {US_PER_HOUR}
     JOIN {USERS_TABLE} u ON u.uid = p.uid
@@ -203,7 +232,8 @@ cut AS (
 ),
 cut_scored AS (
     SELECT c.day, c.hb, c.activity, c.service, c.qe - c.qs AS active_us,
-           {_outside("c.qs", "c.qe")} AS outside_us
+           {_outside("c.qs", "c.qe", "coalesce(c.day BETWEEN u.plan_first AND u.plan_last, FALSE)")}
+               AS outside_us
     FROM cut c
     JOIN {HOURS_TABLE} h ON h.hb = c.hb
     JOIN {USERS_TABLE} u ON u.uid = c.uid
@@ -224,7 +254,8 @@ FROM {SCORED_TABLE} s JOIN {USERS_TABLE} u USING (uid)
 
 
 def load_holidays(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> int:
-    """Fill ``ts_holidays`` for every year the events and schedules touch; return the count."""
+    """Fill ``ts_holidays`` for every year the events and schedules touch, and the years just
+    before and after (a period asked may reach them); return the count."""
     span = con.execute(
         """SELECT min(y0), max(y1) FROM (
                SELECT year(min("timestamp")) AS y0, year(max("timestamp")) AS y1 FROM audit_events
@@ -237,7 +268,7 @@ def load_holidays(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) ->
         calendar = holiday_lib.country_holidays(
             settings.holiday_country,
             subdiv=settings.holiday_subdivision,
-            years=range(span[0], span[1] + 1),
+            years=range(span[0] - 1, span[1] + 2),
         )
     except NotImplementedError as exc:
         raise InvalidInput(f"holiday calendar: {exc}") from None
@@ -249,11 +280,46 @@ def load_holidays(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) ->
     return len(rows)
 
 
+_CALENDAR_SQL = """
+INSERT INTO ts_calendar
+WITH y AS (SELECT min(year(day)) AS y0, max(year(day)) AS y1 FROM ts_holidays),
+d AS (
+    SELECT CAST(unnest(generate_series(make_date(y0, 1, 1), make_date(y1, 12, 31), INTERVAL 1 DAY)) AS DATE) AS day
+    FROM y WHERE y0 IS NOT NULL
+),
+span AS (SELECT CAST(min("timestamp") AS DATE) AS d0, CAST(max("timestamp") AS DATE) AS d1 FROM audit_events)
+SELECT d.day, isodow(d.day) <= 5 AND h.day IS NULL, coalesce(d.day BETWEEN span.d0 AND span.d1, FALSE)
+FROM d CROSS JOIN span LEFT JOIN ts_holidays h ON h.day = d.day
+"""
+
+# Every user of the logs or the planning, with the span of local days their planning covers.
+_USERS_SQL = """
+INSERT INTO ts_users
+SELECT u.user_id, min(p.day), max(p.day)
+FROM (SELECT user_id FROM audit_events UNION SELECT user_id FROM schedules) u
+LEFT JOIN ts_schedule_days p USING (user_id)
+GROUP BY u.user_id
+"""
+
+
+def build_calendar(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace ``ts_calendar`` (every day of the holiday years: working day or not, within the
+    logs' period or not) and ``ts_users`` (planning span per user). Needs ``ts_holidays`` and
+    ``ts_schedule_days``; the session time zone must be Europe/Paris (local dates)."""
+    con.execute("DELETE FROM ts_calendar")
+    con.execute(_CALENDAR_SQL)
+    con.execute("DELETE FROM ts_users")
+    con.execute(_USERS_SQL)
+
+
 def build_schedule_days(con: duckdb.DuckDBPyConnection) -> None:
-    """Replace ``ts_schedule_days``: merged scheduled sessions clipped to local days (needs
-    the hours table, :func:`build_hours`)."""
+    """Replace ``ts_schedule_days``: merged scheduled sessions of every type clipped to local
+    days (inside/outside), and fill the temporary patient-days table with the patient-care
+    sessions only (the denominator). Needs the hours table, :func:`build_hours`."""
     con.execute("DELETE FROM ts_schedule_days")
-    con.execute(_SCHEDULE_DAYS_SQL)
+    con.execute(_ALL_DAYS_SQL)
+    con.execute(_PATIENT_DAYS_CREATE_SQL)
+    con.execute(_PATIENT_DAYS_SQL)
 
 
 def build_hours(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> None:

@@ -1,7 +1,8 @@
 """Materialise the heavy tables once, so a page's re-query reads small aggregates.
 
-``precompute`` rebuilds ``ts_sessions``, ``ts_slices``, ``ts_schedule_days``, ``ts_user_day``,
-``ts_service_day``, ``ts_document_time`` and ``ts_hour_activity`` in one transaction and records in ``ts_runs`` the
+``precompute`` rebuilds ``ts_sessions``, ``ts_slices``, ``ts_schedule_days``, ``ts_calendar``,
+``ts_users``, ``ts_user_day``, ``ts_service_day``, ``ts_document_time``, ``ts_orders`` and
+``ts_hour_activity`` in one transaction and records in ``ts_runs`` the
 settings and a fingerprint of the input data. ``ensure_precomputed`` rebuilds only when the
 settings asked for or the inputs changed.
 """
@@ -19,13 +20,21 @@ import duckdb
 from analytics.access.roles import Actor, Permission, require
 from analytics.config import TIMEZONE
 from analytics.timesinks.outside import (
+    PATIENT_DAYS_TABLE,
     SCORED_TABLE,
+    build_calendar,
     build_hours,
     build_schedule_days,
     build_slices,
     load_holidays,
 )
-from analytics.timesinks.sessions import ORDER_TABLE, USERS_TABLE, build_events, build_sessions
+from analytics.timesinks.sessions import (
+    ACTIVITY_TABLE,
+    ORDER_TABLE,
+    USERS_TABLE,
+    build_events,
+    build_sessions,
+)
 from analytics.timesinks.settings import DEFAULT_SETTINGS, TimeSinkSettings
 
 __all__ = [
@@ -53,28 +62,59 @@ WITH a AS (
     ) x JOIN {USERS_TABLE} u USING (uid)
 ),
 sch AS (
-    SELECT user_id, day, sum(epoch(piece_end) - epoch(piece_start)) AS scheduled_s
+    SELECT user_id, day, sum(epoch(piece_end) - epoch(piece_start)) AS all_s
     FROM ts_schedule_days GROUP BY user_id, day
 ),
-su AS (SELECT DISTINCT user_id FROM ts_schedule_days),
+pat AS (
+    SELECT user_id, day, sum(epoch(piece_end) - epoch(piece_start)) AS patient_s
+    FROM {PATIENT_DAYS_TABLE} GROUP BY user_id, day
+),
 j AS (
     SELECT coalesce(a.user_id, sch.user_id) AS user_id, coalesce(a.day, sch.day) AS day,
-           a.* EXCLUDE (user_id, day, uid), sch.scheduled_s
+           a.* EXCLUDE (user_id, day, uid), sch.all_s
     FROM a FULL OUTER JOIN sch ON a.user_id = sch.user_id AND a.day = sch.day
 )
+-- a day within the user's planning span counts its patient-care sessions (0 on a day off);
+-- any other day falls back to the clock rule: the clock window on working days
 SELECT j.user_id, j.day,
-       CASE WHEN su.user_id IS NULL THEN 'clock' ELSE 'schedule' END,
+       CASE WHEN covered THEN 'schedule' ELSE 'clock' END,
        coalesce(active_s, 0), coalesce(outside_s, 0), coalesce(documentation_s, 0),
        coalesce(chart_review_s, 0), coalesce(orders_s, 0), coalesce(inbox_s, 0),
        coalesce(other_s, 0),
-       CASE WHEN su.user_id IS NOT NULL THEN coalesce(scheduled_s, 0)
+       CASE WHEN covered THEN coalesce(pat.patient_s, 0)
             WHEN isodow(j.day) <= 5 AND h.day IS NULL THEN $clock_s
             ELSE 0 END,
-       coalesce(slices, 0)
-FROM j
-LEFT JOIN su ON su.user_id = j.user_id
+       coalesce(slices, 0),
+       CASE WHEN covered THEN coalesce(all_s, 0) - coalesce(pat.patient_s, 0) ELSE 0 END
+FROM (
+    SELECT j.*, coalesce(j.day BETWEEN tu.plan_first AND tu.plan_last, FALSE) AS covered
+    FROM j LEFT JOIN ts_users tu USING (user_id)
+) j
+LEFT JOIN pat ON pat.user_id = j.user_id AND pat.day = j.day
 LEFT JOIN ts_holidays h ON h.day = j.day
 """  # noqa: S608 - constant table names
+
+# Signed documents of a type the activity map sends to orders, and their contributors other
+# than the signer: the author, and anyone with a non-read event on the document.
+_ORDERS_SQL = """
+INSERT INTO ts_orders
+WITH o AS (
+    SELECT d.document_id, d.signed_by, CAST(d.signed_at AS DATE) AS day, d.author_id
+    FROM documents d
+    JOIN activity_map m ON m.field = 'document_type' AND m.value = lower(trim(d.document_type))
+    WHERE m.activity = 'orders' AND d.signed_at IS NOT NULL AND nullif(trim(d.signed_by), '') IS NOT NULL
+),
+c AS (
+    SELECT o.document_id, o.author_id AS user_id FROM o
+    UNION
+    SELECT a.document_id, a.user_id FROM audit_events a SEMI JOIN o USING (document_id)
+    WHERE upper(trim(coalesce(a.action, ''))) NOT IN ('R', 'READ', 'LECTURE', 'CONSULTATION')
+)
+SELECT o.document_id, o.signed_by, o.day,
+       count(DISTINCT c.user_id) FILTER (WHERE c.user_id IS NOT NULL AND c.user_id <> o.signed_by)
+FROM o LEFT JOIN c USING (document_id)
+GROUP BY ALL
+"""
 
 _SERVICE_DAY_SQL = f"""
 INSERT INTO ts_service_day
@@ -95,7 +135,9 @@ SELECT
     (SELECT count(*) FROM audit_events),
     (SELECT epoch_us(min("timestamp")) || '/' || epoch_us(max("timestamp")) FROM audit_events),
     (SELECT count(*) FROM schedules),
-    (SELECT coalesce(sum(hash(user_id, "start", "end")), 0) FROM schedules),
+    (SELECT coalesce(sum(hash(user_id, "start", "end", session_type)), 0) FROM schedules),
+    (SELECT coalesce(sum(hash(field, value, activity)), 0) FROM activity_map),
+    (SELECT count(*) FROM documents),
     (SELECT coalesce(sum(hash(user_id, service, role)), 0) FROM staff),
     (SELECT count(*) FROM imports)
 """
@@ -153,15 +195,17 @@ def precompute(
     try:
         load_holidays(con, settings)
         build_hours(con, settings)
+        build_schedule_days(con)
+        build_calendar(con)
         events_in, events_used = build_events(con, settings)
         build_sessions(con, settings)
-        build_schedule_days(con)
         build_slices(con, settings, keep_slices=keep_slices)
         con.execute(f"DROP TABLE IF EXISTS {ORDER_TABLE}")
         for table, sql, params in (
             ("ts_user_day", _USER_DAY_SQL, {"clock_s": settings.clock_hours * 3600}),
             ("ts_service_day", _SERVICE_DAY_SQL, None),
             ("ts_document_time", _DOCUMENT_TIME_SQL, None),
+            ("ts_orders", _ORDERS_SQL, None),
         ):
             con.execute(f"DELETE FROM {table}")  # noqa: S608 - constant
             con.execute(sql, params)
@@ -169,7 +213,7 @@ def precompute(
         slices = int(con.execute(
             f"SELECT coalesce(sum(slices), 0) FROM {SCORED_TABLE}"  # noqa: S608 - constant
         ).fetchone()[0])
-        for table in (SCORED_TABLE, USERS_TABLE):
+        for table in (SCORED_TABLE, USERS_TABLE, PATIENT_DAYS_TABLE, ACTIVITY_TABLE):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         seconds = time.perf_counter() - started
         run_id = uuid.uuid4().hex

@@ -23,23 +23,49 @@ import duckdb
 
 from analytics.timesinks.settings import TimeSinkSettings
 
-__all__ = ["ACTIVITY_SQL", "build_events", "build_sessions"]
+__all__ = ["ACTIVITY_JOIN", "ACTIVITY_SQL", "build_events", "build_sessions"]
 
 USERS_TABLE = "_ts_users"
 ORDER_TABLE = "_ts_order"
 
-#: Normalised activity of an ``audit_events`` row ``a``.
-ACTIVITY_SQL = """CASE WHEN a.activity IN ('documentation', 'chart_review', 'orders', 'inbox') THEN a.activity
-             WHEN lower(trim(a.activity)) IN ('documentation', 'chart_review', 'orders', 'inbox')
-             THEN lower(trim(a.activity)) ELSE 'other' END"""
+ACTIVITY_TABLE = "_ts_activity"
+
+#: Activity of an ``audit_events`` row ``a`` joined to the activity table as ``m``
+#: (:data:`ACTIVITY_JOIN`): the DSI's ``activity_map`` decides (document type, else action
+#: code, else the source's activity column); anything unmapped counts as ``other``.
+ACTIVITY_SQL = "coalesce(m.activity, 'other')"
+ACTIVITY_JOIN = f"LEFT JOIN {ACTIVITY_TABLE} m ON m.k = hash(a.activity, a.action, a.document_type)"
+
+# One row per distinct (activity, action, document type) of the log — a few hundred at most —
+# with the activity the map gives it, so the 10 M-row pass is one integer hash join.
+_ACTIVITY_TABLE_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {ACTIVITY_TABLE} AS
+WITH c AS (SELECT DISTINCT activity, action, document_type FROM audit_events),
+r AS (
+    SELECT c.*,
+           coalesce(
+               (SELECT min(m.activity) FROM activity_map m
+                WHERE m.field = 'document_type' AND m.value = lower(trim(c.document_type))),
+               (SELECT min(m.activity) FROM activity_map m
+                WHERE m.field = 'action' AND m.value = lower(trim(c.action))),
+               (SELECT min(m.activity) FROM activity_map m
+                WHERE m.field = 'activity' AND m.value = lower(trim(c.activity)))) AS mapped
+    FROM c
+)
+SELECT hash(activity, action, document_type) AS k,
+       CASE WHEN mapped IN ('documentation', 'chart_review', 'orders', 'inbox') THEN mapped
+            ELSE 'other' END AS activity
+FROM r
+"""  # noqa: S608 - constant table names
 
 _USERS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {USERS_TABLE} AS
 SELECT e.user_id, CAST(row_number() OVER (ORDER BY e.user_id) AS INTEGER) AS uid,
-       nullif(trim(st.service), '') AS home_service,
-       e.user_id IN (SELECT user_id FROM schedules WHERE "end" > "start") AS scheduled
+       nullif(trim(st.service), '') AS home_service, p.plan_first, p.plan_last
 FROM (SELECT DISTINCT user_id FROM audit_events) e
 LEFT JOIN (SELECT user_id, min(service) AS service FROM staff GROUP BY user_id) st USING (user_id)
+LEFT JOIN (SELECT user_id, min(day) AS plan_first, max(day) AS plan_last
+           FROM ts_schedule_days GROUP BY user_id) p USING (user_id)
 """  # noqa: S608 - constant table names
 
 HOURS_TABLE = "_ts_hours"
@@ -47,7 +73,7 @@ US_PER_HOUR = 3_600_000_000
 
 # One row per event: window over integer keys only (user number, epoch µs, hash). Besides the
 # session flags it marks where *runs* start and end: consecutive active slices of one user on
-# the same local day (of their start) with the same raw activity, document, document type and
+# the same local day (of their start) with the same mapped activity, document, document type and
 # service (hash ``k``; runs hold active rows only, so their dense ranks are distinct), so the slices can be scored and attributed per run instead of per
 # event. A run's slices are contiguous, so its outside time is the sum of theirs. Only the
 # rows that start or end a session or a run are kept (a few per hundred events).
@@ -56,8 +82,9 @@ CREATE OR REPLACE TEMP TABLE {ORDER_TABLE} AS
 WITH n AS (
     SELECT a.rowid AS rid, u.uid, epoch_us(a."timestamp") AS t,
            hash({ACTIVITY_SQL}, a.document_id) AS h,
-           hash(a.activity, a.document_id, a.document_type, a.service, hr.day) AS k
+           hash({ACTIVITY_SQL}, a.document_id, a.document_type, a.service, hr.day) AS k
     FROM audit_events a JOIN {USERS_TABLE} u USING (user_id)
+    {ACTIVITY_JOIN}
     JOIN {HOURS_TABLE} hr ON hr.hb = epoch_us(a."timestamp") // {US_PER_HOUR}
 ),
 w AS (
@@ -120,7 +147,9 @@ def _params(settings: TimeSinkSettings) -> dict:
 
 
 def build_events(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> tuple[int, int]:
-    """Fill the temporary user and order tables; return (audit rows, distinct events)."""
+    """Fill the temporary activity, user and order tables (needs ``ts_schedule_days``);
+    return (audit rows, distinct events)."""
+    con.execute(_ACTIVITY_TABLE_SQL)
     con.execute(_USERS_SQL)
     con.execute(_ORDER_SQL, _params(settings))
     # every user's last event ends a session, so it is kept with its dense rank

@@ -15,8 +15,13 @@ Defaults, and why:
   rule**: weekdays 08:00–18:00 inside, the rest, weekends and French public holidays (the
   ``holidays`` library, optionally a subdivision such as ``"57"`` for Alsace-Moselle) outside.
   Local time Europe/Paris, daylight-saving changes included.
-* Scheduled hours for clock-rule users (denominator of the per-8-hours measures): the clock
-  window's length (10 h) on each working day with activity — stated in the ``basis`` column.
+* Scheduled hours (denominator of the per-8-hours measures): patient-care sessions on the days
+  a user's planning covers; on every other working day of the period (asked, else the logs'),
+  active or not, the clock window's length (10 h) — stated in ``basis`` and
+  ``planning_coverage`` (see :mod:`analytics.timesinks.measures`).
+* Regional holidays: ``holiday_subdivision`` of the ``holidays`` library, e.g. ``"57"``
+  (Moselle) or ``"6AE"`` (Alsace: Bas-Rhin and Haut-Rhin, codes 67 and 68 accepted),
+  ``"971"``–``"976"`` (overseas départements); :func:`holiday_calendar` reads ``--holidays``.
 * ``automation_share = 0.25``: the share of a time sink an automation (pre-filled form,
   template, routed document) is assumed to remove, for "hours saved per month". An assumption,
   shown with the result, to be changed by the user.
@@ -30,7 +35,21 @@ from datetime import time
 
 from analytics.errors import InvalidInput
 
-__all__ = ["ACTIVITIES", "DEFAULT_SETTINGS", "TimeSinkSettings"]
+__all__ = ["ACTIVITIES", "DEFAULT_SETTINGS", "HOLIDAY_CALENDARS", "TimeSinkSettings", "holiday_calendar"]
+
+#: Holiday calendars offered in the CLI and the page: code -> (country, subdivision).
+HOLIDAY_CALENDARS: dict[str, tuple[str, str | None]] = {
+    "FR": ("FR", None),
+    "57": ("FR", "57"),
+    "67": ("FR", "6AE"),
+    "68": ("FR", "6AE"),
+    "6AE": ("FR", "6AE"),
+    "971": ("FR", "971"),
+    "972": ("FR", "972"),
+    "973": ("FR", "973"),
+    "974": ("FR", "974"),
+    "976": ("FR", "976"),
+}
 
 #: Activities of ``audit_events.activity``; anything else (or empty) counts as ``other``.
 ACTIVITIES = ("documentation", "chart_review", "orders", "inbox", "other")
@@ -76,6 +95,13 @@ class TimeSinkSettings:
         country = self.holiday_country + (f"-{self.holiday_subdivision}" if self.holiday_subdivision else "")
         return f"schedule|clock {self.workday_start:%H:%M}-{self.workday_end:%H:%M} weekdays {country}"
 
+    def with_holidays(self, code: str | None) -> TimeSinkSettings:
+        """A copy with the holiday calendar of ``code`` (``None`` keeps this one)."""
+        if code is None:
+            return self
+        country, subdivision = holiday_calendar(code)
+        return replace(self, holiday_country=country, holiday_subdivision=subdivision)
+
     def with_threshold(self, seconds: int | None) -> TimeSinkSettings:
         """A copy with another idle threshold (``None`` keeps this one)."""
         return self if seconds is None else replace(self, idle_threshold_s=seconds)
@@ -92,6 +118,18 @@ class TimeSinkSettings:
         data["workday_start"] = time.fromisoformat(data["workday_start"])
         data["workday_end"] = time.fromisoformat(data["workday_end"])
         return cls(**data)
+
+
+def holiday_calendar(code: str) -> tuple[str, str | None]:
+    """``"57"``, ``"FR-57"``, ``"fr"`` -> (country, subdivision); a clear error otherwise."""
+    key = code.strip().upper()
+    key = key[3:] if key.startswith("FR-") else key
+    if key not in HOLIDAY_CALENDARS:
+        raise InvalidInput(
+            f"holidays: '{code}' is not one of {', '.join(HOLIDAY_CALENDARS)} "
+            "(FR: national calendar; 57, 67, 68: Alsace-Moselle; 971-976: overseas)"
+        )
+    return HOLIDAY_CALENDARS[key]
 
 
 DEFAULT_SETTINGS = TimeSinkSettings()

@@ -20,6 +20,7 @@ from analytics.warehouse.migrations import (
     m0005_timesinks,
     m0006_documents,
     m0007_timesinks_heatmap,
+    m0008_timesinks_denominators,
 )
 
 
@@ -38,6 +39,7 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "time sinks tables", m0005_timesinks.apply),
     Migration(6, "duplicate documents and double entry", m0006_documents.apply),
     Migration(7, "time sinks per local hour", m0007_timesinks_heatmap.apply),
+    Migration(8, "time sinks denominators, calendar and activity map", m0008_timesinks_denominators.apply),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

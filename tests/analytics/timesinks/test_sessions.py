@@ -78,10 +78,17 @@ CASES = [
         "expected": {"s": {"active_s": 300, "outside_s": 180, "scheduled_s": 3600 + 60 + 3360}},
     },
     {
-        "description": "a scheduled user working on an unscheduled weekday morning: all outside",
+        "description": "a scheduled user working on a day off within their planning: all outside",
+        "schedules": [("s", "2026-02-27 08:00:00+01", "2026-02-27 12:00:00+01"),
+                      ("s", "2026-03-03 08:00:00+01", "2026-03-03 12:00:00+01")],
+        "events": [("s", f"{MON} 10:00:00+01", "orders"), ("s", f"{MON} 10:04:00+01", "orders")],
+        "expected": {"s": {"active_s": 240, "outside_s": 240, "scheduled_s": 8 * 3600}},
+    },
+    {
+        "description": "a weekday the planning does not cover (before its first day): clock rule, inside",
         "schedules": [("s", "2026-03-03 08:00:00+01", "2026-03-03 12:00:00+01")],
         "events": [("s", f"{MON} 10:00:00+01", "orders"), ("s", f"{MON} 10:04:00+01", "orders")],
-        "expected": {"s": {"active_s": 240, "outside_s": 240, "scheduled_s": 4 * 3600}},
+        "expected": {"s": {"active_s": 240, "outside_s": 0, "scheduled_s": 4 * 3600 + 10 * 3600}},
     },
     {
         "description": "clock rule, weekday evening: 18:00 boundary splits the slice",
