@@ -175,6 +175,31 @@ FR: dict[str, str] = {
     "ts.footnote": "Mesures en minutes par 8 heures de temps programmé (Sinsky et al., JAMIA "
     "2020). Hors horaires : en dehors du planning de chacun, sinon en dehors de la plage "
     "horaire en semaine, week-ends et jours fériés compris.",
+    "ts.holidays": "Jours fériés",
+    "ts.holidays_help": "Calendrier des jours fériés de la règle horaire : national, ou régional "
+    "(Alsace-Moselle : Vendredi saint et 26 décembre ; départements d'outre-mer).",
+    "ts.holidays.FR": "France (national)",
+    "ts.holidays.57": "Moselle (57)",
+    "ts.holidays.67": "Bas-Rhin (67)",
+    "ts.holidays.68": "Haut-Rhin (68)",
+    "ts.holidays.6AE": "Alsace (67, 68)",
+    "ts.holidays.971": "Guadeloupe (971)",
+    "ts.holidays.972": "Martinique (972)",
+    "ts.holidays.973": "Guyane (973)",
+    "ts.holidays.974": "La Réunion (974)",
+    "ts.holidays.976": "Mayotte (976)",
+    "ts.population": "Population",
+    "ts.population_help": "Les mesures sont définies pour les médecins (Sinsky et al., 2020) ; "
+    "les autres rôles sont indicatifs.",
+    "ts.population.physician": "Médecins",
+    "ts.population.resident": "Internes",
+    "ts.population.nurse": "Infirmiers",
+    "ts.population.midwife": "Sages-femmes",
+    "ts.population.secretary": "Secrétaires",
+    "ts.population.all": "Tous",
+    "ts.population_caption": "Population : {population} · {coverage}",
+    "ts.hours_per_8h": "{hours} h / 8 h",
+    "ts.prescription_time8": "Prescription-Time8 (prescriptions, ordonnances)",
     # --- cleanup jobs --------------------------------------------------------------------
     "jobs.pick": "Travail de nettoyage",
     "jobs.doc": "Ce que fait ce travail",

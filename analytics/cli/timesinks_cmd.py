@@ -39,6 +39,12 @@ def _common(function):
             ),
             click.option("--from", "date_from", default=None, help="First day (YYYY-MM-DD)."),
             click.option("--to", "date_to", default=None, help="Last day (YYYY-MM-DD), included."),
+            click.option("--holidays", "holidays", default=None,
+                         help="Public holiday calendar: FR (default), 57/67/68 (Alsace-Moselle), "
+                              "971-976 (overseas)."),
+            click.option("--role", "role", default="physician", show_default=True,
+                         help="Staff role measured (the measures are defined for physicians); "
+                              "'all' for every role."),
         ]
     ):
         function = decorator(function)
@@ -55,6 +61,18 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _settings(ts, con, idle_threshold: int | None, holidays: str | None):  # noqa: ANN001, ANN202
+    """The latest run's settings (else the defaults) with the options given; ``None`` when no
+    option is given (keep the latest run's)."""
+    if idle_threshold is None and holidays is None:
+        return None
+    return ts.current_settings(con).with_threshold(idle_threshold).with_holidays(holidays)
+
+
+def _role(role: str) -> str | None:
+    return None if role.strip().lower() == "all" else role.strip()
+
+
 @click.group(cls=HygieGroup)
 def timesinks() -> None:
     """Measure documentation time sinks from EHR audit logs."""
@@ -63,16 +81,17 @@ def timesinks() -> None:
 @timesinks.command()
 @_common
 @click.pass_context
-def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | None, date_to: str | None) -> None:
+def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | None, date_to: str | None,
+            holidays: str | None, role: str) -> None:
     """Headline figures: active and after-hours hours, per activity, top time sinks."""
     from analytics import timesinks as ts
     from analytics.warehouse import connect
 
     start, end = _parse_date("--from", date_from), _parse_date("--to", date_to)
-    settings = None if idle_threshold is None else ts.DEFAULT_SETTINGS.with_threshold(idle_threshold)
     con = connect(db_path(ctx))
     try:
-        result = ts.summary(con, date_from=start, date_to=end, settings=settings)
+        settings = _settings(ts, con, idle_threshold, holidays)
+        result = ts.summary(con, date_from=start, date_to=end, role=_role(role), settings=settings)
         ranking = ts.time_sink_ranking(
             con, by="document_type", date_from=start, date_to=end, settings=result.settings, top=5
         )
@@ -85,13 +104,18 @@ def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | Non
 
     click.echo(f"Settings: idle threshold {result.settings.idle_threshold_s} s; "
                f"after hours: {result.settings.after_hours_rule}")
+    if row["period_first"] is not None and pd.notna(row["period_first"]):
+        click.echo(f"Period: {row['period_first']:%Y-%m-%d} to {row['period_last']:%Y-%m-%d}; "
+                   f"role: {role}; planning coverage: "
+                   f"{num(row['planning_coverage'] * 100 if pd.notna(row['planning_coverage']) else None, '{:.0f}')} %")
     click.echo(f"Clinicians: {row['clinicians']}  sessions: {row['sessions']}")
     click.echo(f"Active hours: {num(row['active_hours'])}  after hours: {num(row['outside_hours'])} "
                f"({num(row['outside_share'] * 100 if pd.notna(row['outside_share']) else None, '{:.0f}')} %)")
     for activity in ts.ACTIVITIES:
         click.echo(f"  {activity}: {num(row[f'{activity}_hours'])} h")
-    click.echo(f"Scheduled hours: {num(row['scheduled_hours'])}  median EHR-Time8: "
-               f"{num(row['median_ehr_time8'])} min  median WOW8: {num(row['median_wow8'])} min")
+    click.echo(f"Scheduled patient hours: {num(row['scheduled_hours'])}  median EHR-Time8: "
+               f"{num(row['median_ehr_time8'])} min  median WOW8: {num(row['median_wow8'])} min  "
+               f"median Prescription-Time8: {num(row['median_prescription_time8'])} min")
     click.echo("Top document types by active hours:")
     for item in ranking.frame.itertuples():
         name = "(none)" if pd.isna(item.document_type) else item.document_type
@@ -109,18 +133,20 @@ def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | Non
 @as_option
 @click.pass_context
 def export(ctx: click.Context, by: str, out: str, dialect: str, idle_threshold: int | None,
-           date_from: str | None, date_to: str | None, as_user: str | None) -> None:
+           date_from: str | None, date_to: str | None, holidays: str | None, role: str,
+           as_user: str | None) -> None:
     """Write the time-sinks table --by user|service|document_type|activity|week as CSV."""
     from analytics import timesinks as ts
     from analytics.access.access_log import record
     from analytics.warehouse import connect
 
     start, end = _parse_date("--from", date_from), _parse_date("--to", date_to)
-    settings = None if idle_threshold is None else ts.DEFAULT_SETTINGS.with_threshold(idle_threshold)
     con = connect(db_path(ctx))
     try:
+        settings = _settings(ts, con, idle_threshold, holidays)
         actor = cli_actor(con, as_user)
-        result = ts.export_table(con, by=by, date_from=start, date_to=end, settings=settings, actor=actor)
+        result = ts.export_table(con, by=by, date_from=start, date_to=end, role=_role(role),
+                                 settings=settings, actor=actor)
         frame = _neutralise(result.frame)
         target = Path(out)
         try:

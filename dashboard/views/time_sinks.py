@@ -18,7 +18,7 @@ version = state.data_version(con)
 # --- settings (applied together: each change rebuilds the precomputed tables) -------------
 current = ts.current_settings(con)
 with st.expander(t("ts.settings"), expanded=False), st.form("ts_settings"):
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, c5 = st.columns(5)
     idle = c1.number_input(
         t("ts.idle_threshold"), min_value=1, max_value=3600, step=30,
         value=int(st.session_state.get("ts_idle", current.idle_threshold_s)), help=t("ts.idle_help"),
@@ -29,8 +29,19 @@ with st.expander(t("ts.settings"), expanded=False), st.form("ts_settings"):
         t("ts.automation_share"), min_value=0, max_value=100, step=5,
         value=int(st.session_state.get("ts_share", 25)), format="%d %%", help=t("ts.automation_help"),
     )
+    calendars = list(ts.HOLIDAY_CALENDARS)
+    current_code = current.holiday_subdivision or current.holiday_country
+    current_code = next((c for c in calendars if ts.HOLIDAY_CALENDARS[c][1] == current.holiday_subdivision),
+                        current_code)
+    holidays = c5.selectbox(
+        t("ts.holidays"), calendars, format_func=lambda c: t(f"ts.holidays.{c}"),
+        index=calendars.index(st.session_state.get("ts_holidays", current_code))
+        if st.session_state.get("ts_holidays", current_code) in calendars else 0,
+        help=t("ts.holidays_help"),
+    )
     if st.form_submit_button(t("ts.apply_settings"), help=t("ts.apply_note")):
-        st.session_state.update(ts_idle=int(idle), ts_start=start, ts_end=end, ts_share=int(share))
+        st.session_state.update(ts_idle=int(idle), ts_start=start, ts_end=end, ts_share=int(share),
+                                ts_holidays=holidays)
         st.rerun()
 
 settings = None
@@ -39,15 +50,25 @@ with guarded():
         idle_threshold_s=int(st.session_state.get("ts_idle", current.idle_threshold_s)),
         workday_start=st.session_state.get("ts_start", current.workday_start),
         workday_end=st.session_state.get("ts_end", current.workday_end),
+        holiday_country=current.holiday_country,
+        holiday_subdivision=current.holiday_subdivision,
     )
+    if "ts_holidays" in st.session_state:
+        settings = settings.with_holidays(st.session_state["ts_holidays"])
 if settings is None:
     st.stop()
 automation = st.session_state.get("ts_share", 25) / 100
-key = (version, settings.to_json())
+roles = ["physician", "resident", "nurse", "midwife", "secretary", "all"]
+role_choice = st.segmented_control(
+    t("ts.population"), options=roles, default="physician", format_func=lambda r: t(f"ts.population.{r}"),
+    key="ts_role", help=t("ts.population_help"),
+) or "physician"
+role = None if role_choice == "all" else role_choice
+key = (version, settings.to_json(), role)
 
 
 @st.cache_data(show_spinner=t("ts.computing"), max_entries=16)
-def _figure(_con, key: tuple, name: str, role: str, **kwargs) -> tuple[pd.DataFrame, str]:
+def _figure(_con, key: tuple, name: str, access_role: str, **kwargs) -> tuple[pd.DataFrame, str]:
     fig = getattr(ts, name)(_con, settings=settings, actor=me, **kwargs)
     return fig.frame, fig.label
 
@@ -57,16 +78,20 @@ def figure(name: str, **kwargs) -> tuple[pd.DataFrame, str]:
 
 
 with guarded():
-    summary, label = figure("summary")
+    summary, label = figure("summary", role=role)
     if summary.empty or not summary["sessions"].iloc[0]:
         st.info(t("ts.no_data"))
         st.stop()
     row = summary.iloc[0]
     st.caption(label)
+    coverage = ts.coverage_label(row["planning_coverage"])
+    st.caption(t("ts.population_caption", population=ts.role_label(role), coverage=coverage))
     m = st.columns(4)
     m[0].metric(t("ts.active_hours"), f"{row['active_hours']:,.0f} h".replace(",", " "))
     m[1].metric(t("overview.after_hours"), f"{(row['outside_share'] or 0) * 100:.0f} %")
-    m[2].metric(t("ts.median_ehr8"), f"{row['median_ehr_time8']:.0f} min")
+    ehr8 = row["median_ehr_time8"]
+    m[2].metric(t("ts.median_ehr8"), t("ts.hours_per_8h", hours=f"{ehr8 / 60:.1f}".replace(".", ","))
+                if pd.notna(ehr8) else "–")
     m[3].metric(t("ts.clinicians"), int(row["clinicians"]))
 
     tab_rank, tab_when, tab_peers, tab_backlog = st.tabs(
@@ -109,7 +134,7 @@ with guarded():
             t("ts.period"), options=["week", "month"], default="week",
             format_func=lambda v: t(f"ts.period.{v}"), key="ts_period",
         ) or "week"
-        trend, tlabel = figure("period_measures", period=period)
+        trend, tlabel = figure("period_measures", period=period, role=role)
         if not trend.empty:
             st.plotly_chart(
                 charts.trend_line(
@@ -120,8 +145,8 @@ with guarded():
             export_button(trend, f"ts_{period}", key="ts_export_trend", aggregate=True)
 
     with tab_peers:
-        clinicians, clabel = figure("clinician_measures", period="month")
-        peers, _ = figure("peer_stats", period="month")
+        clinicians, clabel = figure("clinician_measures", period="month", role=role)
+        peers, _ = figure("peer_stats", period="month", role=role)
         if clinicians.empty:
             st.info(t("empty.table"))
         else:
@@ -148,7 +173,7 @@ with guarded():
                 pct = mine.get(f"peer_pct_{measure}")
                 if pd.notna(pct):
                     st.caption(t("ts.percentile", pct=f"{pct * 100:.0f}"))
-            groups, glabel = figure("group_measures", by="service", period="month")
+            groups, glabel = figure("group_measures", by="service", period="month", role=role)
             if not groups.empty:
                 latest = groups[groups["period"] == groups["period"].max()]
                 st.plotly_chart(

@@ -30,7 +30,7 @@ def db(tmp_path):
                                      service) VALUES (?, ?, CAST(? AS TIMESTAMPTZ), ?, ?, ?, ?)""",
         rows,
     )
-    con.execute("INSERT INTO schedules VALUES ('=cmd', ?, ?, NULL)", [f"{MON} 08:00:00+01", f"{MON} 12:00:00+01"])
+    con.execute("INSERT INTO schedules (user_id, start, \"end\") VALUES ('=cmd', ?, ?)", [f"{MON} 08:00:00+01", f"{MON} 12:00:00+01"])
     con.execute("INSERT INTO staff (user_id, role, service) VALUES ('=cmd', 'physician', 'cardio'), "
                 "('n1', 'nurse', 'cardio')")
     con.close()
@@ -45,7 +45,7 @@ def _read(path):
 def test_export_by_user_has_the_promised_columns(db, tmp_path):
     out = tmp_path / "users.csv"
     result = CliRunner().invoke(main, ["--db", str(db), "timesinks", "export", "--by", "user",
-                                       "--out", str(out), "--idle-threshold", "240"])
+                                       "--out", str(out), "--idle-threshold", "240", "--role", "all"])
     assert result.exit_code == 0, result.output
     assert "Wrote 2 rows" in result.output
     rows = _read(out)
@@ -77,7 +77,8 @@ def test_export_other_groupings(db, tmp_path, by, first_column):
 
 def test_summary_and_date_errors(db):
     runner = CliRunner()
-    result = runner.invoke(main, ["--db", str(db), "timesinks", "summary", "--from", "02/03/2026"])
+    result = runner.invoke(main, ["--db", str(db), "timesinks", "summary", "--from", "02/03/2026",
+                                  "--role", "all"])
     assert result.exit_code == 0, result.output
     assert "Settings: idle threshold 300 s" in result.output
     assert "Clinicians: 2  sessions: 2" in result.output
@@ -88,3 +89,44 @@ def test_summary_and_date_errors(db):
                                      "--to", "2026-03-01"])
     assert backwards.exit_code == 2
     assert "Error: dates: from 05/03/2026 is after to 01/03/2026" in backwards.output
+
+
+def test_export_measures_physicians_by_default_with_the_new_columns(db, tmp_path):
+    out = tmp_path / "users.csv"
+    result = CliRunner().invoke(main, ["--db", str(db), "timesinks", "export", "--by", "user", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 1 rows" in result.output and "médecins" in result.output
+    rows = _read(out)
+    assert [r["user_id"] for r in rows] == ["'=cmd"]
+    doctor = rows[0]
+    assert float(doctor["prescription_time8"]) == float(doctor["order_time8"])
+    for column in ("undivided_attention", "teamwork_orders", "same_day_note_completion", "psh40",
+                   "planning_coverage", "other_scheduled_hours", "period_first", "period_last"):
+        assert column in doctor
+    assert doctor["period_first"] == doctor["period_last"] == "2026-03-02"
+    assert float(doctor["planning_coverage"]) == 1
+
+
+@pytest.mark.parametrize("code, scheduled", [("FR", 10.0), ("57", 0.0), ("fr-57", 0.0), ("67", 0.0)])
+def test_export_with_regional_holidays(tmp_path, code, scheduled):
+    """A nurse working on Good Friday 2026 (3 April): a working day in most of France, a
+    public holiday in Alsace-Moselle."""
+    path = tmp_path / "h.duckdb"
+    con = connect(path)
+    con.execute("""INSERT INTO audit_events (event_id, user_id, "timestamp", activity) VALUES
+                   ('e1', 'n1', '2026-04-03 10:00:00+02', 'inbox'), ('e2', 'n1', '2026-04-03 10:04:00+02', 'inbox')""")
+    con.close()
+    out = tmp_path / "users.csv"
+    result = CliRunner().invoke(main, ["--db", str(path), "timesinks", "export", "--by", "user", "--out", str(out),
+                                       "--holidays", code, "--role", "all"])
+    assert result.exit_code == 0, result.output
+    row = _read(out)[0]
+    assert float(row["scheduled_hours"]) == scheduled
+    assert float(row["outside_minutes"]) == (4 if scheduled == 0 else 0)
+
+
+def test_unknown_holiday_calendar_is_refused(db):
+    result = CliRunner().invoke(main, ["--db", str(db), "timesinks", "summary", "--holidays", "99"])
+    assert result.exit_code == 2
+    assert ("Error: holidays: '99' is not one of FR, 57, 67, 68, 6AE, 971, 972, 973, 974, 976 "
+            "(FR: national calendar; 57, 67, 68: Alsace-Moselle; 971-976: overseas)") in result.output
