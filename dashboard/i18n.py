@@ -429,8 +429,6 @@ FR: dict[str, str] = {
     "dup.rule.reviewed same": "Déjà jugée : même personne",
     "dup.rule.reviewed not_same": "Déjà jugée : personnes différentes",
     "dup.compare": "Comparaison : {a} ↔ {b}",
-    "dup.selection": "{n} paires sélectionnées : la décision s'appliquera à toutes ; la "
-    "comparaison montre la première.",
     "dup.field": "Trait",
     "dup.left": "Dossier 1",
     "dup.right": "Dossier 2",
@@ -468,7 +466,7 @@ FR: dict[str, str] = {
     "dup.level.reordered": "prénoms dans un autre ordre",
     "dup.level.used": "prénom usuel de l'autre",
     "dup.waterfall": "Contribution de chaque trait au poids (score {score})",
-    "dup.decide": "**Décision** pour {n} paire(s) — raccourcis clavier 1, 2, 3 :",
+    "dup.decide": "**Décision** pour la paire affichée, {a} ↔ {b} — raccourcis clavier 1, 2, 3 :",
     "dup.button.same": "Même personne",
     "dup.button.not_same": "Personnes différentes",
     "dup.button.unsure": "Incertain",
@@ -478,8 +476,8 @@ FR: dict[str, str] = {
     "dup.decision.unsure": "incertain",
     "dup.recorded": "{n} décision(s) enregistrée(s) : {decision}.",
     "dup.review_denied": "Votre rôle permet de consulter la file, pas de décider.",
-    "dup.search_intro": "Avant de créer un dossier, vérifiez que le patient n'existe pas déjà "
-    "(date de naissance et début du nom suffisent souvent).",
+    "dup.search_intro": "Avant de créer un dossier, vérifiez que le patient n'existe pas déjà : la date "
+    "de naissance et les premières lettres du nom suffisent, ou le nom et le prénom, ou l'INS.",
     "dup.search": "Rechercher",
     "dup.search_none": "Aucune identité proche : vous pouvez créer le dossier.",
     "dup.search_found": "{n} identité(s) proche(s) : vérifiez avant de créer un dossier.",
@@ -496,6 +494,31 @@ FR: dict[str, str] = {
     "dup.doc.title": "Titre {n}",
     "dup.doc.status": "Statut {n}",
     "dup.doc.created_at": "Créé le ({n})",
+    # the review queue: several selected pairs, four-eyes review
+    "dup.bulk_title": "**{n} paires sélectionnées** : une même décision pour toutes, après confirmation.",
+    "dup.bulk_decision": "Décision pour les paires sélectionnées",
+    "dup.bulk_confirm": "Je confirme : « {decision} » pour ces {n} paires.",
+    "dup.bulk_apply": "Appliquer aux {n} paires",
+    "dup.four_eyes_pending": "Double validation : {n} avis « même personne » en attente d'un second "
+    "relecteur avant toute fusion.",
+    # search before create: the form and a readable result
+    "dup.level.prefix": "début saisi",
+    "dup.search_name": "Nom (de naissance ou d'usage, ou ses premières lettres)",
+    "dup.search_ins": "INS (matricule)",
+    "dup.search.rank": "Rang",
+    "dup.search.born": "Né(e) le",
+    "dup.search.used_name": "Nom utilisé",
+    "dup.search.place": "Lieu de naissance",
+    "dup.search.verdict": "Avis",
+    "dup.search.decision.match": "Très probablement cette personne",
+    "dup.search.decision.review": "À vérifier",
+    "dup.search.decision.non-match": "Peu probable",
+    "dup.search.card": "{rank}. {name} {first} — né(e) le {born} — IPP {id} — score {score} ({verdict})",
+    "dup.search.typed": "Saisie",
+    "dup.search.record": "Dossier existant",
+    "dup.search.why": "Pourquoi ces identités, dans cet ordre : chaque trait comparé comme dans la file de revue.",
+    "dup.four_eyes_confirm": "{reviewer} a jugé qu'il s'agit de la même personne ; la double validation "
+    "demande l'avis d'un second relecteur avant toute fusion.",
     # --- table names ---------------------------------------------------------------------
     "table.patients": "Patients",
     "table.documents": "Documents",
@@ -892,6 +915,15 @@ ENGINE_MESSAGES: list[tuple[str, str]] = [
     (r"ignored (?P<n>\d+) unknown column\(s\): (?P<list>.+) and (?P<more>\d+) more",
      "{n} colonne(s) inconnue(s) ignorée(s) : {list} et {more} autre(s)"),
     (r"ignored (?P<n>\d+) unknown column\(s\): (?P<list>.+)", "{n} colonne(s) inconnue(s) ignorée(s) : {list}"),
+    # --- duplicates: search before create ------------------------------------------------------
+    (r"search: give an INS, or a name and first names, or a birth date with the first letters of a name or "
+     r"first name",
+     "Pour rechercher, saisissez un INS, ou un nom et un prénom, ou une date de naissance avec les premières "
+     "lettres d'un nom ou d'un prénom."),
+    (r"birth_date: '(?P<value>.*)' is not a date \(expected dd/mm/yyyy\)",
+     "Date de naissance « {value} » invalide (attendu jj/mm/aaaa)."),
+    (r"four-eyes review: (?P<who>\S+) already said 'same person' on (?P<pair>\S+); another reviewer must confirm",
+     "Double validation : {who} a déjà jugé {pair} « même personne » ; un second relecteur doit confirmer."),
 ]
 
 FR.update(

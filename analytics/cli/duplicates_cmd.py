@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from analytics.cli.common import HygieGroup, db_path
 from analytics.cli.users_cmd import as_option, cli_actor
@@ -164,10 +165,15 @@ def search(ctx: click.Context, birth_name, used_name, first_names, birth_date, s
         click.echo("No candidate identity.")
         return
     for row in frame.itertuples(index=False):
-        date = row.birth_date.strftime("%d/%m/%Y") if row.birth_date is not None else ""
-        used = f" ({row.used_name})" if row.used_name else ""
-        click.echo(f"{row.score:.4f}  {row.decision:<9}  {row.patient_id}  {row.birth_name}{used}  "
-                   f"{row.first_names}  {date}  {row.sex or ''}")
+        date = "" if pd.isna(row.birth_date) else row.birth_date.strftime("%d/%m/%Y")
+        used = "" if pd.isna(row.used_name) or not row.used_name else f" ({row.used_name})"
+        click.echo(f"{row.score:.4f}  {row.decision:<9}  {row.patient_id}  {_text(row.birth_name)}{used}  "
+                   f"{_text(row.first_names)}  {date}  {_text(row.sex)}")
+
+
+def _text(value: object) -> str:
+    """A trait as printed: empty when the record has none."""
+    return "" if value is None or pd.isna(value) else str(value)
 
 
 @duplicates.group(cls=HygieGroup)

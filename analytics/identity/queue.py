@@ -102,18 +102,23 @@ _BASE_SQL = """
 #: Over ``base``: the reviews as they are now, the session's skipped pairs, the filters, one
 #: page and the counts. A pair leaves when its latest review is same/not_same, or when such a
 #: review came after ``$built_at`` (it changed the pair's decision since ``base`` was read).
+#: A pair whose latest review is a first "same person" under four-eyes review stays, with that
+#: reviewer in ``awaiting_second``, except in that reviewer's own queue (``$me``).
 _PAGE_SQL = """
     reviews AS (
         SELECT patient_id_1, patient_id_2,
                arg_max(decision, decided_at) IN ('same', 'not_same') AS settled,
-               bool_or(decision IN ('same', 'not_same') AND decided_at > $built_at) AS changed
+               bool_or(decision IN ('same', 'not_same') AND decided_at > $built_at) AS changed,
+               CASE WHEN arg_max(decision, decided_at) = 'same_pending'
+                    THEN arg_max(reviewer, decided_at) END AS first_reviewer
         FROM pair_reviews GROUP BY ALL
     ),
     skipped AS (SELECT unnest($skip_1::VARCHAR[]) AS patient_id_1, unnest($skip_2::VARCHAR[]) AS patient_id_2),
     queue AS MATERIALIZED (
-        SELECT b.* FROM {base} b
-        WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.patient_id_1 = b.patient_id_1
-                          AND r.patient_id_2 = b.patient_id_2 AND (r.settled OR coalesce(r.changed, FALSE)))
+        SELECT b.*, r.first_reviewer AS awaiting_second FROM {base} b
+        LEFT JOIN reviews r ON r.patient_id_1 = b.patient_id_1 AND r.patient_id_2 = b.patient_id_2
+        WHERE NOT coalesce(r.settled OR r.changed, FALSE)
+          AND (r.first_reviewer IS NULL OR r.first_reviewer IS DISTINCT FROM $me::VARCHAR)
           AND NOT EXISTS (SELECT 1 FROM skipped k WHERE k.patient_id_1 = b.patient_id_1
                           AND k.patient_id_2 = b.patient_id_2)
     ),
@@ -195,10 +200,12 @@ def page_frame(
     skip: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
     include_matches: bool = False,
     base: pd.DataFrame | None = None,
+    reviewer: str | None = None,
 ) -> pd.DataFrame:
     """The page query's raw result (no role check, no trace: callers do both): the counts
     columns on every row, then the page's columns; one row of NULL pair columns when the
-    page is empty."""
+    page is empty. ``reviewer``: whose queue it is (pairs awaiting their own second opinion
+    are left out)."""
     filters = filters or QueueFilters()
     _check(filters, order, limit, offset)
     if base is not None and bool(base.attrs.get("include_matches", False)) != include_matches:
@@ -209,7 +216,7 @@ def page_frame(
         "skip_1": [a for a, _ in pairs], "skip_2": [b for _, b in pairs],
         "min_score": float(filters.min_score), "max_score": float(filters.max_score),
         "services": list(filters.services), "statuses": list(filters.statuses),
-        "days": filters.newer_than_days, "limit": int(limit), "offset": int(offset),
+        "days": filters.newer_than_days, "limit": int(limit), "offset": int(offset), "me": reviewer,
     }
     if base is None:
         sql = "WITH " + _BASE_SQL + "," + _PAGE_SQL.format(base="base", order=by)
@@ -241,13 +248,14 @@ def review_page(
     :func:`queue_version` was what it is now (the dashboard keeps one per version); without
     it the facts are read here. Either way the reviews are read now, so a decided pair is gone
     from the very next page. Rows have the :func:`review_queue` columns plus ``created_at_1/2``,
-    ``service`` (record 1's, else record 2's) and ``newest_record``. The view is recorded in
-    the access log with the filters.
+    ``service`` (record 1's, else record 2's), ``newest_record`` and ``awaiting_second`` (under
+    four-eyes review, who gave the first "same person", else NULL; pairs awaiting the acting
+    reviewer's own confirmation are left out). The view is recorded in the access log with the filters.
     """
     require(actor, Permission.VIEW_PATIENT_DATA)
     filters = filters or QueueFilters()
     frame = page_frame(con, filters=filters, order=order, limit=limit, offset=offset, skip=skip,
-                       include_matches=include_matches, base=base)
+                       include_matches=include_matches, base=base, reviewer=actor.username)
     head = frame.iloc[0]
     rows = frame.drop(columns=["pending", "total", "service_choices", "status_choices"])
     page = QueuePage(

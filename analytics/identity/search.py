@@ -2,7 +2,8 @@
 
 Candidates come from the identity index through the same keys as blocking (birth date +
 first letters of a name or first name, day/month swapped, Soundex2-FR + year, name + first
-name, INS, phone), then are scored by the matching model.
+name, INS, phone) and, for a search without a birth date, name + first name (exact or
+Soundex2-FR), then are scored by the matching model and explained as the review queue does.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from analytics.errors import InvalidInput
 from analytics.identity.blocking import python_key_hashes
 from analytics.identity.comparisons import FIELDS, arrays_from_rows, compare
 from analytics.identity.decide import decide
+from analytics.identity.explain import _SHOWN as SHOWN
+from analytics.identity.explain import explanation_frame
 from analytics.identity.model import score, weights
 from analytics.identity.normalise import normalise_query
 from analytics.identity.search_index import get_search_index
 
-__all__ = ["parse_birth_date", "search_identities"]
+__all__ = ["parse_birth_date", "search_identities", "shown_values"]
 
 _QUERY_ID = "__query__"
 _MAX_CANDIDATES = 300
@@ -45,6 +48,34 @@ def parse_birth_date(value: object, field: str = "birth_date") -> dt.date | None
     raise InvalidInput(f"{field}: '{value}' is not a date (expected dd/mm/yyyy)")
 
 
+def _enough(birth_name: str | None, used_name: str | None, first_names: str | None, date: dt.date | None,
+            ins: str | None) -> None:
+    """What an admission agent has is enough: an INS; a name and first names; or a birth date
+    with (the first letters of) a name or a first name."""
+    name = bool((birth_name or "").strip() or (used_name or "").strip())
+    first = bool((first_names or "").strip())
+    if (ins or "").strip() or (name and first) or (date is not None and (name or first)):
+        return
+    raise InvalidInput("search: give an INS, or a name and first names, or a birth date with the first letters "
+                       "of a name or first name")
+
+
+def _none(value: object) -> object:
+    """None for a missing value of a pandas row (NaN, NaT, pd.NA), the value otherwise."""
+    try:
+        return None if pd.isna(value) else value
+    except (TypeError, ValueError):  # list-like values
+        return value
+
+
+def _prefix(typed: str | None, candidate: np.ndarray) -> np.ndarray:
+    """Per candidate: ``typed`` is a strict start of the candidate's value (DUP → DUPONT)."""
+    if not typed:
+        return np.zeros(len(candidate), dtype=bool)
+    return np.array([isinstance(c, str) and len(c) > len(typed) and c.startswith(typed) for c in candidate],
+                    dtype=bool)
+
+
 def search_identities(
     con: duckdb.DuckDBPyConnection,
     actor: Actor,
@@ -63,40 +94,58 @@ def search_identities(
 ) -> pd.DataFrame:
     """Ranked candidates for typed traits: patient_id, score, decision, the identity's values
     and per field level and weight (``explanation``: list of {field, left, right, level, weight},
-    left = typed value)."""
+    left = typed value, right = the candidate's, as in the review queue's comparison).
+
+    Enough to search: an INS; a name and first names; or a birth date with the first letters of
+    a name or first name. A typed name or first name that is only the start of the candidate's
+    (DUP for DUPONT) is level ``prefix``: it found the candidate and weighs as a missing trait.
+    Any trait may be missing on either side."""
     require(actor, Permission.VIEW_PATIENT_DATA)
-    if not (birth_name or "").strip() and not (used_name or "").strip():
-        raise InvalidInput("search: a birth name (or a used name) is required")
-    if not (first_names or "").strip():
-        raise InvalidInput("search: first names are required")
     date = parse_birth_date(birth_date)
     if limit < 1:
         raise InvalidInput(f"limit: {limit} must be at least 1")
+    _enough(birth_name, used_name, first_names, date, ins)
     # The typed identity is normalised and keyed in Python (the index's rules, tested equal):
     # no SQL statement on the way, candidates come from the in-process search index.
     q = normalise_query(birth_name=birth_name, used_name=used_name, first_names=first_names, birth_date=date,
                         sex=sex, birth_place=birth_place, ins=ins, phone=phone, email=email, postcode=postcode)
     index = get_search_index(con)
     found = index.candidates(np.asarray(python_key_hashes(q), dtype=np.uint64), _MAX_CANDIDATES)
+    found = index.with_names(found, q, _MAX_CANDIDATES)
     cand = index.rows.iloc[found]
-    records = [q] + [dict(zip(cand.columns, values, strict=True)) for values in cand.itertuples(index=False)]
+    frame_cols = ["patient_id", "score", "decision", "birth_name", "used_name", "first_names",
+                  "birth_date", "sex", "birth_place_code", "explanation"]
+    if len(cand) == 0:
+        _log(con, actor, 0, limit)
+        return pd.DataFrame(columns=frame_cols)
+    # Four versions of the query: as typed, without its name, without its first names, without
+    # both; a candidate is compared with the one that drops what was typed as a mere start.
+    name_prefix = _prefix(q["bn_np"], cand["bn_np"].to_numpy(dtype=object)) | _prefix(
+        q["bn_np"], cand["un_np"].to_numpy(dtype=object))
+    first_prefix = _prefix(q["fn1"], cand["fn1"].to_numpy(dtype=object))
+    queries = []
+    for drop_name, drop_first in ((False, False), (True, False), (False, True), (True, True)):
+        v = dict(q)
+        if drop_name:
+            v.update({k: None for k in ("bn", "bn_key", "bn_np", "bn_sdx", "un", "un_key", "un_np", "un_sdx")})
+        if drop_first:
+            v.update({k: None for k in ("fn_list", "fn1", "fn_all", "fn_sdx")})
+        queries.append(v)
+    records = queries + [{k: _none(v) for k, v in zip(cand.columns, values, strict=True)}
+                         for values in cand.itertuples(index=False)]
     for k, r in enumerate(records):
-        r["rid"] = k - 1
+        r["rid"] = k - len(queries)
         if r.get("birth_date") is not None and not hasattr(r["birth_date"], "year"):
             r["birth_date"] = None
     ix = arrays_from_rows(records)
     frame = pd.DataFrame({c: [r.get(c) for r in records] for c in ("bn_np", "fn1", "phone", "address")})
     for field, column in (("birth_name", "bn_np"), ("first_name", "fn1"), ("phone", "phone"), ("address", "address")):
         ix.tf[field] = index.tf(field, frame[column])
-    n = ix.n - 1
+    n = len(cand)
     model = index.model
-    frame_cols = ["patient_id", "score", "decision", "birth_name", "used_name", "first_names",
-                  "birth_date", "sex", "birth_place_code", "explanation"]
-    if n <= 0:
-        return pd.DataFrame(columns=frame_cols)
     # Candidates on the left: an exact agreement takes the (shared) value's frequency from them.
-    a = np.arange(1, n + 1)
-    b = np.zeros(n, dtype=np.int64)
+    a = np.arange(len(queries), len(queries) + n)
+    b = name_prefix.astype(np.int64) + 2 * first_prefix.astype(np.int64)
     levels, tf = compare(ix, a, b)
     w = weights(model, levels, tf)
     total, prob = score(model, w)
@@ -105,20 +154,46 @@ def search_identities(
     order = np.argsort(-total, kind="stable")[:limit]
     ids = [str(ix.patient_id[a[i]]) for i in order]
     details = index.originals.iloc[found[order]].reset_index(drop=True)
+    for column in ("birth_name", "used_name", "first_names", "sex", "birth_place_code"):
+        details[column] = [_none(v) for v in details[column]]  # a missing trait is None, not NaN
     details.insert(0, "patient_id", ids)
-    typed = {"birth_name": " / ".join(x for x in (birth_name, used_name) if x), "first_name": first_names,
-             "birth_date": date.strftime("%d/%m/%Y") if date else None, "sex": sex, "birth_place": birth_place,
-             "ins": ins, "phone": phone, "email": email, "address": postcode}
     details.insert(1, "score", prob[order].round(6))
     details.insert(2, "decision", decision[order])
-    details["explanation"] = [
-        [{"field": f, "left": typed[f], "level": FIELDS[f][int(levels[f][i])], "weight": round(float(w[f][i]), 3)}
-         for f in FIELDS]
-        for i in order
-    ]
+    typed = {"birth_name": " / ".join(x for x in (birth_name, used_name) if x) or None,
+             "first_names": first_names or None, "birth_date": date.strftime("%d/%m/%Y") if date else None,
+             "sex": sex or None, "birth_place": birth_place or None, "ins": ins or None, "phone": phone or None,
+             "email": email or None, "address": postcode or None}
+    shown = shown_values(con, ids)
+    explanations = []
+    for rank, i in enumerate(order):
+        rows = explanation_frame(model, levels, w, int(i), typed, shown.get(ids[rank], {}), str(decision[i]),
+                                 float(total[i]))
+        rows = rows[~rows["field"].isin(["prior", "total"])]
+        entries = [{k: _none(v) for k, v in entry.items()} for entry in rows.to_dict("records")]
+        for entry in entries:
+            if (entry["field"] == "birth_name" and name_prefix[i]) or (entry["field"] == "first_name"
+                                                                        and first_prefix[i]):
+                entry["level"] = "prefix"
+        explanations.append(entries)
+    details["explanation"] = explanations
     for f in FIELDS:
-        details[f"level_{f}"] = [FIELDS[f][int(levels[f][i])] for i in order]
+        details[f"level_{f}"] = [e["level"] for entries in explanations for e in entries if e["field"] == f]
+    _log(con, actor, len(details), limit)
+    return details
+
+
+def shown_values(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, dict[str, object]]:
+    """The values the review queue's comparison shows, for a few patients (no check, no trace:
+    callers do both)."""
+    if not ids:
+        return {}
+    cols = ", ".join(f"{expr} AS {name}" for name, expr in SHOWN.items())
+    rows = con.execute(f"SELECT patient_id, {cols} FROM patients WHERE list_contains($ids, patient_id)",  # noqa: S608
+                       {"ids": ids}).fetchall()
+    return {row[0]: dict(zip(SHOWN, row[1:], strict=True)) for row in rows}
+
+
+def _log(con: duckdb.DuckDBPyConnection, actor: Actor, rows: int, limit: int) -> None:
     from analytics.identity.reviews import log_access
 
-    log_access(con, actor, "view", "search_identities", len(details), {"limit": limit})
-    return details
+    log_access(con, actor, "view", "search_identities", rows, {"limit": limit})

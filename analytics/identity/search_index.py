@@ -38,6 +38,7 @@ class SearchIndex:
     tf_total: dict[str, int]
     model: object                 # analytics.identity.model.Model of the latest run
     thresholds: tuple[float, float]
+    name_keys: tuple[np.ndarray, np.ndarray] | None = None  # sorted name+first-name hashes, row positions
 
     def candidates(self, hashes: np.ndarray, limit: int) -> np.ndarray:
         """Row positions sharing at least one key with the query, most shared keys first."""
@@ -49,9 +50,49 @@ class SearchIndex:
         pos, counts = np.unique(hits, return_counts=True)
         return pos[np.argsort(-counts, kind="stable")[:limit]]
 
+    def with_names(self, found: np.ndarray, query: dict, limit: int) -> np.ndarray:
+        """``found`` plus, for a query without a birth date (the blocking keys all need one),
+        the rows whose name (birth or used) and first first name agree with the query's,
+        exactly or by Soundex2-FR. The name keys are built on the first such search."""
+        if query.get("birth_date") is not None or not query.get("fn1"):
+            return found
+        if self.name_keys is None:
+            with _LOCK:
+                if self.name_keys is None:
+                    self.name_keys = _name_keys(self.rows)
+        hashes, positions = self.name_keys
+        wanted = _hash([f"{kind}|{query[n]}|{query[f]}" for kind, n, f in _NAME_PAIRS
+                        if query.get(n) and query.get(f)])
+        lo = np.searchsorted(hashes, wanted, side="left")
+        hi = np.searchsorted(hashes, wanted, side="right")
+        hits = [positions[a:b] for a, b in zip(lo, hi, strict=True)]
+        extra = np.unique(np.concatenate(hits)) if hits else np.zeros(0, dtype=np.int64)
+        extra = extra[~np.isin(extra, found)]
+        return np.concatenate([found, extra[: max(limit - len(found), 0)]]).astype(np.int64)
+
     def tf(self, field: str, values: pd.Series) -> np.ndarray:
         counts = self.tf_counts[field].reindex(values.to_numpy()).to_numpy(dtype=float)
         return np.where(values.isna().to_numpy(), np.nan, np.nan_to_num(counts, nan=1.0) / max(self.tf_total[field], 1))
+
+
+#: (kind, name column, first-name column): a name, birth or used, with the first first name.
+_NAME_PAIRS = (("n", "bn_np", "fn1"), ("n", "un_np", "fn1"), ("s", "bn_sdx", "fn_sdx"), ("s", "un_sdx", "fn_sdx"))
+
+
+def _hash(texts: list[str]) -> np.ndarray:
+    return pd.util.hash_array(np.asarray(texts, dtype=object)) if texts else np.zeros(0, dtype=np.uint64)
+
+
+def _name_keys(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    hashes, positions = [], []
+    for kind, name, first in _NAME_PAIRS:
+        ok = (rows[name].notna() & rows[first].notna()).to_numpy()
+        text = (kind + "|" + rows[name][ok].astype(str) + "|" + rows[first][ok].astype(str)).to_numpy(dtype=object)
+        hashes.append(_hash(list(text)))
+        positions.append(np.flatnonzero(ok))
+    h, pos = np.concatenate(hashes), np.concatenate(positions)
+    order = np.argsort(h, kind="stable")
+    return h[order], pos[order]
 
 
 _CACHE: dict[str, SearchIndex] = {}

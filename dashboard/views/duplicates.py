@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import duckdb
@@ -10,7 +11,9 @@ import streamlit as st
 
 from analytics import documents, identity
 from analytics.access.roles import Permission
+from analytics.errors import InvalidInput
 from analytics.identity.explain import explain_pairs
+from analytics.identity.reviews import SAME_PENDING
 from dashboard import charts, state
 from dashboard.components import (
     actor,
@@ -19,7 +22,7 @@ from dashboard.components import (
     guarded,
     page_window,
 )
-from dashboard.i18n import t
+from dashboard.i18n import engine_text, t
 
 PAGE_SIZE = 25
 EXPLAIN_AHEAD = 4  # pairs explained with the current one (a page of 25 at once cost ~3x one)
@@ -72,25 +75,38 @@ def _offset(key: str, total: int | None, page_size: int) -> int:
 
 
 def _decide(pairs: list[tuple[str, str]], decision: str) -> None:
+    """Record ``decision`` on exactly ``pairs`` (the displayed pair, or a confirmed selection)."""
+    pending = 0
     for id1, id2 in pairs:
-        identity.record_review(con, me, id1, id2, decision)
+        stored = identity.record_review(con, me, id1, id2, decision)
+        pending += stored == SAME_PENDING
     st.session_state["dup_count"] = st.session_state.get("dup_count", 0) + len(pairs)
     if decision == "unsure":  # unsure pairs stay in the queue: move past them in this session
         skipped = st.session_state.setdefault("dup_skipped", set())
         skipped.update(pairs)
-    st.session_state["dup_flash"] = t("dup.recorded", n=len(pairs), decision=t(f"dup.decision.{decision}"))
+    message = t("dup.recorded", n=len(pairs), decision=t(f"dup.decision.{decision}"))
+    if pending:
+        message += " " + t("dup.four_eyes_pending", n=pending)
+    st.session_state["dup_flash"] = message
 
 
-def _comparison(explain: pd.DataFrame) -> None:
+def _digest(pairs: list[tuple[str, str]]) -> str:
+    """A short key naming exactly these pairs: a widget keyed on it belongs to them."""
+    return hashlib.sha1("|".join(f"{a}/{b}" for a, b in pairs).encode()).hexdigest()[:12]  # noqa: S324 - a key
+
+
+def _comparison(explain: pd.DataFrame, left: str | None = None, right: str | None = None) -> None:
+    """The side-by-side of one pair (or of a typed identity and a record): trait, both values,
+    whether they differ, the comparison level and its weight."""
     fields = explain[~explain["field"].isin(["prior", "total"])]
     # what differs is flagged in its own column (a pandas Styler costs ~0.2 s a render, and
     # ~1 s the first time in a process); a trait absent on both sides is not a difference
-    differs = [lv != "exact" and str(a) != str(b)
+    differs = [lv not in ("exact", "prefix") and str(a) != str(b)
                for lv, a, b in zip(fields["level"], fields["left"], fields["right"], strict=True)]
     table = pd.DataFrame({
         t("dup.field"): [t(f"dup.field.{f}") for f in fields["field"]],
-        t("dup.left"): fields["left"].astype("string").fillna("—"),
-        t("dup.right"): fields["right"].astype("string").fillna("—"),
+        left or t("dup.left"): fields["left"].astype("string").fillna("—"),
+        right or t("dup.right"): fields["right"].astype("string").fillna("—"),
         t("dup.differs"): differs,
         t("dup.level"): [t(f"dup.level.{lv}") for lv in fields["level"]],
         t("dup.weight"): fields["weight"],
@@ -118,17 +134,40 @@ def _explanation(pairs: list[tuple[str, str]], current: tuple[str, str], queue_v
     return frames[current]
 
 
+def _bulk(pairs: list[tuple[str, str]], chosen: pd.DataFrame) -> None:
+    """One decision on several selected pairs: every pair is listed, and the user confirms
+    the decision with its count before the button can act."""
+    key = _digest(pairs)
+    with st.container(border=True):
+        st.markdown(t("dup.bulk_title", n=len(pairs)))
+        st.dataframe(pd.DataFrame({
+            t("dup.id_1"): chosen["patient_id_1"], t("dup.name_1"): chosen["birth_name_1"],
+            t("dup.first_1"): chosen["first_names_1"], t("dup.id_2"): chosen["patient_id_2"],
+            t("dup.name_2"): chosen["birth_name_2"], t("dup.first_2"): chosen["first_names_2"],
+        }).reset_index(drop=True), hide_index=True, key=f"dup_bulk_list_{key}")
+        decision = st.radio(t("dup.bulk_decision"), DECISIONS, key=f"dup_bulk_decision_{key}", horizontal=True,
+                            format_func=lambda d: t(f"dup.button.{d}"))
+        confirmed = st.checkbox(t("dup.bulk_confirm", n=len(pairs), decision=t(f"dup.decision.{decision}")),
+                                key=f"dup_bulk_confirm_{key}_{decision}")
+        if st.button(t("dup.bulk_apply", n=len(pairs)), key=f"dup_bulk_apply_{key}", disabled=not confirmed):
+            _decide(pairs, decision)
+            st.rerun()
+
+
 def _review(page: identity.QueuePage, queue_version: str,
             whole_queue: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame]) -> None:
     """The page of pairs, the comparison of the current pair and the decision buttons."""
     page_window(page.total, key="dup_page", page_size=PAGE_SIZE)
     window = page.rows.copy()
+    page_pairs = list(zip(window["patient_id_1"], window["patient_id_2"], strict=True))
     window["rule"] = window["rule"].map(lambda rule: t(f"dup.rule.{rule}") if isinstance(rule, str) else rule)
     columns = ["score", "patient_id_1", "birth_name_1", "first_names_1", "birth_date_1",
                "patient_id_2", "birth_name_2", "first_names_2", "birth_date_2", "service",
                "newest_record", "rule"]
     picked = st.dataframe(
-        window[columns], hide_index=True, key="dup_table", on_select="rerun",
+        # keyed on the page's pairs: a selection never outlives the rows it was made on (after a
+        # decision the page changes, the selection is gone and the next pair is shown)
+        window[columns], hide_index=True, key=f"dup_table_{_digest(page_pairs)}", on_select="rerun",
         selection_mode="multi-row",
         column_config={
             "score": st.column_config.ProgressColumn(t("dup.score"), min_value=0.0, max_value=1.0, format="%.2f"),
@@ -144,13 +183,15 @@ def _review(page: identity.QueuePage, queue_version: str,
     )
     rows = [r for r in (picked.selection.rows if picked is not None and hasattr(picked, "selection") else [])
             if r < len(window)]
-    chosen = window.iloc[rows] if rows else window.iloc[[0]]
-    pairs = list(zip(chosen["patient_id_1"], chosen["patient_id_2"], strict=True))
-    current = pairs[0]
+    # The comparison shows one pair: the first selected row, else the first of the page. The
+    # decision buttons act on that pair only, and are keyed on it: a click drawn for a pair that
+    # has left the page (a second click before the page was redrawn) matches no button.
+    shown = rows[0] if rows else 0
+    current = page_pairs[shown]
     st.subheader(t("dup.compare", a=current[0], b=current[1]))
-    if len(pairs) > 1:
-        st.caption(t("dup.selection", n=len(pairs)))
-    page_pairs = list(zip(window["patient_id_1"], window["patient_id_2"], strict=True))
+    row = window.iloc[shown]
+    if isinstance(row.get("awaiting_second"), str):
+        st.info(t("dup.four_eyes_confirm", reviewer=row["awaiting_second"]))
     explain = _explanation(page_pairs, current, queue_version)
     left, right = st.columns([3, 2])
     with left:
@@ -158,21 +199,24 @@ def _review(page: identity.QueuePage, queue_version: str,
     with right:
         steps = explain[explain["field"] != "total"].copy()
         steps["field"] = [t("chart.prior") if f == "prior" else t(f"dup.field.{f}") for f in steps["field"]]
-        title = t("dup.waterfall", score=f"{chosen['score'].iloc[0]:.2f}")
+        title = t("dup.waterfall", score=f"{row['score']:.2f}")
         st.plotly_chart(charts.waterfall(steps, title=title), key="dup_waterfall")
-    if may_review:
-        st.markdown(t("dup.decide", n=len(pairs)))
+    if not may_review:
+        st.caption(t("dup.review_denied"))
+    else:
+        pair_key = f"{current[0]}_{current[1]}"
+        st.markdown(t("dup.decide", a=current[0], b=current[1]))
         cols = st.columns(3)
         for col, decision in zip(cols, DECISIONS, strict=True):
             if col.button(
-                t(f"dup.button.{decision}"), key=f"dup_{decision}", shortcut=SHORTCUTS[decision],
+                t(f"dup.button.{decision}"), key=f"dup_{decision}_{pair_key}", shortcut=SHORTCUTS[decision],
                 type="primary" if decision == "same" else "secondary", width="stretch",
                 help=t("dup.shortcut", key=SHORTCUTS[decision]),
             ):
-                _decide(pairs, decision)
+                _decide([current], decision)
                 st.rerun()
-    else:
-        st.caption(t("dup.review_denied"))
+        if len(rows) > 1:
+            _bulk([page_pairs[r] for r in rows], window.iloc[rows])
     # the whole filtered queue, read on download (newest_record is derived from created_at_1/2,
     # which the export keeps)
     export_button(whole_queue, "paires_a_examiner", key="dup_export", rows=page.total)
@@ -232,27 +276,67 @@ with tab_queue:
                 _review(page, q_version, whole_queue)
 
 # --- search before create ----------------------------------------------------------------
+def _search_summary(found: pd.DataFrame) -> pd.DataFrame:
+    """The candidates as an admission agent reads them: French headers, dates as dd/mm/yyyy."""
+    return pd.DataFrame({
+        t("dup.search.rank"): range(1, len(found) + 1),
+        t("dup.patient"): found["patient_id"],
+        t("dup.field.birth_name"): found["birth_name"].fillna("—"),
+        t("dup.search.used_name"): found["used_name"].fillna("—"),
+        t("dup.field.first_names"): found["first_names"].fillna("—"),
+        t("dup.search.born"): [_date(d) for d in found["birth_date"]],
+        t("dup.field.sex"): found["sex"].fillna("—"),
+        t("dup.search.place"): found["birth_place_code"].fillna("—"),
+        t("dup.score"): found["score"].round(2),
+        t("dup.search.verdict"): [t(f"dup.search.decision.{d}") for d in found["decision"]],
+    })
+
+
+def _date(value: object) -> str:
+    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%d/%m/%Y")
+
+
+def _search_results(found: pd.DataFrame) -> None:
+    if found.empty:
+        st.success(t("dup.search_none"))
+        return
+    st.warning(t("dup.search_found", n=len(found)))
+    st.dataframe(_search_summary(found), hide_index=True, column_config={
+        t("dup.score"): st.column_config.ProgressColumn(t("dup.score"), min_value=0.0, max_value=1.0, format="%.2f"),
+    })
+    st.caption(t("dup.search.why"))
+    for rank, row in enumerate(found.itertuples(index=False), start=1):
+        label = t("dup.search.card", rank=rank, name=row.birth_name or "—", first=row.first_names or "",
+                  born=_date(row.birth_date), id=row.patient_id, score=f"{row.score:.2f}",
+                  verdict=t(f"dup.search.decision.{row.decision}"))
+        with st.expander(label, expanded=rank == 1):
+            _comparison(pd.DataFrame(row.explanation), left=t("dup.search.typed"), right=t("dup.search.record"))
+    flat = found.drop(columns=["explanation"])
+    export_button(flat, "recherche_identites", key="dup_export_search")
+
+
 with tab_search:
     st.caption(t("dup.search_intro"))
     with st.form("dup_search"):
-        c1, c2, c3, c4 = st.columns(4)
-        name = c1.text_input(t("dup.field.birth_name"), key="dup_s_name")
+        c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 1, 2])
+        name = c1.text_input(t("dup.search_name"), key="dup_s_name")
         first = c2.text_input(t("dup.field.first_names"), key="dup_s_first")
         born = c3.text_input(t("dup.field.birth_date"), placeholder="jj/mm/aaaa", key="dup_s_born")
         sex = c4.selectbox(t("dup.field.sex"), ["", "F", "M"], key="dup_s_sex")
+        ins = c5.text_input(t("dup.search_ins"), key="dup_s_ins")
         searched = st.form_submit_button(t("dup.search"), type="primary", icon=":material/search:")
     if searched:
+        st.session_state.pop("dup_found", None)
         with guarded():
-            found = identity.search_identities(
-                con, me, birth_name=name or None, first_names=first or None,
-                birth_date=born or None, sex=sex or None, limit=10,
-            )
-            if found.empty:
-                st.success(t("dup.search_none"))
-            else:
-                st.warning(t("dup.search_found", n=len(found)))
-                st.dataframe(found, hide_index=True)
-                export_button(found, "recherche_identites", key="dup_export_search")
+            try:
+                st.session_state["dup_found"] = identity.search_identities(
+                    con, me, birth_name=name or None, first_names=first or None,
+                    birth_date=born or None, sex=sex or None, ins=ins or None, limit=10,
+                )
+            except InvalidInput as exc:  # the engine speaks English; the desk reads French
+                raise InvalidInput(engine_text(str(exc))) from exc
+    if (found := st.session_state.get("dup_found")) is not None:
+        _search_results(found)
 
 # --- duplicate documents -----------------------------------------------------------------
 with tab_docs:

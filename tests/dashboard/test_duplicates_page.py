@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from analytics.warehouse import connect
 from tests.dashboard.conftest import query
 
 
 def _reviews(db) -> list[tuple]:
-    return query(db, "SELECT patient_id_1, patient_id_2, decision, reviewer FROM pair_reviews")
+    return query(db, "SELECT patient_id_1, patient_id_2, decision, reviewer FROM pair_reviews ORDER BY ALL")
+
+
+def _button(at, decision: str):
+    """The decision button of the displayed pair (keyed ``dup_<decision>_<id1>_<id2>``)."""
+    found = [b for b in at.button if re.fullmatch(rf"dup_{decision}(_[^_]+_[^_]+)?", b.key or "")]
+    assert len(found) == 1, [b.key for b in at.button]
+    return found[0]
 
 
 def test_manager_decides_a_pair(app, fresh_warehouse):
@@ -18,7 +27,7 @@ def test_manager_decides_a_pair(app, fresh_warehouse):
     assert at.subheader[0].value == "Comparaison : P9001 ↔ P9003"
     compared = at.dataframe[1].value
     assert "Date de naissance" in compared.iloc[:, 0].tolist()
-    at.button(key="dup_not_same").click().run()
+    _button(at, "not_same").click().run()
     assert not at.error, [e.value for e in at.error]
     assert _reviews(fresh_warehouse) == [("P9001", "P9003", "not_same", "test-manager")]
     assert at.metric[1].value == "1"  # the session counter
@@ -29,7 +38,7 @@ def test_analyst_sees_the_queue_but_cannot_decide(app, warehouse):
     at = app(warehouse, "analyst").run()
     at.switch_page("views/duplicates.py").run()
     assert not at.error
-    assert not [b for b in at.button if b.key in ("dup_same", "dup_not_same", "dup_unsure")]
+    assert not [b for b in at.button if re.fullmatch(r"dup_(same|not_same|unsure)(_.*)?", b.key or "")]
     assert "pas de décider" in " ".join(c.value for c in at.caption)
 
 
@@ -43,16 +52,20 @@ def test_search_before_create_finds_the_look_alike(app, warehouse):
     at.run()
     assert not at.error, [e.value for e in at.error]
     assert at.warning[0].value.endswith("identité(s) proche(s) : vérifiez avant de créer un dossier.")
-    assert "P9001" in set(at.dataframe[-1].value["patient_id"])
+    found = next(d.value for d in at.dataframe if "Rang" in d.value.columns)
+    assert "P9001" in set(found["Patient"])
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", found["Né(e) le"].iloc[0])  # a date as the desk writes it
 
 
-def test_search_refusal_is_shown_as_the_engine_message(app, warehouse):
+def test_search_refusal_is_shown_in_french(app, warehouse):
     at = app(warehouse, "manager").run()
     at.switch_page("views/duplicates.py").run()
     at.text_input(key="dup_s_name").input("DUPONT")
     next(b for b in at.button if b.label == "Rechercher").click()
     at.run()
-    assert [e.value for e in at.error] == ["search: first names are required"]
+    assert [e.value for e in at.error] == [
+        "Pour rechercher, saisissez un INS, ou un nom et un prénom, ou une date de naissance avec les premières "
+        "lettres d'un nom ou d'un prénom."]
 
 
 def test_filters_that_match_nothing_keep_the_other_tabs(app, warehouse):
@@ -106,7 +119,7 @@ def test_unsure_moves_past_the_pair_and_a_rerun_reads_nothing_again(app, fresh_w
     at.run()  # same data, same filters: the page and the explanation come from the cache
     assert _views(fresh_warehouse).count("review_queue") == 1
     assert _views(fresh_warehouse).count("explain_pair") == 1
-    at.button(key="dup_unsure").click().run()
+    _button(at, "unsure").click().run()
     assert not at.error, [e.value for e in at.error]
     assert [m.value for m in at.metric] == ["0", "1", "1"]  # pending, decided, left aside
     assert "Aucune paire à examiner" in at.info[0].value

@@ -56,13 +56,15 @@ def test_search_nothing_similar(indexed):
     assert found.empty or (found["decision"] != "match").all()
 
 
+ENOUGH = ("search: give an INS, or a name and first names, or a birth date with the first letters of a name or "
+          "first name")
+
+
 @pytest.mark.parametrize(("description", "traits", "message"), [
     ("unparseable date", dict(birth_name="A", first_names="B", birth_date="31/02/1960"),
      "birth_date: '31/02/1960' is not a date (expected dd/mm/yyyy)"),
-    ("no name", dict(birth_name=" ", first_names="B", birth_date="01/02/1960"),
-     "search: a birth name (or a used name) is required"),
-    ("no first name", dict(birth_name="A", first_names=None, birth_date="01/02/1960"),
-     "search: first names are required"),
+    ("no name and no birth date", dict(birth_name=" ", first_names="B"), ENOUGH),
+    ("no first name and no birth date", dict(birth_name="A", first_names=None), ENOUGH),
     ("limit", dict(birth_name="A", first_names="B", birth_date="01/02/1960", limit=0), "limit: 0 must be at least 1"),
 ])
 def test_search_refuses_bad_input(indexed, description, traits, message):
