@@ -279,6 +279,33 @@ FR: dict[str, str] = {
     "jobs.busy": "Un travail lancé depuis cette session est en cours : attendez sa fin.",
     "jobs.already_applied": "« {job} » était déjà appliqué (exécution {run}) : rien de plus n'a été fait.",
     "jobs.failed": "Échec, rien n'a été modifié : {message}",
+    "jobs.undo_label": "Annulation de « {job} »",
+    "jobs.messages": "Messages envoyés aux autres logiciels",
+    "jobs.messages_help": "Chaque fusion, défusion et annulation écrit ses messages HL7 (ADT) et FHIR "
+    "dans son dossier de sortie. Sans adresse de réception configurée, le fichier est la livraison ; "
+    "sinon les messages en attente partent vers le serveur MLLP ou FHIR et sa réponse est conservée. "
+    "Une annulation envoie ses propres messages de compensation.",
+    "jobs.no_messages": "Aucun message : aucune fusion, défusion ou annulation n'en a écrit.",
+    "jobs.messages_pending": "{n} message(s) en attente d'envoi.",
+    "jobs.messages_send": "Envoyer les messages en attente",
+    "jobs.sending": "Envoi des messages en attente…",
+    "jobs.messages_sent": "Envoi terminé : {accepted} accepté(s), {refused} refusé(s), "
+    "{unreachable} destinataire(s) sans réponse.",
+    "jobs.col.what": "Exécution de",
+    "jobs.col.messages": "Messages",
+    "jobs.col.file_only": "Fichiers seulement",
+    "jobs.col.pending": "En attente",
+    "jobs.col.sent": "Envoyés",
+    "jobs.col.refused": "Refusés",
+    "jobs.col.file": "Fichier",
+    "jobs.col.channel": "Canal",
+    "jobs.col.attempts": "Tentatives",
+    "jobs.col.code": "Réponse",
+    "jobs.col.detail": "Détail",
+    "jobs.msg_status.file": "fichier seulement",
+    "jobs.msg_status.pending": "en attente",
+    "jobs.msg_status.sent": "envoyé",
+    "jobs.msg_status.refused": "refusé",
     # --- exports -------------------------------------------------------------------------
     "export.button": "Exporter",
     "export.dialect": "Format",

@@ -173,6 +173,16 @@ def undo(ctx: click.Context, run_id: str, yes: bool, as_user: str | None) -> Non
     _finish(_dispatch(ctx, {"kind": "undo", "run_id": run_id, "as_user": as_user}, show_progress=True))
 
 
+@jobs.command()
+@click.option("--run", "run_id", default=None, help="Only the messages of this run.")
+@click.option("--send", is_flag=True, help="Send the pending messages to the configured endpoints first.")
+@as_option
+@click.pass_context
+def outbox(ctx: click.Context, run_id: str | None, send: bool, as_user: str | None) -> None:
+    """Messages of merges, unmerges and their undos: file, pending, sent or refused (see docs/MESSAGING.md)."""
+    _finish(_dispatch(ctx, {"kind": "outbox_send" if send else "outbox", "run_id": run_id, "as_user": as_user}))
+
+
 @jobs.group(cls=HygieGroup)
 def schedule() -> None:
     """Schedule jobs (cron expressions, run by the job worker)."""

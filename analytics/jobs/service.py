@@ -19,7 +19,8 @@ from analytics.jobs import engine, schedules
 
 __all__ = ["KINDS", "execute", "resolve_actor"]
 
-KINDS = ("run", "apply", "undo", "history", "changes", "schedule_add", "schedule_list", "schedule_remove")
+KINDS = ("run", "apply", "undo", "history", "changes", "schedule_add", "schedule_list", "schedule_remove",
+         "outbox", "outbox_send")
 
 
 def resolve_actor(con: duckdb.DuckDBPyConnection, request: dict[str, Any]) -> Actor:
@@ -82,7 +83,9 @@ def _history(con: duckdb.DuckDBPyConnection, req: dict[str, Any]) -> dict[str, A
     cols = ["run_id", "job", "status", "started_at", "finished_at", "actor", "rows_changed", "undo_of", "message"]
     records = [{k: (None if v is None or v != v else str(v)) for k, v in row.items()}
                for row in frame[cols].astype(object).to_dict("records")]
-    lines = ["\t".join(cols[:7])] + ["\t".join(r[c] or "" for c in cols[:7]) for r in records]
+    lines = ["\t".join(cols[:7])] + ["\t".join(
+        (f"{r[c]} (undo of {r['undo_of']})" if c == "job" and r["undo_of"] else r[c] or "") for c in cols[:7])
+        for r in records]
     return {"lines": lines, "data": {"columns": cols, "rows": records}}
 
 
@@ -113,6 +116,23 @@ def _schedule_list(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"lines": lines or ["no schedules"], "data": {"count": len(frame)}}
 
 
+def _outbox(con: duckdb.DuckDBPyConnection, req: dict[str, Any], send_as: Actor | None = None) -> dict[str, Any]:
+    """The messages of identity runs and their delivery status; with ``send_as``, send the pending."""
+    from analytics.messaging import outbox
+
+    lines: list[str] = []
+    counts: dict[str, int] = {}
+    if send_as is not None:
+        counts = dict(outbox.deliver(con, send_as, run_id=req.get("run_id")))
+        lines.append("sent: " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing pending"))
+    frame = outbox.outbox(con, run_id=req.get("run_id"))
+    records = frame[["run_id", "job", "undo_of", "name", "channel", "status", "attempts", "code", "detail"]]
+    return {"lines": lines + outbox.outbox_lines(frame),
+            "data": {"counts": counts,
+                     "rows": [{k: (None if v is None or v != v else str(v)) for k, v in r.items()}
+                              for r in records.astype(object).to_dict("records")]}}
+
+
 def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
             progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Execute ``request`` on ``con`` and return its result dict (never raises for job faults)."""
@@ -124,6 +144,8 @@ def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
             out = _history(con, request)
         elif kind == "schedule_list":
             out = _schedule_list(con)
+        elif kind == "outbox":
+            out = _outbox(con, request)
         else:
             actor = resolve_actor(con, request)
             if kind == "run":
@@ -135,6 +157,8 @@ def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
             elif kind == "undo":
                 run = engine.undo(con, actor, request["run_id"], progress)
                 out = {"lines": run.summary_lines(), "data": _run_data(run)}
+            elif kind == "outbox_send":
+                out = _outbox(con, request, send_as=actor)
             elif kind == "schedule_add":
                 sid = schedules.add_schedule(con, actor, request["job"], request["cron"], request.get("params"),
                                              apply=bool(request.get("apply")))

@@ -46,7 +46,7 @@ class MessagingSettings:
     #: MLLP endpoint (host:port); empty: files only.
     mllp_endpoint: str = ""
     mllp_timeout_s: float = 10.0
-    mllp_retries: int = 3
+    delivery_retries: int = 3
     #: FHIR server base URL the transaction is POSTed to; empty: files only.
     fhir_endpoint: str = ""
     fhir_timeout_s: float = 30.0
@@ -97,8 +97,8 @@ def _check(s: MessagingSettings, source: dict[str, str]) -> None:
         raise bad("fhir_endpoint", "expected an http:// or https:// base URL")
     if s.mllp_timeout_s <= 0 or s.fhir_timeout_s <= 0:
         raise InvalidInput("messaging timeouts must be positive numbers of seconds")
-    if not 0 <= s.mllp_retries <= 20:
-        raise bad("mllp_retries", "expected 0 to 20")
+    if not 0 <= s.delivery_retries <= 20:
+        raise bad("delivery_retries", "expected 0 to 20")
 
 
 def messaging_settings(con: duckdb.DuckDBPyConnection | None = None,

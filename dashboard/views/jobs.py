@@ -21,6 +21,7 @@ from analytics.errors import HygieError
 from analytics.jobs import schedules
 from analytics.jobs.queue import JobQueue, queue_path
 from analytics.jobs.registry import TASKS
+from analytics.messaging import outbox
 from dashboard import state
 from dashboard.components import (
     actor,
@@ -83,6 +84,11 @@ def _finish(pending: dict[str, Any], result: dict[str, Any]) -> None:
     if pending["kind"] == "undo":
         st.session_state["jobs_flash"] = t("jobs.undone", rows=data.get("rows_changed", 0))
         return
+    if pending["kind"] == "outbox_send":
+        counts = data.get("counts") or {}
+        st.session_state["jobs_flash"] = t("jobs.messages_sent", **{k: counts.get(k, 0) for k in (
+            "accepted", "refused", "unreachable")})
+        return
     st.session_state.pop("jobs_preview", None)
     job = _title(data.get("job", ""))
     if data.get("already_applied"):
@@ -113,6 +119,8 @@ def _pending_panel() -> None:
         label = t("jobs.previewing_job", job=_title(pending.get("job", "")))
     elif pending["kind"] == "undo":
         label = t("jobs.undoing_run", run=pending.get("run_id"))
+    elif pending["kind"] == "outbox_send":
+        label = t("jobs.sending")
     else:
         label = t("jobs.applying_job", job=_title(pending.get("job", "")))
     # not a `with` block: leaving it would mark the status complete while the run goes on
@@ -248,7 +256,8 @@ else:
     shown = history.iloc[offset : offset + limit][
         ["run_id", "job", "status", "actor", "started_at", "finished_at", "rows_changed", "undo_of", "undone_by", "message"]
     ].copy()
-    shown["job"] = [_title(j) for j in shown["job"]]
+    shown["job"] = [t("jobs.undo_label", job=_title(j)) if isinstance(u, str) else _title(j)
+                    for j, u in zip(shown["job"], shown["undo_of"], strict=True)]
     shown["status"] = [t(f"jobs.status.{s}") for s in shown["status"]]
     shown["message"] = [engine_text(m) if isinstance(m, str) else "" for m in shown["message"]]
     for column in ("undo_of", "undone_by"):
@@ -283,6 +292,44 @@ else:
             st.session_state["jobs_undoing"] = run_id
         if st.session_state.get("jobs_undoing") == run_id and not busy:
             confirm_undo()
+
+# --- messages sent to other systems -------------------------------------------------------
+st.divider()
+st.subheader(t("jobs.messages"))
+st.caption(t("jobs.messages_help"))
+box = None
+with _guarded():
+    box = outbox.outbox(con)
+if box is not None and box.empty:
+    st.info(t("jobs.no_messages"))
+elif box is not None:
+    titles = {r: (t("jobs.undo_label", job=_title(j)) if isinstance(u, str) else _title(j))
+              for r, j, u in zip(box["run_id"], box["job"], box["undo_of"], strict=True)}
+    per_run = box.pivot_table(index="run_id", columns="status", values="name", aggfunc="count", fill_value=0,
+                              sort=False)
+    per_run = per_run.reindex(columns=["file", "pending", "sent", "refused"], fill_value=0).reset_index()
+    per_run.insert(1, "what", [titles[r] for r in per_run["run_id"]])
+    st.dataframe(per_run.iloc[::-1], hide_index=True, column_config={
+        "run_id": t("jobs.col.run"), "what": t("jobs.col.what"), "file": t("jobs.col.file_only"),
+        "pending": t("jobs.col.pending"), "sent": t("jobs.col.sent"), "refused": t("jobs.col.refused"),
+    })
+    delivered = box[box["status"] != "file"]
+    if not delivered.empty and can(Permission.VIEW_PATIENT_DATA):  # file names carry IPPs
+        listed = delivered[["run_id", "name", "channel", "status", "attempts", "code", "detail"]].copy()
+        listed["status"] = [t(f"jobs.msg_status.{s}") for s in listed["status"]]
+        st.dataframe(listed.iloc[::-1], hide_index=True, column_config={
+            "run_id": t("jobs.col.run"), "name": t("jobs.col.file"), "channel": t("jobs.col.channel"),
+            "status": t("jobs.col.status"), "attempts": t("jobs.col.attempts"), "code": t("jobs.col.code"),
+            "detail": t("jobs.col.detail"),
+        })
+    waiting = int((box["status"] == "pending").sum())
+    if waiting:
+        st.warning(t("jobs.messages_pending", n=waiting))
+        if may_apply and st.button(t("jobs.messages_send"), icon=":material/send:", key="jobs_send_messages",
+                                   disabled=busy, help=t("jobs.busy") if busy else None):
+            with _guarded():
+                _submit("outbox_send", me)
+                st.rerun()
 
 # --- schedules ---------------------------------------------------------------------------
 st.divider()

@@ -21,6 +21,7 @@ from analytics.warehouse.migrations import (
     m0006_documents,
     m0007_timesinks_heatmap,
     m0008_timesinks_denominators,
+    m0009_message_outbox,
 )
 
 
@@ -40,6 +41,7 @@ MIGRATIONS: list[Migration] = [
     Migration(6, "duplicate documents and double entry", m0006_documents.apply),
     Migration(7, "time sinks per local hour", m0007_timesinks_heatmap.apply),
     Migration(8, "time sinks denominators, calendar and activity map", m0008_timesinks_denominators.apply),
+    Migration(9, "message delivery attempts", m0009_message_outbox.apply),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
