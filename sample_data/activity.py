@@ -30,17 +30,32 @@ from sample_data.staff import (
 
 ACTIVITIES = np.asarray(["documentation", "chart_review", "orders", "inbox", "other"], dtype=object)
 DOC, CHART, ORDERS, INBOX, OTHER = range(5)
+#: Share of bursts by activity (documentation, chart review, orders, inbox, other) and role.
+#: Physicians: documentation and chart review about a third each of EHR time, orders about a
+#: sixth (ordonnances add to it), inbox about a fifth (Arndt et al. 2017: inbox 24 %;
+#: Oracle/Cerner: chart review 33 %, documentation 24 %, orders 17 %).
 ACTIVITY_BY_ROLE = {
-    "physician": [0.33, 0.3, 0.15, 0.17, 0.05],
-    "resident": [0.38, 0.3, 0.2, 0.07, 0.05],
+    "physician": [0.25, 0.3, 0.12, 0.29, 0.04],
+    "resident": [0.36, 0.3, 0.2, 0.09, 0.05],
     "nurse": [0.33, 0.35, 0.22, 0.0, 0.1],
     "secretary": [0.3, 0.1, 0.0, 0.4, 0.2],
     "midwife": [0.4, 0.3, 0.15, 0.05, 0.1],
 }
-AFTER_HOURS_ACTIVITY = [0.62, 0.13, 0.03, 0.22, 0.0]
-#: Median seconds between two events of a burst, by activity.
-GAP_MEDIAN = np.array([45.0, 14.0, 25.0, 30.0, 20.0])
-ROLE_INTENSITY = {"physician": 1.0, "resident": 1.2, "nurse": 0.6, "secretary": 0.8, "midwife": 0.8}
+#: After hours ("pajama time"): mostly notes and inbox.
+AFTER_HOURS_ACTIVITY = [0.5, 0.15, 0.07, 0.28, 0.0]
+#: Median seconds between two logged actions of a burst, by activity. Action-level audit logs
+#: (open, save, sign, validate), not keystrokes: writing a note for a few minutes leaves an
+#: open and a save, so gaps are minutes for notes and about a minute for reading.
+GAP_MEDIAN = np.array([190.0, 170.0, 170.0, 170.0, 170.0])
+#: Spread (log-normal sigma) of those gaps.
+GAP_SIGMA = 0.3
+#: Relative EHR intensity per scheduled hour. The small sample has a fixed event budget
+#: (~40 k events, < 5.5 MB in all): physicians, whom the measures are defined for, get most
+#: of it, so that their EHR time per 8 scheduled hours is in hours as in the literature; the
+#: other roles are indicative.
+ROLE_INTENSITY = {"physician": 1.0, "resident": 0.07, "nurse": 0.01, "secretary": 0.02, "midwife": 0.05}
+#: Relative intensity in a non-patient session (meeting, teaching) compared to patient care.
+OTHER_SESSION_INTENSITY = 0.3
 PASSAGE_TYPES = {"Compte rendu d'hospitalisation", "Lettre de liaison", "Observation médicale"}
 WINDOW_END_S = day_seconds(WINDOW_START) + WINDOW_DAYS * DAY
 
@@ -54,8 +69,9 @@ class Bursts:
 
 
 def in_hours_bursts(staff: Staff, sessions: tuple, n: int, rng: np.random.Generator) -> Bursts:
-    users, starts, ends = sessions
+    users, starts, ends, types = sessions
     weight = (ends - starts) * np.array([ROLE_INTENSITY[r] for r in staff.role[users]])
+    weight = weight * np.where(types == 0, 1.0, OTHER_SESSION_INTENSITY)
     counts = rng.multinomial(n, weight / weight.sum())
     idx = np.repeat(np.arange(len(users)), counts)
     start_local = starts[idx] + (rng.random(len(idx)) * (ends[idx] - starts[idx])).astype(np.int64)
@@ -69,7 +85,8 @@ def in_hours_bursts(staff: Staff, sessions: tuple, n: int, rng: np.random.Genera
 
 def after_hours_bursts(staff: Staff, n: int, rng: np.random.Generator) -> Bursts:
     """Evening and weekend work of clinicians, weighted by service and by person."""
-    clinician = np.isin(staff.role, ["physician", "resident", "midwife"])
+    clinician = np.isin(staff.role, ["physician", "resident", "midwife"]) * np.array(
+        [ROLE_INTENSITY[r] for r in staff.role])
     personal = rng.lognormal(0.0, 0.3, len(staff.role))  # some people do more than others
     weight = clinician * personal * np.array([pools.AFTER_HOURS_WEIGHT[s] for s in staff.service])
     user = rng.choice(len(weight), n, p=weight / weight.sum())

@@ -15,6 +15,7 @@ from sample_data.activity import (
     ACTIVITIES,
     DOC,
     GAP_MEDIAN,
+    GAP_SIGMA,
     INBOX,
     ORDERS,
     OTHER,
@@ -24,7 +25,7 @@ from sample_data.activity import (
 from sample_data.staff import utc_to_local
 
 #: Mean number of events per burst, by activity.
-EVENTS_PER_BURST = np.array([9.0, 10.0, 6.0, 5.0, 3.0])
+EVENTS_PER_BURST = np.array([10.0, 14.0, 8.0, 12.0, 3.0])
 
 
 @dataclass
@@ -41,6 +42,11 @@ class Events:
 
 
 ACTIONS = np.asarray(["C", "R", "U", "D"], dtype=object)
+#: What an event without a document is about, by activity (TYPE_DOCUMENT of the log): every
+#: event is typed, "Autre" explicitly.
+UNDOCUMENTED_TYPES = np.asarray(
+    ["Autre", "Dossier", "Prescription", "Messagerie", "Autre"], dtype=object
+)
 C, R, U, D = range(4)
 
 
@@ -54,7 +60,7 @@ def build_events(bursts: Bursts, docs: Documents, rng: np.random.Generator) -> E
     sizes = np.maximum(sizes, 1)
     burst = np.repeat(np.arange(n_bursts), sizes)
     activity = bursts.activity[burst]
-    gaps = rng.lognormal(np.log(GAP_MEDIAN[activity]), 0.9).astype(np.int64) + 1
+    gaps = rng.lognormal(np.log(GAP_MEDIAN[activity]), GAP_SIGMA).astype(np.int64) + 1
     idle = rng.random(len(gaps)) < 0.03
     gaps[idle] = rng.integers(360, 2400, int(idle.sum()))
     first = np.zeros(len(burst), dtype=bool)
@@ -101,4 +107,4 @@ def build_events(bursts: Bursts, docs: Documents, rng: np.random.Generator) -> E
     )
 
 
-__all__ = ["ACTIONS", "ACTIVITIES", "Events", "build_events", "mean_events_per_burst"]
+__all__ = ["ACTIONS", "ACTIVITIES", "UNDOCUMENTED_TYPES", "Events", "build_events", "mean_events_per_burst"]

@@ -121,19 +121,31 @@ def generate_staff(n_staff: int, rng: np.random.Generator) -> Staff:
     )
 
 
-def generate_schedules(staff: Staff, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scheduled sessions as (staff index, start local seconds, end local seconds)."""
+#: Session types written in schedules.csv (TYPE_SEANCE): patient care, and the physicians'
+#: weekly non-patient half-days (a staff meeting on Tuesday afternoon, teaching or
+#: administration on Thursday afternoon), which are scheduled but not patient time.
+SESSION_TYPES = np.asarray(["Soins", "Réunion", "Enseignement"], dtype=object)
+CARE, MEETING, TEACHING = range(3)
+
+
+def generate_schedules(
+    staff: Staff, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Scheduled sessions as (staff index, start local seconds, end local seconds, session type
+    index into :data:`SESSION_TYPES`)."""
     users: list[int] = []
     starts: list[int] = []
     ends: list[int] = []
+    types: list[int] = []
     part_time = rng.random(len(staff.role)) < 0.2
     offset = rng.integers(0, 7, len(staff.role))
 
-    def add(i: int, day: int, start_h: float, end_h: float) -> None:
+    def add(i: int, day: int, start_h: float, end_h: float, kind: int = CARE) -> None:
         base = day_seconds(WINDOW_START) + day * DAY
         users.append(i)
         starts.append(base + int(start_h * 3600))
         ends.append(base + int(end_h * 3600))
+        types.append(kind)
 
     for i, role in enumerate(staff.role):
         emergency = staff.service[i] == "Urgences"
@@ -147,5 +159,9 @@ def generate_schedules(staff: Staff, rng: np.random.Generator) -> tuple[np.ndarr
                     add(i, day, 19, 31)  # night shift, ends at 07:00 the next morning
             elif weekday < 5 and not (part_time[i] and weekday == 2):
                 add(i, day, 8.5, 12.5)
-                add(i, day, 13.5, 18)
-    return np.asarray(users), np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+                afternoon = CARE
+                if role in ("physician", "resident"):
+                    afternoon = {1: MEETING, 3: TEACHING}.get(weekday, CARE)
+                add(i, day, 13.5, 18, afternoon)
+    return (np.asarray(users), np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64),
+            np.asarray(types, dtype=np.int64))

@@ -1,4 +1,4 @@
-"""Documentation time sinks from EHR audit logs (DOMAIN.md §2; Sinsky et al. 2020).
+"""Documentation time sinks from EHR audit logs (docs/TIMESINKS.md; Sinsky et al. 2020).
 
 Every figure is a :class:`TimeFigure`: ``frame`` (a DataFrame), ``label`` (French, states the
 idle threshold and the after-hours rule) and ``settings``. Query functions take

@@ -6,7 +6,7 @@ Defaults, and why:
   sign, order...), not keystroke telemetry: writing a note for four minutes may leave only an
   "open" and a "save". Thresholds in the literature go from 5 s (Epic Signal's keyboard/mouse
   timeout, which needs keystroke data we do not have) to 5 minutes for action-level audit logs
-  (DOMAIN.md §2); we take the action-level value. A gap to the next event **longer** than the
+  (docs/TIMESINKS.md); we take the action-level value. A gap to the next event **longer** than the
   threshold ends the session and **counts nothing** (no capped amount); the last event of a
   session is credited nothing either. Change it per run (``--idle-threshold``); every figure
   carries it in its label.
