@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HYGIE_DB ?= data/hygie.duckdb
+# make run PORT=8600 serves the dashboard on another port.
+PORT ?= 8501
 
 .PHONY: run test lint audit bench demo clean browser lock
 
@@ -13,10 +15,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
-## run: set up, build the sample warehouse if missing, serve the dashboard
+## run: set up, build the sample warehouse if missing, serve the dashboard (PORT=8501)
 run: $(STAMP)
 	@test -f $(HYGIE_DB) || $(BIN)/hygie --db $(HYGIE_DB) demo
-	$(BIN)/hygie --db $(HYGIE_DB) serve
+	$(BIN)/hygie --db $(HYGIE_DB) serve --port $(PORT)
 
 ## demo: (re)build the demo warehouse from the shipped sample hospital
 demo: $(STAMP)
