@@ -26,6 +26,9 @@ log = logging.getLogger("hygie.dashboard")
 # falls back to its v1 multipage mode on a fresh process (and in AppTest on every rerun) and
 # runs a requested page file directly, skipping this router and its login check.
 PAGES = Path(__file__).resolve().parent / "views"
+#: Served by Streamlit itself: a ``:material/...:`` page icon would make every browser fetch the
+#: favicon from fonts.gstatic.com, and no request may leave the hospital's network.
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
 
 # (file, title id, icon, permission needed to see the page at all)
 _LAYOUT: list[tuple[str, list[tuple[str, str, str, Permission]]]] = [
@@ -76,7 +79,7 @@ def _sidebar(actor: Actor) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title=t("app.title"), page_icon=":material/health_and_safety:", layout="wide")
+    st.set_page_config(page_title=t("app.title"), page_icon=str(FAVICON), layout="wide")
     # Streamlit's own table download would bypass pseudonymisation and the access log.
     st.set_option("client.disableDataExport", True)
     try:
