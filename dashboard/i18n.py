@@ -96,6 +96,12 @@ FR: dict[str, str] = {
     "overview.trend": "Tendance",
     "overview.no_match_run": "Aucune détection de doublons n'a encore été lancée.",
     "overview.no_timesinks": "Indicateurs de temps documentaire non calculés.",
+    "overview.report": "Rapport mensuel",
+    "overview.report_help": "Le rapport pour la direction et la cellule d'identitovigilance : taux de doublons, "
+    "paires examinées, fusions et leurs messages, qualité des imports, temps documentaire, documents non signés. "
+    "PDF en français, pseudonymisé, petits effectifs masqués. Le téléchargement est tracé.",
+    "overview.report_month": "Mois",
+    "overview.report_download": "Télécharger le rapport (PDF)",
     # --- charts --------------------------------------------------------------------------
     "chart.inside": "Pendant les horaires",
     "chart.after_hours": "Hors horaires",
@@ -633,6 +639,20 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "pairs marked not the same": "Paires jugées différentes",
         },
     },
+    "monthly-report": {
+        "text": {
+            "title": "Rapport mensuel (PDF)",
+            "doc": "Écrit le rapport mensuel pour la direction et la cellule d'identitovigilance : taux de "
+            "doublons et sa tendance face à la cible, paires examinées et en attente, collisions, fusions et "
+            "annulations avec leurs messages, qualité des imports, temps documentaire (types de documents, "
+            "part hors horaires, estimation d'automatisation) et documents non signés. Agrégats seulement, "
+            "pseudonymisé, petits effectifs masqués. Aucune donnée n'est modifiée ; l'annulation supprime "
+            "le fichier.",
+        },
+        "param": {"month": "Mois"},
+        "help": {"month": "Mois à rapporter, au format AAAA-MM (par défaut : le mois précédent)."},
+        "count": {"files": "Fichiers"},
+    },
     "normalise-identities": {
         "text": {
             "title": "Normaliser les identités",
@@ -859,6 +879,9 @@ ENGINE_MESSAGES: list[tuple[str, str]] = [
     (r"phone numbers left unchanged \(not understood\): (?P<list>.+)",
      "Téléphones laissés tels quels (non reconnus) : {list}"),
     (r"no duplicate documents found yet", "Aucun document en double détecté pour l'instant."),
+    (r"report for (?P<month>\d{4}-\d{2}): (?P<file>\S+)", "Rapport du mois {month} : {file}"),
+    (r"report: month '(?P<month>.*)' is not of the form YYYY-MM \(e\.g\. 2026-11\)",
+     "Rapport : le mois « {month} » n'est pas au format AAAA-MM (par exemple 2026-11)."),
     (r"documents not in the warehouse, ignored: (?P<list>.+)", "Documents absents de l'entrepôt, ignorés : {list}"),
     (r"pair (?P<a>[^/\s]+)/(?P<b>\S+) not merged: reviewers marked them as not the same person",
      "Paire {a}/{b} non fusionnée : jugée « personnes différentes » en revue."),

@@ -15,6 +15,7 @@ from analytics.cli.duplicates_cmd import duplicates
 from analytics.cli.export_cmd import export
 from analytics.cli.import_cmd import import_
 from analytics.cli.jobs_cmd import jobs
+from analytics.cli.report_cmd import report
 from analytics.cli.timesinks_cmd import timesinks
 from analytics.cli.users_cmd import users
 from analytics.cli.warehouse_cmd import demo, info, serve
@@ -39,7 +40,7 @@ def main(ctx: click.Context, db: str) -> None:
     ctx.obj["db"] = db
 
 
-for command in (info, demo, serve, import_, duplicates, timesinks, jobs, export, users):
+for command in (info, demo, serve, import_, duplicates, timesinks, jobs, export, users, report):
     main.add_command(command)
 
 

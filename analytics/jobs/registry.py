@@ -200,6 +200,7 @@ def _load_builtin_jobs() -> None:
     from analytics.jobs import (  # noqa: F401
         archive_duplicate_documents,
         merge_identities,
+        monthly_report,
         normalise_identities,
         pseudonymised_extract,
         route_unsigned_documents,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from analytics import identity
+from analytics import identity, reports
 from analytics import timesinks as ts
+from analytics.reports.texts import fr_month
 from dashboard import state
 from dashboard.components import actor
 from dashboard.i18n import t
@@ -52,6 +54,38 @@ def time_figures(_con, version: str, role: str) -> dict | None:
         "unsigned_old": int(backlog.filter(like="age_").drop(columns=["age_0_2d"], errors="ignore").sum().sum())
         if not backlog.empty else 0,
     }
+
+
+def _report_months(today: date, count: int = 12) -> list[str]:
+    """The current month then the ``count`` before it, as ``YYYY-MM`` (newest first)."""
+    months, first = [f"{today:%Y-%m}"], today.replace(day=1)
+    for _ in range(count):
+        first = (first - timedelta(days=1)).replace(day=1)
+        months.append(f"{first:%Y-%m}")
+    return months
+
+
+def report_download() -> None:
+    """The monthly report: built only when the user clicks (a deferred download), logged."""
+    st.subheader(t("overview.report"))
+    st.caption(t("overview.report_help"))
+    months = _report_months(date.today())
+    # the previous month by default: the one a monthly report is about
+    month = st.selectbox(t("overview.report_month"), months, index=1, key="report_month",
+                         format_func=lambda m: fr_month(date.fromisoformat(f"{m}-01")))
+    who = actor()
+    root = state.root_connection()
+
+    def build() -> bytes:
+        cursor = root.cursor()
+        try:
+            return reports.render_pdf(reports.monthly_report(cursor, who, month))
+        finally:
+            cursor.close()
+
+    st.download_button(t("overview.report_download"), data=build, mime="application/pdf",
+                       file_name=f"rapport_mensuel_{month}.pdf", key="report_download",
+                       icon=":material/picture_as_pdf:", on_click="ignore")
 
 
 def _link(page: str, label: str) -> None:
@@ -144,3 +178,5 @@ shown = pd.DataFrame(
     }
 )
 st.dataframe(shown, hide_index=True, width="content")
+
+report_download()

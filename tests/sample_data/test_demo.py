@@ -85,3 +85,52 @@ def test_demo_names_a_missing_sample_file(tmp_path: Path) -> None:
         f"sample hospital incomplete in {tmp_path}: missing staff.csv, schedules.csv, "
         "patients.csv, documents.csv, audit_events.csv"
     )
+
+
+def test_the_monthly_report_of_the_demo_fills_every_section(demo: tuple[Path, list[str]], tmp_path: Path) -> None:
+    """The demo hospital as a month of work would leave it: detection, reviews, merges (and an
+    undo) and imports dated in November 2026, the month its audit logs cover. Every section of
+    the November report then has figures, a chart and its sentence."""
+    import shutil
+
+    from pypdf import PdfReader
+
+    from analytics import jobs
+    from analytics.access.roles import Actor
+    from analytics.identity import find_duplicates
+    from analytics.reports import monthly_report, render_pdf
+    from analytics.warehouse import connect
+
+    db = tmp_path / "hygie.duckdb"
+    shutil.copy(demo[0], db)
+    con = connect(db)
+    try:
+        manager = Actor("manager", "manager")
+        find_duplicates(con, actor=manager)  # this module's demo ran its own post-import step only
+        pairs = con.execute("SELECT patient_id_1, patient_id_2 FROM match_pairs WHERE decision = 'review' "
+                            "LIMIT 11").fetchall()
+        assert pairs
+        merge = jobs.apply(con, manager, jobs.preview(con, manager, "merge-identities", {}).preview_id)
+        con.executemany("INSERT INTO pair_reviews VALUES (?, ?, 'not_same', 'civ', TIMESTAMPTZ '2026-11-20 10:00:00+01', NULL)",
+                        pairs)
+        for table, column, moment in (("match_runs", "started_at", "2026-11-18 07:00:00+01"),
+                                      ("imports", "started_at", "2026-11-16 07:00:00+01"),
+                                      ("job_runs", "started_at", "2026-11-24 15:00:00+01")):
+            con.execute(f"UPDATE {table} SET {column} = TIMESTAMPTZ '{moment}'")  # noqa: S608 - fixed names
+        report = monthly_report(con, manager, "2026-11")
+        data = render_pdf(report)
+    finally:
+        con.close()
+    assert merge.rows_changed > 0
+    assert report.rate is not None and report.pending >= 0
+    assert report.job_runs["applied"].sum() == 1 and report.job_runs["messages"].sum() > 0
+    assert not report.imports.empty and report.has_time_data and not report.top_types.empty
+    assert sum(report.backlog.values()) > 0
+    pages = PdfReader(__import__("io").BytesIO(data)).pages
+    text = " ".join(" ".join(p.extract_text().split()) for p in pages)
+    for empty in ("Aucune détection", "Aucune fusion", "Aucun import", "Aucune trace DPI"):
+        assert empty not in text
+    assert len(pages) >= 2
+    for heading in ("L'essentiel", "1. Identitovigilance", "2. Qualité des imports", "3. Temps documentaire",
+                    "4. Documents non signés"):
+        assert heading in text
