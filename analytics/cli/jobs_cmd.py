@@ -119,8 +119,11 @@ def run(ctx: click.Context, name: str, params: tuple[str, ...], do_apply: bool, 
         _finish(preview)
         if not click.confirm("Apply this change set?", default=False):
             raise click.Abort()
-    _finish(_dispatch(ctx, {"kind": "run", "job": name, "params": values, "apply": do_apply,
-                            "request_key": request_key, "as_user": as_user}, timeout, show_progress=do_apply))
+    result = _dispatch(ctx, {"kind": "run", "job": name, "params": values, "apply": do_apply,
+                             "request_key": request_key, "as_user": as_user}, timeout, show_progress=do_apply)
+    _finish(result)
+    if do_apply:
+        _send_messages(ctx, result, name, as_user)
 
 
 @jobs.command()
@@ -170,7 +173,24 @@ def undo(ctx: click.Context, run_id: str, yes: bool, as_user: str | None) -> Non
     """Restore exactly what run RUN_ID changed."""
     if not yes and not click.confirm(f"Undo run {run_id}?", default=False):
         raise click.Abort()
-    _finish(_dispatch(ctx, {"kind": "undo", "run_id": run_id, "as_user": as_user}, show_progress=True))
+    result = _dispatch(ctx, {"kind": "undo", "run_id": run_id, "as_user": as_user}, show_progress=True)
+    _finish(result)
+    _send_messages(ctx, result, (result.get("data") or {}).get("job", ""), as_user)
+
+
+def _send_messages(ctx: click.Context, result: dict[str, Any], job: str, as_user: str | None) -> None:
+    """After an identity run, send its messages to the configured endpoints (none: files only)."""
+    from analytics.messaging.outbox import IDENTITY_JOBS
+
+    run_id = (result.get("data") or {}).get("run_id")
+    if job not in IDENTITY_JOBS or not run_id or (result.get("data") or {}).get("already_applied"):
+        return
+    sent = _dispatch(ctx, {"kind": "outbox_send", "run_id": run_id, "as_user": as_user})
+    counts = (sent.get("data") or {}).get("counts") or {}
+    if not sent.get("ok"):
+        click.echo(f"messages not sent: {sent.get('error')} (hygie jobs outbox --send to retry)", err=True)
+    elif counts:
+        click.echo("messages: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
 
 
 @jobs.command()

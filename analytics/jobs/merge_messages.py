@@ -10,7 +10,7 @@ settings live in :mod:`analytics.messaging`; docs/MESSAGING.md says what goes wh
   ``adt_a28_<L>.hl7`` re-creates L as it was restored and ``adt_a31_<S>.hl7`` restores S's
   traits; ``unmerge_bundle.json`` makes L active again and removes the links on both sides.
   Documents and stays that the receivers moved to S must be moved back there by hand (their
-  own tools, e.g. A44 per stay): Hygie lists them in the job's notes.
+  own tools, e.g. A44 per stay): the unmerge's notes say so, with the counts Hygie pointed back.
 """
 
 from __future__ import annotations

@@ -86,8 +86,12 @@ def unmerge_identity(ctx: JobContext, p: UnmergeParams) -> ChangeSet:
         "documents pointed back": sum(1 for c in changes if c.table == "documents"),
         "audit events pointed back": sum(1 for c in changes if c.table == "audit_events"),
     }
-    return ChangeSet(changes=changes, outputs=outputs, counts=counts,
-                     notes=[f"from merge run {run_id} (survivor {survivor})"])
+    notes = [f"from merge run {run_id} (survivor {survivor})"]
+    if outputs:
+        notes.append(f"receivers: ADT^A28/A31 and FHIR patches restore the identities; the "
+                     f"{counts['documents pointed back']} document(s) and the stays they moved to {survivor} "
+                     "must be moved back in each receiver by hand (PAM France has no message reversing an A40)")
+    return ChangeSet(changes=changes, outputs=outputs, counts=counts, notes=notes)
 
 
 def _same(current: str, logged: object) -> bool:

@@ -80,7 +80,8 @@ def outbox_lines(frame: pd.DataFrame) -> list[str]:
         counts = ", ".join(f"{n} {status}" for status, n in Counter(group["status"]).most_common())
         lines.append(f"{run_id}\t{what}\t{len(group)} message(s): {counts}")
     for row in frame[frame["status"] != "file"].itertuples():
-        extra = f"\t{row.code or ''} {row.detail or ''}".rstrip() if row.attempts else ""
+        answer = " ".join(str(v) for v in (row.code, row.detail) if isinstance(v, str) and v)
+        extra = f"\t{answer}" if row.attempts and answer else ""
         lines.append(f"  {row.run_id}\t{row.name}\t{row.channel}\t{row.status}\tattempts {row.attempts}{extra}")
     return lines
 

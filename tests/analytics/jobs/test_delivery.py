@@ -119,7 +119,7 @@ def test_only_those_who_may_apply_jobs_send(con):
         deliver(con, Actor("victor", "viewer"), _configure(con))
 
 
-def test_cli_outbox_sends_and_shows_what_undo_sent(warehouse_path, monkeypatch):
+def test_cli_sends_after_apply_and_undo_and_outbox_shows_it(warehouse_path, monkeypatch):
     from click.testing import CliRunner
 
     from analytics.cli import main
@@ -129,20 +129,28 @@ def test_cli_outbox_sends_and_shows_what_undo_sent(warehouse_path, monkeypatch):
         assert result.exit_code == 0, result.output
         return result.output.splitlines()
 
-    with MllpReceiver() as mllp:
-        monkeypatch.setenv("HYGIE_MESSAGING_MLLP_ENDPOINT", f"127.0.0.1:{mllp.port}")
-        run_id = hygie("run", "merge-identities", "--apply", "--yes")[-1].removeprefix("run_id=")
-        assert hygie("outbox")[:3] == [
-            f"{run_id}\tmerge-identities\t3 message(s): 2 pending, 1 file",
-            f"  {run_id}\tadt_a40_P001.hl7\tmllp\tpending\tattempts 0",
-            f"  {run_id}\tadt_a40_P004.hl7\tmllp\tpending\tattempts 0"]
+    port = _free_port()
+    monkeypatch.setenv("HYGIE_MESSAGING_MLLP_ENDPOINT", f"127.0.0.1:{port}")
+    monkeypatch.setenv("HYGIE_MESSAGING_DELIVERY_RETRIES", "0")
+    applied = hygie("run", "merge-identities", "--apply", "--yes")  # the receiver is down
+    run_id = applied[-2].removeprefix("run_id=")
+    assert applied[-1] == "messages: 1 unreachable"
+    assert hygie("outbox")[:3] == [
+        f"{run_id}\tmerge-identities\t3 message(s): 2 pending, 1 file",
+        f"  {run_id}\tadt_a40_P001.hl7\tmllp\tpending\tattempts 1\t127.0.0.1:{port}: ConnectionRefusedError "
+        f"[Errno 111] Connect call failed ('127.0.0.1', {port})",
+        f"  {run_id}\tadt_a40_P004.hl7\tmllp\tpending\tattempts 0"]
+    receiver = MllpReceiver()
+    receiver.port = port
+    with receiver:
         sent = hygie("outbox", "--send")
         assert sent[0] == "sent: 2 accepted"
-        assert sent[2] == f"  {run_id}\tadt_a40_P001.hl7\tmllp\tsent\tattempts 1\tAA"
-        undo_id = hygie("undo", run_id, "--yes")[-1].removeprefix("run_id=")
-        assert hygie("outbox", "--run", undo_id)[0] == (
-            f"{undo_id}\tundo of {run_id}\t5 message(s): 4 pending, 1 file")
+        assert sent[2] == f"  {run_id}\tadt_a40_P001.hl7\tmllp\tsent\tattempts 2\tAA"
+        undone = hygie("undo", run_id, "--yes")
+        undo_id = undone[-2].removeprefix("run_id=")
+        assert undone[-1] == "messages: 4 accepted"  # A28 x2, A31 x2, sent as the undo finished
+        assert hygie("outbox", "--run", undo_id)[0] == f"{undo_id}\tundo of {run_id}\t5 message(s): 4 sent, 1 file"
         history = hygie("history")
         assert history[1].split("\t")[:3] == [undo_id, f"merge-identities (undo of {run_id})", "succeeded"]
         assert history[2].split("\t")[:3] == [run_id, "merge-identities", "undone"]
-        assert mllp.events() == ["A40", "A40"]
+        assert receiver.events() == ["A40", "A40", "A28", "A28", "A31", "A31"]

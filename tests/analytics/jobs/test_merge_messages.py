@@ -199,3 +199,32 @@ def test_hostile_patient_ids_stay_out_of_urls_and_file_names(con):
 def test_bad_messaging_settings_are_refused_with_the_setting_named(description, settings, message):
     with pytest.raises(Exception, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         messaging_settings(None, settings)
+
+
+@pytest.mark.parametrize(
+    ("description", "patient", "pid3", "pid32"),
+    [
+        ("qualified with an INS-NIR (test authority)", {"identity_status": "QUAL", "ins": "150037511100152"},
+         f"X1^^^HYGIE&{OID}&ISO^PI~150037511100152^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.10&ISO^INS", "VALI"),
+        ("qualified with an INS-NIA (starts with 7 or 8)", {"identity_status": "QUAL", "ins": "750037511100152"},
+         f"X1^^^HYGIE&{OID}&ISO^PI~750037511100152^^^ASIP-SANTE-INS-NIA&1.2.250.1.213.1.4.9&ISO^INS", "VALI"),
+        ("retrieved (RECUP): the INS is not shared", {"identity_status": "RECUP", "ins": "150037511100152"},
+         f"X1^^^HYGIE&{OID}&ISO^PI", "PROV"),
+        ("no status; attributes PAM France allows, others dropped",
+         {"identity_status": None, "identity_attributes": "DOUT fict XYZ"}, f"X1^^^HYGIE&{OID}&ISO^PI", "VIDE~DOUT~FICT"),
+    ],
+)
+def test_pid_identifiers_and_reliability(description, patient, pid3, pid32):
+    from analytics.messaging.hl7v2 import pid
+
+    settings = messaging_settings(None, {"ipp_oid": OID, "ins_environment": "test"})
+    fields = pid({"patient_id": "X1", "birth_name": "A", "first_names": "B", **patient}, settings).split("|")
+    assert (fields[3], fields[32]) == (pid3, pid32), description
+
+
+def test_unmerge_notes_the_manual_step_left_to_the_receivers(con):
+    _apply(con, "merge-identities")
+    prev = jobs.preview(con, ADMIN, "unmerge-identity", {"patient_id": "P001"})
+    assert prev.notes[1] == ("receivers: ADT^A28/A31 and FHIR patches restore the identities; the 2 document(s) "
+                             "and the stays they moved to P002 must be moved back in each receiver by hand "
+                             "(PAM France has no message reversing an A40)")
