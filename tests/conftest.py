@@ -1,12 +1,14 @@
-"""Shared fixtures: real DuckDB warehouses in temporary folders."""
+"""Shared fixtures: real DuckDB warehouses in temporary folders; the session's measured figures."""
 
 from __future__ import annotations
 
+import collections
 from pathlib import Path
 
 import pytest
 
 from analytics.warehouse import connect
+from tests import figures
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "sample_data" / "small"
@@ -32,3 +34,28 @@ def con(db_path: Path):
     connection = connect(db_path)
     yield connection
     connection.close()
+
+
+# --- measured figures (tests/figures.py), summed over xdist workers -----------------------------
+_FIGURES: dict[str, collections.Counter[str]] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counters to the controller
+        workeroutput["hygie_figures"] = figures.snapshot()
+    else:
+        figures.merge(_FIGURES, figures.snapshot())
+
+
+def pytest_testnodedown(node, error) -> None:  # noqa: ANN001 - xdist hook
+    figures.merge(_FIGURES, getattr(node, "workeroutput", {}).get("hygie_figures"))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
+    if not _FIGURES:
+        return
+    terminalreporter.section("Hygie measured figures")
+    for title, counts in sorted(_FIGURES.items()):
+        total = sum(counts.values())
+        terminalreporter.line(f"{title} (total {total}): " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))

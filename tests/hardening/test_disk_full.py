@@ -30,12 +30,13 @@ import pytest
 from analytics.access.roles import system_actor
 from analytics.importing import import_file
 from analytics.warehouse import connect
+from tests import figures
 
 HYGIE = str(Path(sys.executable).with_name("hygie"))
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
 DATA_TABLES = ("patients", "documents", "audit_events", "staff", "schedules")
 VOLATILE = {"import_id", "updated_at"}  # set by the run itself, differ between two equal runs
-OUTCOMES: collections.Counter[str] = collections.Counter()
+OUTCOMES: collections.Counter[str] = figures.track("disk full: outcomes", collections.Counter())
 
 
 def _limited(limit: int | None) -> Callable[[], None] | None:
@@ -173,9 +174,3 @@ def test_disk_full_leaves_nothing_half_written(warehouses, tmp_path: Path, descr
     retry = _hygie(refused[-1], args, None)
     assert retry.returncode == 0, retry.stderr
     assert _fingerprint(refused[-1]) == after
-
-
-def test_zz_report_outcomes():
-    """Figures for docs/RELIABILITY.md (shown with -s)."""
-    for outcome, count in sorted(OUTCOMES.items()):
-        print(f"{outcome}: {count}")

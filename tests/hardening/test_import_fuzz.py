@@ -14,7 +14,7 @@ hypothesis' own ``deadline`` stays off, being per-example wall time with no allo
 
 One warehouse per test function (the shared ``con`` fixture, a copy of the migrated template), so that state accumulates
 across examples: a refusal after earlier successful loads must still leave everything unchanged.
-``CASES`` counts the examples run; ``test_zz_report_counts`` prints the figures for RELIABILITY.md.
+``CASES`` counts the examples run; pytest's closing summary prints them (tests/figures.py) for RELIABILITY.md.
 """
 
 from __future__ import annotations
@@ -38,14 +38,15 @@ from hypothesis import strategies as st
 from analytics.access.roles import system_actor
 from analytics.errors import InvalidInput
 from analytics.importing import import_file
+from tests import figures
 
 SYSTEM = system_actor()
 
 CASE_LIMIT_S = 20.0  # a slower case fails after it returns
 HANG_LIMIT_S = 120.0  # a case still running then is interrupted and fails
 CHANGED_TABLES = ("patients", "documents", "audit_events", "staff", "schedules", "data_quality_findings")
-CASES: collections.Counter[str] = collections.Counter()
-OUTCOMES: collections.Counter[str] = collections.Counter()
+CASES: collections.Counter[str] = figures.track("import fuzz: cases", collections.Counter())
+OUTCOMES: collections.Counter[str] = figures.track("import fuzz: outcomes", collections.Counter())
 _FUZZ = settings(derandomize=True, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                         HealthCheck.data_too_large])
@@ -381,9 +382,3 @@ def test_the_watchdog_stops_a_hang(description, hang):
     assert time.monotonic() - start < 10, description
     assert con.execute("SELECT 42").fetchone() == (42,)  # the connection is usable afterwards
     con.close()
-
-
-def test_zz_report_counts(capsys):
-    """Print the counts (run with -s) so RELIABILITY.md quotes measured figures."""
-    with capsys.disabled():
-        print("\nFUZZ CASES", dict(sorted(CASES.items())), "total", sum(CASES.values()), dict(OUTCOMES))
