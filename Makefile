@@ -7,7 +7,7 @@ HYGIE_DB ?= data/hygie.duckdb
 # make run PORT=8600 serves the dashboard on another port.
 PORT ?= 8501
 
-.PHONY: run test lint audit bench demo clean browser lock
+.PHONY: run test lint audit bench demo clean browser lock screenshots
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: $(STAMP)
 ## test: set up, audit the pinned dependencies, run the whole test suite (browser tests included)
 test: $(STAMP) browser audit
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## screenshots: the browser tests, saving every page they visit under artifacts/screenshots/
+screenshots: $(STAMP) browser
+	HYGIE_SCREENSHOTS=1 $(BIN)/python -m pytest -m browser
 
 ## browser: make sure a headless Chromium is installed for the end-to-end tests
 browser:

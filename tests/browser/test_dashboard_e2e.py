@@ -75,7 +75,7 @@ def test_manager_reviews_a_pair_and_runs_a_job(page, server):
     assert page.get_by_test_id("stMetricValue").nth(1).inner_text() == "1"  # decisions this session
     assert page.get_by_test_id("stMetricValue").first.inner_text() != pending_before
     page.get_by_role("tab", name="Documents en double").click()
-    page.wait_for_timeout(800)
+    settle(page)
     assert page.get_by_text("Une erreur inattendue").count() == 0
     shoot(page, "02b_duplicate_documents")
 
@@ -143,7 +143,7 @@ def test_every_page_renders_for_admin(page, server):
         if title == "Temps documentaire":
             for i, tab in enumerate(["Quand", "Comparaison aux pairs", "Non signés"]):
                 page.get_by_role("tab", name=tab).click()
-                page.wait_for_timeout(800)
+                settle(page)
                 assert page.get_by_text("Une erreur inattendue").count() == 0
                 shoot(page, f"{name}_{i + 1}")
 
