@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -118,11 +119,20 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def fresh_warehouse(tmp_path: Path) -> Path:
-    """A filled warehouse of its own, for tests that change data."""
-    path = tmp_path / "hygie.duckdb"
+@pytest.fixture(scope="session")
+def _filled_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A filled warehouse built once per session, never opened by a test: fresh copies come from it."""
+    path = tmp_path_factory.mktemp("filled") / "template.duckdb"
     fill_warehouse(path)
+    return path
+
+
+@pytest.fixture
+def fresh_warehouse(tmp_path: Path, _filled_template: Path) -> Path:
+    """A filled warehouse of its own, for tests that change data (a copy of the session's
+    template: filling one takes a matching run and a document scan, a copy a few milliseconds)."""
+    path = tmp_path / "hygie.duckdb"
+    shutil.copyfile(_filled_template, path)
     return path
 
 
