@@ -47,6 +47,7 @@ REVIEWED: dict[str, int] = {
     "analytics/identity/normalise.py::normalise_identity": 4,
     "analytics/identity/queue.py::page_frame": 2,
     "analytics/identity/run.py::_pairs_positions": 1,
+    "analytics/identity/search.py::shown_values": 1,
     "analytics/identity/search_index.py::get_search_index": 3,
     "analytics/importing/fhir.py::check": 1,
     "analytics/importing/load.py::_check_structure": 2,
