@@ -2,7 +2,9 @@
 
 Rate = surplus records / patients indexed, for a matching run. Surplus records are the
 records beyond the first of each cluster of one person's records (a cluster of 3 records
-holds 2 surplus records): the records a merge would retire. The latest run's numerator is
+holds 2 surplus records): the records a merge would retire. For the latest run the rate is as
+the index stands now: a record merged away since the run (``merged_into`` set) counts neither
+as surplus nor as a record, so a merge lowers the rate at once, without a new detection. The latest run's numerator is
 counted from ``match_clusters``; earlier runs' from the count each run stored in its
 ``params`` (``surplus_records``), since ``match_clusters`` only holds the latest run. A run
 recorded before that count existed has an unknown rate (None), never a made-up 0.
@@ -41,12 +43,24 @@ class DuplicateRate:
 
 _TREND_SQL = """
 WITH latest AS (SELECT match_run_id FROM match_runs ORDER BY started_at DESC, match_run_id DESC LIMIT 1),
+-- The latest run's clusters as they are now: a record merged away since (merged_into set) is
+-- no longer a surplus record, nor a record of the index.
+members AS (
+    SELECT c.cluster_id, coalesce(p.retired, FALSE) AS retired
+    FROM match_clusters c
+    LEFT JOIN (SELECT patient_id, bool_or(merged_into IS NOT NULL) AS retired FROM patients GROUP BY ALL) p
+        USING (patient_id)
+    WHERE c.match_run_id = (SELECT match_run_id FROM latest)
+),
 live AS (
-    SELECT count(*) - count(DISTINCT cluster_id) AS surplus FROM match_clusters
-    WHERE match_run_id = (SELECT match_run_id FROM latest)
+    SELECT count(*) FILTER (WHERE NOT retired) - count(DISTINCT cluster_id) FILTER (WHERE NOT retired) AS surplus,
+           count(*) FILTER (WHERE retired) AS retired
+    FROM members
 ),
 runs AS (
-    SELECT r.match_run_id, r.started_at, r.kind, r.patients, r.reviews,
+    SELECT r.match_run_id, r.started_at, r.kind, r.reviews,
+           CASE WHEN r.match_run_id = (SELECT match_run_id FROM latest) THEN r.patients - (SELECT retired FROM live)
+                ELSE r.patients END AS patients,
            CASE WHEN r.match_run_id = (SELECT match_run_id FROM latest) THEN (SELECT surplus FROM live)
                 WHEN r.clusters = 0 THEN 0
                 ELSE TRY_CAST(json_extract_string(r.params, '$.surplus_records') AS BIGINT)

@@ -115,3 +115,16 @@ def test_every_role_may_read_the_rate_and_only_known_roles(con):
         assert duplicate_rate(con, Actor(f"u-{role}", role)).target == 0.01
     with pytest.raises(AccessDenied):
         duplicate_rate(con, Actor("x", "intruder"))
+
+
+def test_a_merge_lowers_the_latest_rate_without_a_new_detection(con):
+    """Records merged away since the run are neither surplus nor records of the index."""
+    _run(con, "latest", 1, 400, 2, {"surplus_records": 3})
+    _clusters(con, "latest", [3, 2])                                 # 3 surplus records
+    con.executemany("INSERT INTO patients (patient_id, active, merged_into) VALUES (?, ?, ?)",
+                    [("C0-0", True, None), ("C0-1", False, "C0-0"), ("C0-2", False, "C0-0"),
+                     ("C1-0", True, None), ("C1-1", True, None)])
+    rate = duplicate_rate(con, VIEWER)
+    assert (rate.numerator, rate.denominator) == (1, 398)           # C1 is still a duplicate pair
+    assert rate.rate == pytest.approx(1 / 398)
+    assert rate.trend["surplus_records"].tolist() == [1]
