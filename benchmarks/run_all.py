@@ -38,6 +38,7 @@ def _steps(data: Path, quick: bool) -> dict[str, list[list[str]]]:
             *([] if quick else [[PY, "-m", "benchmarks.bench_matching", "--scale", "large", "--no-splink",
                                  "--datasets", "sample", "--searches", "50"]]),
         ],
+        "public": [[PY, "-m", "benchmarks.bench_public", "--n", "20000" if quick else "100000"]],
         "documents": [[PY, "benchmarks/bench_documents.py", "--scale", "medium"]],
         "timesinks": [
             [PY, "benchmarks/bench_timesinks.py", "synth", "--events", events, "--db", ts_db],
