@@ -44,10 +44,16 @@ class BlockingRule:
     names: bool = False            # expand {name} / {sdx} over birth and usage names
     default_date_only: bool = False  # only pairs where one birth date is a possible 01/01 default
     order: str = "concat_ws('|', bn_np, fn1, birth_date)"  # sort of a capped block's identities
+    max_block: int | None = None   # this rule's cap and window (None: candidate_pairs' arguments)
+    window: int | None = None
 
 
 _BY_DATE = "concat_ws('|', birth_date, postcode, bn_np, fn1)"
 _BY_FIRST_NAME = "concat_ws('|', fn1, birth_date, bn_np)"
+#: Keys without two birth-date parts are looser (a hospital's patients share few postcodes):
+#: smaller blocks give all their pairs, larger ones a narrower window.
+_LOOSE = {"max_block": 8, "window": 3}
+_POSTCODE = {"max_block": 5, "window": 1}  # a town's patients share one postcode
 
 
 RULES: tuple[BlockingRule, ...] = (
@@ -79,19 +85,19 @@ RULES: tuple[BlockingRule, ...] = (
                  ("birth_date", "postcode", "left(fn1, 2)")),
     # Rules that do not rest on the birth date (day/month swapped, year or digit wrong, missing).
     BlockingRule("names_any_order", "name + first name, in either order (first and last names swapped)",
-                 ("least({name}, fn1)", "greatest({name}, fn1)"), names=True, order=_BY_DATE),
+                 ("least({name}, fn1)", "greatest({name}, fn1)"), names=True, order=_BY_DATE, **_LOOSE),
     BlockingRule("name_initial_year", "name + initial of the first name + birth year (initials, nicknames)",
-                 ("{name}", "left(fn1, 1)", "year(birth_date)"), names=True, order=_BY_DATE),
+                 ("{name}", "left(fn1, 1)", "year(birth_date)"), names=True, order=_BY_DATE, **_LOOSE),
     BlockingRule("phonetic_postcode", "Soundex2-FR of a name + postcode",
-                 ("left({sdx}, 4)", "postcode"), names=True, order=_BY_FIRST_NAME),
+                 ("left({sdx}, 4)", "postcode"), names=True, order=_BY_FIRST_NAME, **_POSTCODE),
     BlockingRule("first_year_postcode", "Soundex2-FR of the first name + birth year + postcode (name changed)",
-                 ("left(fn_sdx, 4)", "year(birth_date)", "postcode"), order=_BY_DATE),
+                 ("left(fn_sdx, 4)", "year(birth_date)", "postcode"), order=_BY_DATE, **_LOOSE),
     BlockingRule("phonetic_names", "Soundex2-FR of a name and of the first name, in either order",
-                 ("least({sdx}, fn_sdx)", "greatest({sdx}, fn_sdx)"), names=True, order=_BY_DATE),
+                 ("least({sdx}, fn_sdx)", "greatest({sdx}, fn_sdx)"), names=True, order=_BY_DATE, **_LOOSE),
     BlockingRule("date_postcode", "birth date + postcode (names swapped, changed or misspelt)",
-                 ("birth_date", "postcode"), order=_BY_FIRST_NAME),
+                 ("birth_date", "postcode"), order=_BY_FIRST_NAME, **_LOOSE),
     BlockingRule("first_postcode", "first name + postcode (birth name changed, birth date wrong)",
-                 ("fn1", "postcode"), order=_BY_DATE),
+                 ("fn1", "postcode"), order=_BY_DATE, **_POSTCODE),
 )
 
 _NAME_VARIANTS = (("bn_np", "bn_sdx"), ("un_np", "un_sdx"))
@@ -182,29 +188,32 @@ def candidate_pairs(
     if max_block < 2 or window < 1:
         raise ValueError(f"max_block must be at least 2 and window at least 1 (got {max_block}, {window})")
     union = " UNION ALL ".join(f"SELECT '{name}' AS rule, * FROM ({sql})" for name, sql in _key_selects(table))  # noqa: S608 - internal identifiers only
+    caps = {r.name: (min(r.max_block or max_block, max_block), min(r.window or window, window)) for r in RULES}
+    cap_sql = "CASE rule " + " ".join(f"WHEN '{r}' THEN {c}" for r, (c, _w) in caps.items()) + " END"
+    win_sql = "CASE rule " + " ".join(f"WHEN '{r}' THEN {w}" for r, (_c, w) in caps.items()) + " END"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _hy_keys AS
-        SELECT rule, rid, k, coalesce(d, FALSE) AS d, any_value(o) AS o FROM ({union}) GROUP BY ALL""")  # noqa: S608 - internal identifiers only
+        SELECT rule, rid, k, coalesce(d, FALSE) AS d, any_value(o) AS o, {cap_sql} AS cap, {win_sql} AS win
+        FROM ({union}) GROUP BY ALL""")  # noqa: S608 - internal identifiers only
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _hy_blocks AS
         SELECT k, count(*) AS n FROM _hy_keys GROUP BY k HAVING count(*) > 1
     """)  # (rid, k) is unique in _hy_keys (the rule's index is hashed into k): no count(DISTINCT)
     capped = {rule: (int(blocks), int(ids)) for rule, blocks, ids in con.execute(
         "SELECT rule, count(DISTINCT k), count(*) FROM _hy_keys JOIN _hy_blocks b USING (k) "
-        "WHERE b.n > ? GROUP BY rule", [max_block]).fetchall()}
+        "WHERE b.n > cap GROUP BY rule").fetchall()}
     new_filter = "" if new_from_rid is None else f"AND greatest(a.rid, b.rid) >= {int(new_from_rid)}"
     default_rules = ", ".join(f"'{r.name}'" for r in RULES if r.default_date_only) or "''"
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE _hy_big AS
-        SELECT q.rule, q.rid, q.k, q.d, row_number() OVER (PARTITION BY q.k ORDER BY q.o, q.rid) AS pos
-        FROM _hy_keys q JOIN _hy_blocks USING (k) WHERE n > {int(max_block)}
-    """)  # noqa: S608 - internal identifiers only
+        SELECT q.rule, q.rid, q.k, q.d, q.win, row_number() OVER (PARTITION BY q.k ORDER BY q.o, q.rid) AS pos
+        FROM _hy_keys q JOIN _hy_blocks USING (k) WHERE n > q.cap
+    """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hy_rule_pairs AS
         WITH good AS (
-            SELECT q.rule, q.rid, q.k, q.d FROM _hy_keys q JOIN _hy_blocks USING (k) WHERE n <= {int(max_block)}
+            SELECT q.rule, q.rid, q.k, q.d FROM _hy_keys q JOIN _hy_blocks USING (k) WHERE n <= q.cap
         ), near AS (
-            SELECT a.rule, a.rid, a.k, a.d, a.pos + t.step AS target
-            FROM _hy_big a, range(1, {int(window) + 1}) t(step)
+            SELECT rule, rid, k, d, pos + unnest(range(1, win + 1)) AS target FROM _hy_big
         )
         SELECT DISTINCT a.rule, a.rid AS r1, b.rid AS r2
         FROM good a JOIN good b ON a.k = b.k AND a.rid < b.rid {new_filter}
@@ -223,6 +232,7 @@ def candidate_pairs(
         "window": window,
         "rules": [
             {"rule": r.name, "description": r.description, "pairs": int(per_rule.get(r.name, 0)),
+             "max_block": caps[r.name][0], "window": caps[r.name][1],
              "capped_blocks": capped.get(r.name, (0, 0))[0],
              "capped_blocks_identities": capped.get(r.name, (0, 0))[1]}
             for r in RULES

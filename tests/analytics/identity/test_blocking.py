@@ -47,11 +47,11 @@ def _namesakes(n: int, seed: int = 3) -> list[dict]:
 
 
 def test_a_block_under_the_cap_gives_every_pair():
-    con = _index(_namesakes(12))
+    con = _index(_namesakes(6))
     report = blocking.candidate_pairs(con, max_block=50)
-    assert len(_pairs(con)) == 12 * 11 // 2  # the names-only rule holds all twelve
+    assert len(_pairs(con)) == 6 * 5 // 2  # the names-only rule holds all six
     rule = next(r for r in report["rules"] if r["rule"] == "names_any_order")
-    assert rule["capped_blocks"] == 0 and rule["pairs"] == 66
+    assert rule["max_block"] >= 6 and rule["capped_blocks"] == 0 and rule["pairs"] == 15
 
 
 @pytest.mark.parametrize("window", [2, 5])
@@ -61,6 +61,8 @@ def test_a_large_block_is_capped_and_its_pairs_grow_linearly(window):
         con = _index(_namesakes(n))
         report = blocking.candidate_pairs(con, max_block=10, window=window)
         rule = next(r for r in report["rules"] if r["rule"] == "names_any_order")
+        assert rule["window"] == min(window, 3)  # looser keys get a narrower window
+        window = rule["window"]
         assert rule["capped_blocks"] == 1 and rule["capped_blocks_identities"] == n
         # sorted neighbourhood: each identity meets its `window` next neighbours, no more
         assert rule["pairs"] == sum(min(window, n - 1 - i) for i in range(n))
