@@ -25,7 +25,7 @@ import numpy as np
 
 from analytics.identity.comparisons import FIELDS, TF_FIELDS, IndexArrays, compare
 
-__all__ = ["Model", "PRIOR_M", "default_model", "estimate_u", "fit", "score", "weights"]
+__all__ = ["Model", "PRIOR_M", "default_model", "derive_threshold", "estimate_u", "fit", "score", "weights"]
 
 #: Prior m per level (same order as FIELDS, "missing" excluded): what a duplicate looks like.
 PRIOR_M: dict[str, tuple[float, ...]] = {
@@ -52,10 +52,13 @@ class Model:
     lam: float
     iterations: int = 0
     log: list[str] = field(default_factory=list)
+    #: Match threshold derived from this model on the data it was fitted on (None: not derived).
+    threshold_match: float | None = None
 
     def to_json(self) -> dict:
         return {
             "lambda": self.lam, "iterations": self.iterations, "log": self.log,
+            "threshold_match": self.threshold_match,
             "fields": {f: {"levels": list(FIELDS[f][1:]), "m": self.m[f].tolist(), "u": self.u[f].tolist(),
                            "u_random": self.u_random[f].tolist()} for f in FIELDS},
         }
@@ -65,7 +68,8 @@ class Model:
         fl = data["fields"]
         return cls(m={f: np.asarray(fl[f]["m"]) for f in FIELDS}, u={f: np.asarray(fl[f]["u"]) for f in FIELDS},
                    u_random={f: np.asarray(fl[f]["u_random"]) for f in FIELDS},
-                   lam=float(data["lambda"]), iterations=int(data.get("iterations", 0)))
+                   lam=float(data["lambda"]), iterations=int(data.get("iterations", 0)),
+                   threshold_match=data.get("threshold_match"))
 
 
 def estimate_u(ix: IndexArrays, n_pairs: int = 150_000, seed: int = 42) -> dict[str, np.ndarray]:
@@ -118,19 +122,44 @@ def _lambda(total_w: np.ndarray, n_records: int, iterations: int = 20) -> float:
     return lam
 
 
+FIT_ROUNDS = 4
+FIT_TOLERANCE = 1e-3
+
+
 def fit(levels: dict[str, np.ndarray], u_random: dict[str, np.ndarray], n_records: int,
-        rounds: int = 2) -> Model:
-    """Estimate m (leave-one-field-out on confident pairs) and lambda; u stays u_random."""
+        rounds: int = FIT_ROUNDS) -> Model:
+    """Estimate m from the candidate pairs, leave-one-field-out; u stays ``u_random`` (random
+    pairs); lambda is then measured over all pairs.
+
+    Each round (a classification EM: hard E step) takes, for each field, the candidate pairs
+    that the *other* fields alone already identify with high confidence (≥ ``CONFIDENT_BITS``
+    with the current m) — without every contact field when a contact field is estimated — and
+    re-estimates the field's m from their levels, the priors kept as ``PSEUDO_M`` pseudo-counts;
+    rounds stop when m moves less than ``FIT_TOLERANCE``. No field teaches itself, and a shared
+    household (address, phone, e-mail) cannot teach that it is the mark of a duplicate. The
+    disagreement level of a strict trait is never made more likely among duplicates than its
+    prior says. A field absent from every pair (no INS or phone in the source) keeps its prior
+    and weighs 0 (its level is "missing"). A soft EM over all candidate pairs was tried and
+    rejected: on the sample hospital it let the non-duplicates take over the duplicate class
+    (m of a different birth date 0.39, precision 0.97).
+    """
     m = {f: np.asarray(PRIOR_M[f], dtype=float) for f in FIELDS}
-    nan_tf = {f: np.full(len(levels[f]), np.nan) for f in TF_FIELDS}
+    n_pairs = len(next(iter(levels.values()))) if levels else 0
+    nan_tf = {f: np.full(n_pairs, np.nan) for f in TF_FIELDS}
+    present = {f: bool((levels[f] > 0).any()) if n_pairs else False for f in FIELDS}
     log: list[str] = []
-    for _ in range(rounds):
+    done = 0
+    for round_ in range(1, rounds + 1):
+        done = round_
         model = Model(m=m, u=u_random, u_random=u_random, lam=0.5)
         w = weights(model, levels, nan_tf)
         total = sum(w.values())
         contact = sum(w[f] for f in CONTACT_FIELDS)
         new_m = {}
         for f in FIELDS:
+            if not present[f]:
+                new_m[f] = m[f]
+                continue
             rest = total - (contact if f in CONTACT_FIELDS else w[f])
             conf = rest >= CONFIDENT_BITS
             k = len(FIELDS[f]) - 1
@@ -138,19 +167,48 @@ def fit(levels: dict[str, np.ndarray], u_random: dict[str, np.ndarray], n_record
             lv = lv[lv > 0].astype(np.int64) - 1
             counts = np.bincount(lv, minlength=k).astype(float)
             est = (counts + PSEUDO_M * np.asarray(PRIOR_M[f])) / (counts.sum() + PSEUDO_M)
-            if f in STRICT_TRAITS:
+            if f in STRICT_TRAITS and est[0] > PRIOR_M[f][0]:
                 # RNIV strict traits: the data may make a disagreement more damning than the
                 # prior says, never more excusable (a household must not teach that a different
-                # birth date is common among duplicates).
-                est[0] = min(est[0], PRIOR_M[f][0])
-                est = est / est.sum()
+                # birth date is common among duplicates). The other levels share the rest.
+                est[1:] *= (1.0 - PRIOR_M[f][0]) / est[1:].sum()
+                est[0] = PRIOR_M[f][0]
             new_m[f] = est
-            log.append(f"{f}: {int(conf.sum())} confident pairs")
+            if round_ == 1:
+                log.append(f"{f}: {int(conf.sum())} confident pairs")
+        change = max(float(np.abs(new_m[f] - m[f]).max()) for f in FIELDS)
         m = new_m
-    model = Model(m=m, u=u_random, u_random=u_random, lam=0.5, iterations=rounds, log=log)
+        if change < FIT_TOLERANCE:
+            break
+    log.append(f"fit: {done} rounds")
+    log += [f"{f}: absent from every pair, prior kept (weight 0)" for f in FIELDS if not present[f]]
+    model = Model(m=m, u=u_random, u_random=u_random, lam=0.5, iterations=done, log=log)
     w = weights(model, levels, nan_tf)
     model.lam = _lambda(sum(w.values()), n_records)
     return model
+
+
+#: Expected precision of the pairs decided ``match`` that the derived threshold aims at.
+TARGET_PRECISION = 0.999
+#: Bounds of a derived match threshold (a probability).
+THRESHOLD_BOUNDS = (0.5, 0.99)
+#: Fewest candidate pairs above 0.5 for the fitted probabilities to set a threshold.
+MIN_PAIRS_FOR_THRESHOLD = 20
+
+
+def derive_threshold(probability: np.ndarray, target: float = TARGET_PRECISION) -> float | None:
+    """The lowest match threshold at which the model's expected precision of the pairs at or
+    above it (their mean probability) is still at least ``target``, within
+    ``THRESHOLD_BOUNDS``; None when too few pairs support the estimate (use the fixed default)."""
+    p = np.sort(np.asarray(probability, dtype=float))[::-1]
+    if int((p >= 0.5).sum()) < MIN_PAIRS_FOR_THRESHOLD:
+        return None
+    expected_precision = np.cumsum(p) / np.arange(1, len(p) + 1)
+    ok = np.flatnonzero(expected_precision >= target)
+    if not len(ok):
+        return THRESHOLD_BOUNDS[1]
+    t = float(p[ok[-1]])
+    return float(min(max(t, THRESHOLD_BOUNDS[0]), THRESHOLD_BOUNDS[1]))
 
 
 #: Typical u of a French hospital index (random pairs of a 20k sample); used before any run.

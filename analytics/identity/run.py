@@ -13,9 +13,10 @@ import pandas as pd
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.identity import blocking
+from analytics.identity import decide as decide_mod
 from analytics.identity.comparisons import FIELDS, IndexArrays, load_index
 from analytics.identity.decide import resolve_thresholds
-from analytics.identity.model import Model, estimate_u, fit
+from analytics.identity.model import TARGET_PRECISION, Model, derive_threshold, estimate_u, fit
 from analytics.identity.normalise import build_index
 from analytics.identity.scoring import ScoredPairs, cluster_labels, score_pairs
 
@@ -35,12 +36,14 @@ class MatchSummary:
     seconds: float
     blocking: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    threshold_source: str = "fixed default"
 
     def summary_lines(self) -> list[str]:
         return [
             f"match run {self.match_run_id}: {self.patients} patients, {self.candidate_pairs} candidate pairs",
-            f"{self.matches} pairs decided match (score >= {self.threshold_match}), "
+            f"{self.matches} pairs decided match (score >= {self.threshold_match:.4g}), "
             f"{self.reviews} to review (score >= {self.threshold_review})",
+            f"match threshold: {self.threshold_source}",
             f"{self.clusters} clusters of duplicates, in {self.seconds:.1f} s",
         ]
 
@@ -102,6 +105,15 @@ def store_results(
     return int((sizes >= 2).sum())
 
 
+def _match_threshold_given(con: duckdb.DuckDBPyConnection, threshold_match: float | None) -> str | None:
+    """Where the match threshold comes from when it is not to be derived: 'given' (argument),
+    'setting' (the settings table), else None."""
+    if threshold_match is not None:
+        return "given"
+    row = con.execute("SELECT 1 FROM settings WHERE key = ?", [decide_mod._SETTING_MATCH]).fetchone()
+    return "setting" if row else None
+
+
 def find_duplicates(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -117,9 +129,15 @@ def find_duplicates(
     ``model``: reuse given m/u parameters instead of estimating them (reproducible reruns,
     incremental-equals-full checks). ``actor`` is required: the CLI and the scheduler pass
     :func:`~analytics.access.roles.system_actor` (or the ``--as`` account).
+
+    The match threshold, unless given or set in the settings table, is derived from the fitted
+    model: the lowest probability at which the pairs at or above it have an expected precision
+    of ``TARGET_PRECISION`` (:func:`~analytics.identity.model.derive_threshold`); the fixed
+    default is the fallback when too few pairs support the estimate. The summary says which.
     """
     require(actor, Permission.VIEW_PATIENT_DATA)
     t_match, t_review = resolve_thresholds(con, threshold_match, threshold_review)
+    source = {"given": "given", "setting": "settings table"}.get(_match_threshold_given(con, threshold_match) or "")
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     run_id = uuid.uuid4().hex[:12]
@@ -155,19 +173,27 @@ def find_duplicates(
         model = fit(levels, estimate_u(ix, seed=seed), ix.n)
         lap("train")
         sp = score_pairs(con, ix, a, b, model, t_match, t_review, levels=levels)
+        model.threshold_match = derive_threshold(sp.score)
     else:
         sp = score_pairs(con, ix, a, b, model, t_match, t_review)
+    if source is None:
+        if model.threshold_match is not None:
+            t_match = max(float(model.threshold_match), t_review)
+            source = f"derived from the fitted model (expected precision >= {TARGET_PRECISION})"
+            sp = score_pairs(con, ix, a, b, model, t_match, t_review, levels=sp.levels)
+        else:
+            source = "fixed default (too few pairs to derive one from the model)"
     lap("score")
     labels = cluster_labels(con, ix, sp, model, t_match, t_review)
     lap("cluster")
     n_clusters = store_results(con, run_id, ix, sp, labels)
-    params = {"model": model.to_json(), "max_block": max_block, "seed": seed,
+    params = {"model": model.to_json(), "max_block": max_block, "seed": seed, "threshold_source": source,
               "surplus_records": surplus_records(labels)}
     summary = MatchSummary(
         match_run_id=run_id, patients=n, candidate_pairs=len(a),
         matches=int((sp.decision == "match").sum()), reviews=int((sp.decision == "review").sum()),
         clusters=n_clusters, threshold_match=t_match, threshold_review=t_review,
-        seconds=0.0, blocking=report, timings=timings,
+        seconds=0.0, blocking=report, timings=timings, threshold_source=source,
     )
     lap("store")
     summary.seconds = round(time.perf_counter() - t0, 3)
