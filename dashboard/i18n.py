@@ -538,6 +538,7 @@ FR: dict[str, str] = {
     "dup.level.prefix": "début saisi",
     "dup.search_name": "Nom (de naissance ou d'usage, ou ses premières lettres)",
     "dup.search_ins": "INS (matricule)",
+    "dup.search.sex_any": "—",
     "dup.search.rank": "Rang",
     "dup.search.born": "Né(e) le",
     "dup.search.used_name": "Nom utilisé",
@@ -545,11 +546,40 @@ FR: dict[str, str] = {
     "dup.search.verdict": "Avis",
     "dup.search.decision.match": "Très probablement cette personne",
     "dup.search.decision.review": "À vérifier",
-    "dup.search.decision.non-match": "Peu probable",
+    "dup.search.decision.non-match": "Peu d'indices concordants",
     "dup.search.card": "{rank}. {name} {first} — né(e) le {born} — IPP {id} — score {score} ({verdict})",
     "dup.search.typed": "Saisie",
     "dup.search.record": "Dossier existant",
     "dup.search.why": "Pourquoi ces identités, dans cet ordre : chaque trait comparé comme dans la file de revue.",
+    # possible collisions (one record, two people?): analytics.identity.collisions
+    "dup.tab.collisions": "Collisions possibles",
+    "dup.collisions_intro": "Dossiers dont les données se contredisent elles-mêmes : deux personnes dans un "
+    "même dossier ? Rien n'est fusionné ni séparé automatiquement ; à vérifier par la cellule "
+    "d'identitovigilance.",
+    "dup.collisions_none": "Aucun dossier ne se contredit.",
+    "dup.collisions_patients": "Dossiers à vérifier",
+    "dup.status": "Statut",
+    "dup.collision.evidence": "Contradiction",
+    "dup.collision.ins_sex": "L'INS {ins} est celui d'une personne de sexe {expected} ; le dossier indique {found}.",
+    "dup.collision.ins_birth_year": "L'INS {ins} indique une année de naissance finissant par {expected} ; le "
+    "dossier indique {found}.",
+    "dup.collision.ins_birth_month": "L'INS {ins} indique une naissance en {expected} ; le dossier indique {found}.",
+    "dup.collision.ins_birth_place": "L'INS {ins} indique le lieu de naissance {expected} (département, ou 99 "
+    "suivi du code pays) ; le dossier indique {found}.",
+    "dup.collision.overlapping_stays": "Séjours {stay_1} ({service_1}, du {start_1} au {end_1}) et {stay_2} "
+    "({service_2}, du {start_2} au {end_2}) en même temps dans deux services.",
+    "dup.month.1": "janvier",
+    "dup.month.2": "février",
+    "dup.month.3": "mars",
+    "dup.month.4": "avril",
+    "dup.month.5": "mai",
+    "dup.month.6": "juin",
+    "dup.month.7": "juillet",
+    "dup.month.8": "août",
+    "dup.month.9": "septembre",
+    "dup.month.10": "octobre",
+    "dup.month.11": "novembre",
+    "dup.month.12": "décembre",
     "dup.four_eyes_confirm": "{reviewer} a jugé qu'il s'agit de la même personne ; la double validation "
     "demande l'avis d'un second relecteur avant toute fusion.",
     # --- table names ---------------------------------------------------------------------

@@ -15,8 +15,10 @@ Public interface::
     record_review(con, actor, patient_id_1, patient_id_2, decision)  # same / not_same / unsure
     explain_pair(con, actor, id1, id2) -> DataFrame                  # field, left, right, level, weight
     search_identities(con, actor, *, birth_name, first_names, birth_date, ..., limit=10) -> DataFrame
+    find_collisions(con, actor, *, limit=1000) -> DataFrame          # records that contradict themselves
 """
 
+from analytics.identity.collisions import COLLISION_KINDS, find_collisions
 from analytics.identity.explain import explain_pair
 from analytics.identity.exports import export_clusters, export_pairs
 from analytics.identity.incremental import match_new_patients
@@ -34,6 +36,7 @@ from analytics.identity.run import MatchSummary, find_duplicates
 from analytics.identity.search import search_identities
 
 __all__ = [
+    "COLLISION_KINDS",
     "DUPLICATE_RATE_TARGET",
     "QUEUE_ORDERS",
     "DuplicateRate",
@@ -42,6 +45,7 @@ __all__ = [
     "QueuePage",
     "duplicate_rate",
     "explain_pair",
+    "find_collisions",
     "export_clusters",
     "export_pairs",
     "find_duplicates",

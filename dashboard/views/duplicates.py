@@ -11,6 +11,7 @@ import streamlit as st
 
 from analytics import documents, identity
 from analytics.access.roles import Permission
+from analytics.config import TIMEZONE
 from analytics.errors import InvalidInput
 from analytics.identity.explain import explain_pairs
 from analytics.identity.reviews import SAME_PENDING
@@ -100,8 +101,8 @@ def _comparison(explain: pd.DataFrame, left: str | None = None, right: str | Non
     whether they differ, the comparison level and its weight."""
     fields = explain[~explain["field"].isin(["prior", "total"])]
     # what differs is flagged in its own column (a pandas Styler costs ~0.2 s a render, and
-    # ~1 s the first time in a process); a trait absent on both sides is not a difference
-    differs = [lv not in ("exact", "prefix") and str(a) != str(b)
+    # ~1 s the first time in a process); a trait absent on either side is not a difference
+    differs = [lv not in ("exact", "prefix", "missing") and str(a) != str(b)
                for lv, a, b in zip(fields["level"], fields["left"], fields["right"], strict=True)]
     table = pd.DataFrame({
         t("dup.field"): [t(f"dup.field.{f}") for f in fields["field"]],
@@ -222,8 +223,9 @@ def _review(page: identity.QueuePage, queue_version: str,
     export_button(whole_queue, "paires_a_examiner", key="dup_export", rows=page.total)
 
 
-tab_queue, tab_search, tab_docs = st.tabs(
-    [t("dup.tab.queue"), t("dup.tab.search"), t("dup.tab.documents")], key="dup_tab", on_change="rerun")
+tab_queue, tab_search, tab_collisions, tab_docs = st.tabs(
+    [t("dup.tab.queue"), t("dup.tab.search"), t("dup.tab.collisions"), t("dup.tab.documents")], key="dup_tab",
+    on_change="rerun")
 version = state.data_version(con)
 
 # --- review queue ------------------------------------------------------------------------
@@ -322,7 +324,8 @@ with tab_search:
         name = c1.text_input(t("dup.search_name"), key="dup_s_name")
         first = c2.text_input(t("dup.field.first_names"), key="dup_s_first")
         born = c3.text_input(t("dup.field.birth_date"), placeholder="jj/mm/aaaa", key="dup_s_born")
-        sex = c4.selectbox(t("dup.field.sex"), ["", "F", "M"], key="dup_s_sex")
+        sex = c4.selectbox(t("dup.field.sex"), ["", "F", "M"], key="dup_s_sex",
+                           format_func=lambda v: v or t("dup.search.sex_any"))
         ins = c5.text_input(t("dup.search_ins"), key="dup_s_ins")
         searched = st.form_submit_button(t("dup.search"), type="primary", icon=":material/search:")
     if searched:
@@ -337,6 +340,52 @@ with tab_search:
                 raise InvalidInput(engine_text(str(exc))) from exc
     if (found := st.session_state.get("dup_found")) is not None:
         _search_results(found)
+
+# --- possible collisions: one record, two people? -----------------------------------------
+@st.cache_data(show_spinner=False, max_entries=4)
+def _collisions(_con, version: str, username: str) -> pd.DataFrame:
+    return identity.find_collisions(_con, me)
+
+
+def _stamp(value: object) -> str:
+    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).tz_convert(TIMEZONE).strftime(
+        "%d/%m/%Y %H:%M")
+
+
+def _evidence(row: pd.Series) -> str:
+    """One piece of evidence as a French sentence."""
+    if row["kind"] == "overlapping_stays":
+        return t("dup.collision.overlapping_stays", stay_1=row["stay_1"], service_1=row["service_1"],
+                 start_1=_stamp(row["start_1"]), end_1=_stamp(row["end_1"]), stay_2=row["stay_2"],
+                 service_2=row["service_2"], start_2=_stamp(row["start_2"]), end_2=_stamp(row["end_2"]))
+    expected = row["expected"]
+    if row["kind"] == "ins_birth_month":
+        expected = t(f"dup.month.{int(expected)}")
+        found = t(f"dup.month.{int(row['found'])}")
+    else:
+        found = row["found"]
+    return t(f"dup.collision.{row['kind']}", ins=row["ins"], expected=expected, found=found)
+
+
+with tab_collisions:
+    if tab_collisions.open:
+        with guarded():
+            found = _collisions(con, version, me.username)
+            st.caption(t("dup.collisions_intro"))
+            if found.empty:
+                st.success(t("dup.collisions_none"))
+            else:
+                st.metric(t("dup.collisions_patients"), found["patient_id"].nunique())
+                st.dataframe(pd.DataFrame({
+                    t("dup.patient"): found["patient_id"],
+                    t("dup.field.birth_name"): found["birth_name"].fillna("—"),
+                    t("dup.field.first_names"): found["first_names"].fillna("—"),
+                    t("dup.search.born"): [_date(d) for d in found["birth_date"]],
+                    t("dup.field.sex"): found["sex"].fillna("—"),
+                    t("dup.status"): found["identity_status"].fillna("—"),
+                    t("dup.collision.evidence"): [_evidence(r) for _, r in found.iterrows()],
+                }), hide_index=True, key="dup_collisions_table")
+                export_button(found, "collisions_possibles", key="dup_collisions_export")
 
 # --- duplicate documents -----------------------------------------------------------------
 with tab_docs:

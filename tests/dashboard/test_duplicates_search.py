@@ -55,7 +55,7 @@ def test_birth_date_and_first_letters_find_a_patient_without_birth_place(app, de
     assert set(found["Patient"].head(2)) == {"S1", "S2"}
     assert found["Né(e) le"].iloc[0] == "14/06/1972"
     assert found["Lieu de naissance"].tolist()[list(found["Patient"]).index("S1")] == "—"
-    assert set(found["Avis"]) <= {"Très probablement cette personne", "À vérifier", "Peu probable"}
+    assert set(found["Avis"]) <= {"Très probablement cette personne", "À vérifier", "Peu d'indices concordants"}
     # each candidate explained as the review queue explains a pair, in French
     cards = [e.label for e in at.expander]
     assert re.fullmatch(r"1\. DU\w+ .+ — né\(e\) le 14/06/1972 — IPP S[12] — score \d\.\d\d \(.+\)", cards[0])

@@ -112,6 +112,10 @@ ENTRIES: list[Entry] = [
     Entry("identity.search_identities", P.VIEW_PATIENT_DATA, READERS,
           lambda con, a, x: identity.search_identities(con, a, birth_name="DUPONT", first_names="JEAN PIERRE",
                                                        birth_date="1950-03-01"), logs="view"),
+    Entry("identity.find_collisions", P.VIEW_PATIENT_DATA, READERS,
+          lambda con, a, x: identity.find_collisions(con, a), logs="view",
+          setup=lambda con: con.execute(  # one record whose INS says a woman born in 1975, recorded a man
+              "UPDATE patients SET ins = '275033523801222', sex = 'M' WHERE patient_id = 'P001'") and {}),
     Entry("identity.export_pairs", P.VIEW_PATIENT_DATA, READERS,
           lambda con, a, x: identity.export_pairs(con, a), logs="view"),
     Entry("identity.export_clusters", P.VIEW_PATIENT_DATA, READERS,
