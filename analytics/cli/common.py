@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from pathlib import Path
 
 import click
@@ -15,6 +16,8 @@ class HygieGroup(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
+            if ctx.parent is None:
+                _forward_if_held(ctx)
             return super().invoke(ctx)
         except HygieError as exc:
             click.echo(f"Error: {exc}", err=True)
@@ -31,6 +34,35 @@ class HygieGroup(click.Group):
             ctx.exit(damage.exit_code)
 
 
+#: Set by the process that owns the warehouse while it runs a command a CLI process forwarded
+#: (:mod:`analytics.api.cli_bridge`): commands then work on a cursor of its connection.
+borrowed_connection: contextvars.ContextVar = contextvars.ContextVar("hygie_borrowed_connection", default=None)
+
+
+def _forward_if_held(ctx: click.Context) -> None:
+    """When another process holds the warehouse and serves its API, run the command there."""
+    db = ctx.params.get("db")
+    if borrowed_connection.get() is not None or db is None:
+        return
+    args = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    from analytics.cli.forward import forward
+
+    code = forward(db, args)
+    if code is not None:
+        ctx.exit(code)
+
+
+def open_warehouse(ctx: click.Context):
+    """The warehouse for a command: opened here, or the owner's cursor when it runs a forwarded
+    command. Close it when done either way."""
+    from analytics.warehouse import connect
+
+    owner = borrowed_connection.get()
+    if owner is not None:
+        return owner.cursor()
+    return connect(db_path(ctx))
+
+
 def db_option_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Path:
     return Path(value) if value else default_db_path()
 
@@ -40,6 +72,14 @@ as_option = click.option(
     "--as", "as_user", default=None, metavar="USER",
     help="Act with this account's role (default: the system administrator).",
 )
+
+
+def api_options(func):
+    """``--api-port`` and ``--api-address``, on the commands that hold the warehouse."""
+    func = click.option("--api-address", default="127.0.0.1", show_default=True,
+                        help="Address the API listens on (loopback unless a reverse proxy adds TLS).")(func)
+    return click.option("--api-port", type=click.IntRange(0, 65535), default=8502, show_default=True,
+                        help="Port of the local API (FHIR Patient/$match, CLI forwarding); 0: no API.")(func)
 
 
 def cli_actor(con, as_user: str | None):

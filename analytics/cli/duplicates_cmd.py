@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from analytics.cli.common import HygieGroup, db_path
+from analytics.cli.common import HygieGroup, open_warehouse
 from analytics.cli.users_cmd import as_option, cli_actor
 from analytics.errors import InvalidInput
 
@@ -76,9 +76,8 @@ def find(ctx: click.Context, threshold_match: float | None, threshold_review: fl
     """Find duplicate patients (and duplicate documents) and store the results."""
     from analytics.identity import find_duplicates, match_new_patients
     from analytics.identity.decide import resolve_thresholds
-    from analytics.warehouse import connect
 
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         resolve_thresholds(con, threshold_match, threshold_review)  # refuse before any work
         actor = cli_actor(con, as_user)
@@ -116,11 +115,10 @@ def export(ctx: click.Context, pairs_out: str | None, clusters_out: str | None, 
     from analytics.exports import TABLE_POLICIES
     from analytics.identity import export_clusters, export_pairs
     from analytics.identity.comparisons import FIELDS
-    from analytics.warehouse import connect
 
     if not pairs_out and not clusters_out:
         raise InvalidInput("duplicates export: give --pairs FILE.csv and/or --clusters FILE.csv")
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         actor = cli_actor(con, as_user)
         if pairs_out:
@@ -151,9 +149,8 @@ def search(ctx: click.Context, birth_name, used_name, first_names, birth_date, s
            limit: int, as_user: str | None) -> None:
     """Search identities before creating one: ranked candidates with their score."""
     from analytics.identity import search_identities
-    from analytics.warehouse import connect
 
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         frame = search_identities(
             con, cli_actor(con, as_user), birth_name=birth_name, used_name=used_name, first_names=first_names,
@@ -186,12 +183,10 @@ def documents() -> None:
 @click.pass_context
 def documents_find(ctx: click.Context, as_user: str | None) -> None:
     """Find duplicate documents and store them."""
-    from analytics.warehouse import connect
-
     module = _documents_module()
     if module is None:
         raise InvalidInput("duplicate documents are not available in this installation")
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         actor = cli_actor(con, as_user)
         for line in module.find_duplicate_documents(con, actor=actor).summary_lines():
@@ -210,12 +205,10 @@ def documents_find(ctx: click.Context, as_user: str | None) -> None:
 def documents_export(ctx: click.Context, out: str, kind: str | None, limit: int, dialect: str, identified: bool,
                      as_user: str | None) -> None:
     """Export the latest duplicate-document pairs with their reason."""
-    from analytics.warehouse import connect
-
     module = _documents_module()
     if module is None:
         raise InvalidInput("duplicate documents are not available in this installation")
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         actor = cli_actor(con, as_user)
         frame = module.duplicate_documents(con, actor, kind=kind, limit=limit)

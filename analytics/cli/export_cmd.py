@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from analytics.cli.common import as_option, cli_actor, db_path
+from analytics.cli.common import as_option, cli_actor, open_warehouse
 from analytics.errors import InvalidInput
 
 
@@ -45,9 +45,8 @@ def export(ctx: click.Context, table: str, out: str, dialect: str, identified: b
            as_user: str | None) -> None:
     """Export warehouse TABLE as CSV (pseudonymised unless --identified and allowed)."""
     from analytics.exports import export_table
-    from analytics.warehouse import connect
 
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         result = export_table(con, cli_actor(con, as_user), table, dialect, identified, staff=staff)
     finally:

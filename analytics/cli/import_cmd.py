@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from analytics.cli.common import as_option, cli_actor, db_path, parse_mapping
+from analytics.cli.common import (
+    as_option,
+    borrowed_connection,
+    cli_actor,
+    open_warehouse,
+    parse_mapping,
+)
 from analytics.errors import FileRefused
 
 
@@ -27,13 +33,13 @@ def import_(ctx: click.Context, table: str, file: str, file_format: str | None, 
     are loaded empty and listed as findings.
     """
     from analytics.importing import import_file, mark_interrupted_imports
-    from analytics.warehouse import connect
 
     parsed = parse_mapping(mapping)
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         con.execute("SET enable_progress_bar = false")  # the report is the output; no bar on big files
-        mark_interrupted_imports(con)
+        if borrowed_connection.get() is None:  # in the owner, another thread's import may be running
+            mark_interrupted_imports(con)
         acting = cli_actor(con, as_user)
         try:
             report = import_file(con, table, file, source=source, mapping=parsed, actor=acting,

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from analytics.cli.common import HygieGroup, db_path
+from analytics.cli.common import HygieGroup, api_options, db_path
 from analytics.errors import InvalidInput, WarehouseError
 
 
@@ -241,9 +241,10 @@ def schedule_remove(ctx: click.Context, schedule_id: str, as_user: str | None) -
 @jobs.command()
 @click.option("--poll", default=0.2, show_default=True, help="Seconds between queue polls.")
 @click.option("--schedule-every", default=20.0, show_default=True, help="Seconds between schedule checks.")
+@api_options
 @click.pass_context
-def worker(ctx: click.Context, poll: float, schedule_every: float) -> None:
-    """Hold the warehouse and run queued requests and schedules (without the dashboard)."""
+def worker(ctx: click.Context, poll: float, schedule_every: float, api_port: int, api_address: str) -> None:
+    """Hold the warehouse and run queued requests and schedules (without the dashboard), and the API."""
     from analytics.jobs.worker import start_worker
     from analytics.warehouse import connect
 
@@ -254,10 +255,21 @@ def worker(ctx: click.Context, poll: float, schedule_every: float) -> None:
         signal.signal(sig, lambda *_: stop.set())
     try:
         w = start_worker(con, path, poll=poll, schedule_every=schedule_every)
+        api = None
+        if api_port:
+            from analytics.api.server import start_api
+
+            try:
+                api = start_api(con, path, address=api_address, port=api_port)
+                click.echo(f"API on http://{api_address}:{api.port}", err=True)
+            except WarehouseError as exc:  # the queue still works without it
+                click.echo(f"Warning: {exc}; running without the API", err=True)
         click.echo(f"job worker ready on {path} (pid {os.getpid()})", err=True)
         sys.stderr.flush()
         while not stop.is_set() and w.is_alive():
             stop.wait(0.5)
+        if api is not None:
+            api.stop()
         w.stop()
     finally:
         con.close()

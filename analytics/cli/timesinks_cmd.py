@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from analytics.cli.common import HygieGroup, as_option, cli_actor, db_path
+from analytics.cli.common import HygieGroup, as_option, cli_actor, open_warehouse
 from analytics.errors import InvalidInput
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
@@ -85,10 +85,9 @@ def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | Non
             holidays: str | None, role: str) -> None:
     """Headline figures: active and after-hours hours, per activity, top time sinks."""
     from analytics import timesinks as ts
-    from analytics.warehouse import connect
 
     start, end = _parse_date("--from", date_from), _parse_date("--to", date_to)
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         settings = _settings(ts, con, idle_threshold, holidays)
         result = ts.summary(con, date_from=start, date_to=end, role=_role(role), settings=settings)
@@ -138,10 +137,9 @@ def export(ctx: click.Context, by: str, out: str, dialect: str, idle_threshold: 
     """Write the time-sinks table --by user|service|document_type|activity|week as CSV."""
     from analytics import timesinks as ts
     from analytics.access.access_log import record
-    from analytics.warehouse import connect
 
     start, end = _parse_date("--from", date_from), _parse_date("--to", date_to)
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         settings = _settings(ts, con, idle_threshold, holidays)
         actor = cli_actor(con, as_user)

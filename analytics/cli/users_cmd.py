@@ -12,7 +12,7 @@ import sys
 import click
 
 from analytics.access.roles import ROLES
-from analytics.cli.common import HygieGroup, as_option, cli_actor, db_path
+from analytics.cli.common import HygieGroup, as_option, cli_actor, open_warehouse
 from analytics.errors import InvalidInput
 
 
@@ -29,9 +29,7 @@ def _read_password(from_stdin: bool, prompt: str) -> str:
 
 
 def _connect(ctx: click.Context):
-    from analytics.warehouse import connect
-
-    return connect(db_path(ctx))
+    return open_warehouse(ctx)
 
 
 @click.group(cls=HygieGroup)
@@ -158,3 +156,68 @@ def unlock_(ctx: click.Context, username: str, as_user: str | None) -> None:
     finally:
         con.close()
     click.echo(f"Account '{username}' unlocked." if cleared else f"'{username}' was not locked.")
+
+
+@users.group("token", cls=HygieGroup)
+def token() -> None:
+    """API tokens (per account, stored hashed) for systems that call Hygie's API."""
+
+
+@token.command("add")
+@click.argument("username")
+@click.option("--days", type=int, default=None, metavar="N",
+              help="Days before the token expires (default 365; 0: never).")
+@click.option("--label", default=None, help="What will use it, e.g. 'admission desk'.")
+@as_option
+@click.pass_context
+def token_add(ctx: click.Context, username: str, days: int | None, label: str | None, as_user: str | None) -> None:
+    """Create an API token acting as USERNAME and print it (shown once, stored hashed)."""
+    from analytics.access.tokens import DEFAULT_TOKEN_DAYS, create_token
+
+    con = open_warehouse(ctx)
+    try:
+        token_id, secret = create_token(con, cli_actor(con, as_user), username,
+                                        days=DEFAULT_TOKEN_DAYS if days is None else days, label=label)
+    finally:
+        con.close()
+    click.echo(f"Token {token_id} created for '{username.strip().lower()}' (shown once; keep it secret):", err=True)
+    click.echo(secret)
+
+
+@token.command("revoke")
+@click.argument("token_id", metavar="TOKEN_ID")
+@as_option
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: str, as_user: str | None) -> None:
+    """Revoke the API token TOKEN_ID (its id, as listed, or the token itself)."""
+    from analytics.access.tokens import revoke_token
+
+    con = open_warehouse(ctx)
+    try:
+        username = revoke_token(con, cli_actor(con, as_user), token_id)
+    finally:
+        con.close()
+    click.echo(f"Token revoked (account '{username}').")
+
+
+@token.command("list")
+@as_option
+@click.pass_context
+def token_list(ctx: click.Context, as_user: str | None) -> None:
+    """List API tokens: id, account, state, expiry, last use, label."""
+    from analytics.access.tokens import list_tokens
+
+    con = open_warehouse(ctx)
+    try:
+        frame = list_tokens(con, cli_actor(con, as_user))
+    finally:
+        con.close()
+    if frame.empty:
+        click.echo("No API tokens. Create one with: hygie users token add USER")
+        return
+    click.echo(f"{'id':<13} {'account':<20} {'state':<8} {'expires':<11} {'last used':<16} label")
+    for row in frame.itertuples(index=False):
+        expires = "-" if _is_na(row.expires_at) else row.expires_at.strftime("%d/%m/%Y")
+        used = "-" if _is_na(row.last_used_at) else row.last_used_at.strftime("%d/%m/%Y %H:%M")
+        label = "" if _is_na(row.label) else row.label
+        click.echo(f"{row.token_id:<13} {row.username:<20} {row.state:<8} {expires:<11} {used:<16} {label}".rstrip())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from analytics.cli.common import db_path
+from analytics.cli.common import api_options, db_path, open_warehouse
 from analytics.errors import InvalidInput
 
 CORE_TABLES = ("patients", "documents", "audit_events", "staff", "schedules")
@@ -18,10 +18,10 @@ CORE_TABLES = ("patients", "documents", "audit_events", "staff", "schedules")
 @click.pass_context
 def info(ctx: click.Context) -> None:
     """Show the warehouse's schema version and what is loaded."""
-    from analytics.warehouse import connect, schema_version
+    from analytics.warehouse import schema_version
 
     path = db_path(ctx)
-    con = connect(path)
+    con = open_warehouse(ctx)
     try:
         click.echo(f"warehouse: {path}")
         click.echo(f"schema version: {schema_version(con)}")
@@ -52,15 +52,16 @@ def demo(ctx: click.Context, force: bool) -> None:
 @click.command()
 @click.option("--port", default=8501, show_default=True, help="Port to listen on.")
 @click.option("--address", default="127.0.0.1", show_default=True, help="Address to bind (keep loopback behind a reverse proxy).")
+@api_options
 @click.pass_context
-def serve(ctx: click.Context, port: int, address: str) -> None:
-    """Serve the dashboard (Streamlit) on the warehouse."""
+def serve(ctx: click.Context, port: int, address: str, api_port: int, api_address: str) -> None:
+    """Serve the dashboard (Streamlit) on the warehouse, and its API (FHIR $match, CLI forwarding)."""
     path = db_path(ctx)
     upload_mb = os.environ.get("HYGIE_MAX_UPLOAD_MB", "200")
     if not upload_mb.isdigit() or int(upload_mb) < 1:
         raise InvalidInput(f"HYGIE_MAX_UPLOAD_MB={upload_mb!r}: expected a whole number of megabytes (>= 1)")
     app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-    env = dict(os.environ, HYGIE_DB=str(path.resolve()))
+    env = dict(os.environ, HYGIE_DB=str(path.resolve()), HYGIE_API_PORT=str(api_port), HYGIE_API_ADDRESS=api_address)
     cmd = [
         # dashboard.server is Streamlit's own command line, minus its public-IP lookup.
         sys.executable, "-m", "dashboard.server", "run", str(app),
@@ -87,6 +88,8 @@ def serve(ctx: click.Context, port: int, address: str) -> None:
         "--global.developmentMode", "false",
     ]
     click.echo(f"Hygie dashboard on http://{address}:{port} (warehouse {path})", err=True)
+    if api_port:
+        click.echo(f"Hygie API on http://{api_address}:{api_port} (FHIR Patient/$match, CLI forwarding)", err=True)
     # Become the Streamlit server (no wrapper process): signals from systemd, a terminal or a
     # test reach the process that holds the warehouse, and it can release the lock cleanly.
     os.execve(sys.executable, cmd, env)

@@ -22,6 +22,7 @@ from analytics.warehouse.migrations import (
     m0007_timesinks_heatmap,
     m0008_timesinks_denominators,
     m0009_message_outbox,
+    m0010_api_tokens,
 )
 
 
@@ -42,6 +43,7 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "time sinks per local hour", m0007_timesinks_heatmap.apply),
     Migration(8, "time sinks denominators, calendar and activity map", m0008_timesinks_denominators.apply),
     Migration(9, "message delivery attempts", m0009_message_outbox.apply),
+    Migration(10, "per-account API tokens", m0010_api_tokens.apply),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,98 @@
+"""While ``hygie serve`` holds the warehouse, the CLI hands its commands to it: same output, same exit codes.
+
+Expected outputs come from the same commands run in-process on another copy of the same demo
+warehouse, before anything serves it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import HYGIE, Served, patient_parameters
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("api_cli")]
+HANDED = "command run by it"
+
+
+def _hygie(db: Path, *args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([HYGIE, "--db", str(db), *args], capture_output=True, text=True, input=stdin,
+                          timeout=300, check=False, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def in_process(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another copy of the demo warehouse, nobody serving it."""
+    db = tmp_path_factory.mktemp("in-process") / "hygie.duckdb"
+    shutil.copy(demo_template, db)
+    return db
+
+
+def _same(served: Served, in_process: Path, *args: str) -> subprocess.CompletedProcess:
+    expected = _hygie(in_process, *args)
+    got = _hygie(served.db, *args)
+    assert HANDED in got.stderr, got.stderr
+    assert HANDED not in expected.stderr
+    assert got.returncode == expected.returncode, (got.stderr, expected.stderr)
+    assert got.stdout.replace(str(served.db), "DB") == expected.stdout.replace(str(in_process), "DB")
+    return got
+
+
+def test_info_and_timesinks_summary_print_what_they_print_in_process(served: Served, in_process: Path):
+    info = _same(served, in_process, "info")
+    assert info.returncode == 0 and f"warehouse: {served.db}" in info.stdout
+    assert _same(served, in_process, "timesinks", "summary").returncode == 0
+    assert _same(served, in_process, "timesinks", "summary", "--from", "2024-99-01").returncode == 2
+
+
+def test_duplicates_find_runs_in_the_server(served: Served, in_process: Path):
+    expected = _hygie(in_process, "duplicates", "find")
+    got = _hygie(served.db, "duplicates", "find")
+    assert (got.returncode, expected.returncode) == (0, 0), got.stderr
+    assert HANDED in got.stderr
+
+    def same_but_ids_and_seconds(text: str) -> str:
+        return re.sub(r"in \d+(\.\d+)? s", "in … s", re.sub(r"\b[0-9a-f]{12}\b", "ID", text))
+
+    assert same_but_ids_and_seconds(got.stdout) == same_but_ids_and_seconds(expected.stdout)
+    assert "match run ID: 2500 patients" in same_but_ids_and_seconds(got.stdout)
+
+
+def test_export_writes_the_file_here_and_refusals_keep_their_exit_code(served: Served, in_process: Path,
+                                                                         tmp_path: Path):
+    got = _hygie(served.db, "export", "patients", "--out", "patients.csv", "--as", "analyst", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == "Exported 2500 rows of patients to patients.csv (excel-fr, pseudonymised).\n"
+    written = tmp_path / "patients.csv"
+    assert written.stat().st_mode & 0o777 == 0o600
+    lines = written.read_bytes().decode("utf-8-sig").splitlines()
+    assert len(lines) == 2501 and lines[0].startswith("patient_id;source;birth_year;")
+    refused = _same(served, in_process, "export", "patients", "--out", str(tmp_path / "x.csv"), "--identified",
+                    "--as", "analyst")
+    assert refused.returncode == 4 and not (tmp_path / "x.csv").exists()
+    assert refused.stderr.endswith("Error: analyst (role analyst) may not export identified "
+                                   "(non-pseudonymised) data\n"), refused.stderr
+
+
+def test_import_sends_its_file_and_a_new_token_works_on_match(served: Served, tmp_path: Path):
+    sample = (Path(__file__).resolve().parents[2] / "sample_data" / "small" / "patients.csv").read_bytes()
+    header, first = sample.splitlines()[:2]
+    fresh = first.replace(b"100000001;", b"990000001;", 1)
+    (tmp_path / "new_patients.csv").write_bytes(header + b"\r\n" + fresh + b"\r\n")
+    imported = _hygie(served.db, "import", "patients", "new_patients.csv", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "new_patients.csv" in imported.stdout and "hygie-cli-" not in imported.stdout
+    info = _hygie(served.db, "info")
+    assert "patients: 2501 rows" in info.stdout
+    token = _hygie(served.db, "users", "token", "add", "analyst", "--label", "admission")
+    assert token.returncode == 0, token.stderr
+    served.tokens["fresh"] = token.stdout.strip()
+    status, _, body = served.call("POST", "/fhir/Patient/$match", patient_parameters(served.patient), token="fresh")
+    assert status == 200, body
+    assert body["entry"][0]["resource"]["identifier"][0]["value"] == served.patient["patient_id"]
+    assert json.dumps(body).count('"certain"') >= 1
