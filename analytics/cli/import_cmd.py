@@ -32,6 +32,7 @@ def import_(ctx: click.Context, table: str, file: str, file_format: str | None, 
     A structurally broken file is refused whole (non-zero exit, nothing changed); bad values
     are loaded empty and listed as findings.
     """
+    from analytics.identity.arrival import match_on_arrival
     from analytics.importing import import_file, mark_interrupted_imports
 
     parsed = parse_mapping(mapping)
@@ -49,6 +50,7 @@ def import_(ctx: click.Context, table: str, file: str, file_format: str | None, 
                 for line in exc.report.summary_lines():
                     click.echo(line)
             raise
+        match_on_arrival(con, acting, report)  # new identities join the index and the review queue
         for line in report.summary_lines():
             click.echo(line)
     finally:

@@ -86,7 +86,17 @@ def test_import_sends_its_file_and_a_new_token_works_on_match(served: Served, tm
     (tmp_path / "new_patients.csv").write_bytes(header + b"\r\n" + fresh + b"\r\n")
     imported = _hygie(served.db, "import", "patients", "new_patients.csv", cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
-    assert "new_patients.csv" in imported.stdout and "hygie-cli-" not in imported.stdout
+    assert "File:      new_patients.csv" in imported.stdout and "hygie-cli-" not in imported.stdout
+    # the newcomer (a second record of patient 100000001) is matched on arrival, and searchable
+    assert "Notice:    1 new identities matched on arrival (run " in imported.stdout
+    fields = fresh.decode("cp1252").split(";")
+    twin = {"patient_id": "100000001", "birth_name": fields[1], "first_names": fields[3],
+            "birth_date": "-".join(reversed(fields[5].split("/"))), "sex": fields[6],
+            "birth_place_code": fields[7], "ins": fields[8]}
+    status, _, body = served.call("POST", "/fhir/Patient/$match", patient_parameters(twin))
+    assert status == 200, body
+    found = [e["resource"]["identifier"][0]["value"] for e in body["entry"]]
+    assert set(found[:2]) == {"100000001", "990000001"}, found
     info = _hygie(served.db, "info")
     assert "patients: 2501 rows" in info.stdout
     token = _hygie(served.db, "users", "token", "add", "analyst", "--label", "admission")
