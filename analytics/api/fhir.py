@@ -164,13 +164,12 @@ def parse_match_parameters(body: object) -> tuple[dict[str, str | None], bool, i
         raise MatchRequestError("Patient: no usable identity trait",
                                 "Le Patient ne porte aucun trait d'identité exploitable "
                                 "(nom, prénoms, date de naissance, sexe, lieu de naissance, INS).", "required")
-    if not traits["birth_name"] and not traits["used_name"]:
-        raise MatchRequestError("Patient: a birth name (official name) or a used name is required",
-                                "Le nom de naissance (name.use = official) ou le nom utilisé est obligatoire.",
-                                "required")
-    if not traits["first_names"]:
-        raise MatchRequestError("Patient: the first names (official name's given) are required",
-                                "Les prénoms de naissance (given du nom officiel) sont obligatoires.", "required")
+    named = bool(traits["birth_name"] or traits["used_name"])
+    if not (traits["ins"] or (named and traits["first_names"]) or (traits["birth_date"] and (named or traits["first_names"]))):
+        raise MatchRequestError("Patient: give an INS, or a name and first names, or a birth date with a name or "
+                                "first names (the first letters are enough)",
+                                "Traits insuffisants : donnez un INS, ou un nom et des prénoms, ou une date de "
+                                "naissance avec un nom ou un prénom (ses premières lettres suffisent).", "required")
     if traits["birth_date"] is not None:
         try:
             dt.date.fromisoformat(traits["birth_date"])

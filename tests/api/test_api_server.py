@@ -1,7 +1,6 @@
 """The API of a real ``hygie serve``: health, metadata, $match, and every bad input refused in French.
 
-fhir.resources ships R4B models (4.3.0), not R4 (4.0.1): the resources checked here
-(Bundle, Patient, OperationOutcome, CapabilityStatement) are the same in the parts emitted.
+Resources are validated with ``fhir.resources`` 6.1 (FHIR R4, 4.0.1), as the merge messages are.
 """
 
 from __future__ import annotations
@@ -19,26 +18,26 @@ MATCH = "/fhir/Patient/$match"
 
 def _diagnostics(body: dict) -> str:
     assert body["resourceType"] == "OperationOutcome", body
-    from fhir.resources.R4B.operationoutcome import OperationOutcome
+    from fhir.resources.operationoutcome import OperationOutcome
 
-    OperationOutcome.model_validate(body)
+    OperationOutcome.parse_obj(body)
     return body["issue"][0]["diagnostics"]
 
 
 def test_health_and_metadata_answer_without_a_token(served: Served):
-    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+    from fhir.resources.capabilitystatement import CapabilityStatement
 
     status, _, body = served.call("GET", "/health", token=None)
     assert (status, body["status"]) == (200, "ok")
     status, headers, body = served.call("GET", "/fhir/metadata", token=None)
     assert status == 200 and headers["content-type"].startswith("application/fhir+json")
-    statement = CapabilityStatement.model_validate(body)
+    statement = CapabilityStatement.parse_obj(body)
     assert statement.fhirVersion == "4.0.1"
     assert body["rest"][0]["resource"][0]["operation"][0]["name"] == "match"
 
 
 def test_match_returns_the_sent_patient_first_graded_certain(served: Served):
-    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.bundle import Bundle
 
     # curl -H "Authorization: Bearer $TOKEN" -X POST .../fhir/Patient/$match -d @params.json sends
     # application/x-www-form-urlencoded: the body is read as JSON whatever the content type says
@@ -46,7 +45,7 @@ def test_match_returns_the_sent_patient_first_graded_certain(served: Served):
                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 200, body
     assert headers["content-type"].startswith("application/fhir+json")
-    Bundle.model_validate(body)
+    Bundle.parse_obj(body)
     assert body["type"] == "searchset"
     first = body["entry"][0]
     assert first["resource"]["identifier"][0]["value"] == served.patient["patient_id"]

@@ -46,6 +46,18 @@ def test_fr_core_traits_are_read_as_the_importer_reads_them():
     assert (only_certain, count) == (True, 3)
 
 
+@pytest.mark.parametrize(
+    ("description", "patient"),
+    [
+        ("an INS alone", {"identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": "285073523812345"}]}),
+        ("a birth date and a name's first letters", {"birthDate": "1985-07-14", "name": [{"family": "DUP"}]}),
+        ("a birth date and a first name", {"birthDate": "1985-07-14", "name": [{"given": ["Marie"]}]}),
+    ],
+)
+def test_what_the_desk_has_is_enough(description, patient):
+    assert parse_match_parameters(_params({"resourceType": "Patient", **patient})), description
+
+
 def test_a_name_without_use_is_the_official_one_and_given_names_are_joined():
     patient = {"resourceType": "Patient", "name": [{"family": "N'DIAYE", "given": ["Jean-Pierre", "Paul"]}]}
     traits, only_certain, count = parse_match_parameters(_params(patient))
@@ -53,6 +65,8 @@ def test_a_name_without_use_is_the_official_one_and_given_names_are_joined():
     assert (only_certain, count) == (False, 10)
 
 
+INSUFFICIENT = ("Traits insuffisants : donnez un INS, ou un nom et des prénoms, ou une date de naissance avec un "
+                "nom ou un prénom (ses premières lettres suffisent).")
 NAMED = {"resourceType": "Patient", "name": [{"use": "official", "family": "DUPONT", "given": ["Marie"]}]}
 
 
@@ -69,10 +83,11 @@ NAMED = {"resourceType": "Patient", "name": [{"use": "official", "family": "DUPO
         ("no trait at all", _params({"resourceType": "Patient", "name": [{"use": "official"}]}),
          "Le Patient ne porte aucun trait d'identité exploitable (nom, prénoms, date de naissance, sexe, "
          "lieu de naissance, INS)."),
-        ("only a birth date", _params({"resourceType": "Patient", "birthDate": "1985-07-14"}),
-         "Le nom de naissance (name.use = official) ou le nom utilisé est obligatoire."),
-        ("no first names", _params({"resourceType": "Patient", "name": [{"use": "official", "family": "DUPONT"}]}),
-         "Les prénoms de naissance (given du nom officiel) sont obligatoires."),
+        ("only a birth date", _params({"resourceType": "Patient", "birthDate": "1985-07-14"}), INSUFFICIENT),
+        ("a name alone", _params({"resourceType": "Patient", "name": [{"use": "official", "family": "DUPONT"}]}),
+         INSUFFICIENT),
+        ("a sex and a birth place", _params({"resourceType": "Patient", "gender": "male",
+                                             "extension": [BIRTH_PLACE]}), INSUFFICIENT),
         ("bad birth date", _params({**NAMED, "birthDate": "14/07/1985"}),
          "Patient.birthDate : « 14/07/1985 » n'est pas une date (AAAA-MM-JJ attendu)."),
         ("count too large", _params(NAMED, {"name": "count", "valueInteger": 1000}),
@@ -83,6 +98,8 @@ NAMED = {"resourceType": "Patient", "name": [{"use": "official", "family": "DUPO
     ],
 )
 def test_unusable_bodies_are_refused_in_french(description, body, french):
+    """Enough to search is what the engine asks (search_identities): an INS; a name and first
+    names; or a birth date with a name or first names."""
     if french is None:  # a count given under another value type is ignored: the default applies
         assert parse_match_parameters(body)[2] == 10, description
         return
@@ -111,11 +128,10 @@ def test_match_grades(description, decision, levels, grade):
 
 
 def test_the_bundle_capability_statement_and_outcome_are_valid_fhir():
-    # fhir.resources ships R4B (4.3) models, not R4 (4.0.1); Bundle, Patient, OperationOutcome and
-    # CapabilityStatement did not change in the parts we emit.
-    from fhir.resources.R4B.bundle import Bundle
-    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
-    from fhir.resources.R4B.operationoutcome import OperationOutcome
+    # fhir.resources 6.1: the FHIR R4 (4.0.1) models
+    from fhir.resources.bundle import Bundle
+    from fhir.resources.capabilitystatement import CapabilityStatement
+    from fhir.resources.operationoutcome import OperationOutcome
 
     rows = [{"patient_id": "IPP 1/é", "score": 0.99, "grade": "certain", "birth_name": "DUPONT",
              "used_name": float("nan"), "first_names": "MARIE LÉA", "birth_date": dt.date(1985, 7, 14),
@@ -123,7 +139,7 @@ def test_the_bundle_capability_statement_and_outcome_are_valid_fhir():
             {"patient_id": "2", "score": 0.4, "grade": "possible", "birth_name": "DUPOND", "used_name": "MARTIN",
              "first_names": None, "birth_date": None, "sex": None, "birth_place_code": None}]
     out = bundle(rows, "http://127.0.0.1:8502/fhir")
-    parsed = Bundle.model_validate(out)
+    parsed = Bundle.parse_obj(out)
     assert parsed.type == "searchset" and parsed.total == 2
     first = out["entry"][0]
     assert first["resource"]["id"] == "IPP-1--"
@@ -132,5 +148,5 @@ def test_the_bundle_capability_statement_and_outcome_are_valid_fhir():
     assert first["search"] == {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/match-grade",
                                               "valueCode": "certain"}], "mode": "match", "score": 0.99}
     assert out["entry"][1]["resource"]["name"][1] == {"use": "usual", "family": "MARTIN"}
-    CapabilityStatement.model_validate(capability_statement("http://x/fhir", "0.1.0"))
-    OperationOutcome.model_validate(operation_outcome("Jeton d'API inconnu ou invalide.", code="login"))
+    CapabilityStatement.parse_obj(capability_statement("http://x/fhir", "0.1.0"))
+    OperationOutcome.parse_obj(operation_outcome("Jeton d'API inconnu ou invalide.", code="login"))
