@@ -88,7 +88,7 @@ def start_api(con: duckdb.DuckDBPyConnection, db_path: str | Path, *, address: s
         install_output_routing()
         config = uvicorn.Config(create_app(con, db_path, settings, cli_key), lifespan="off", log_config=None, log_level="warning",
                                 access_log=False, server_header=False, timeout_keep_alive=5,
-                                limit_concurrency=128)
+                                limit_concurrency=1024)  # a burst of short connections is not refused
         server = uvicorn.Server(config)
 
         def serve() -> None:

@@ -95,7 +95,7 @@ def served(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
     shutil.copy(demo_template, db)
     tokens, patient = _prepare(db)
     api_port = hygie_server.free_port()
-    env = dict(os.environ, HYGIE_API_MAX_BODY_KB="64", HYGIE_API_RATE_PER_MINUTE="120")
+    env = dict(os.environ, HYGIE_API_MAX_BODY_KB="64", HYGIE_API_RATE_PER_MINUTE="60")
     proc, _ = hygie_server.start(db, folder, env, api_port=api_port)
     yield Served(db, folder, f"http://127.0.0.1:{api_port}", proc, tokens, patient)
     hygie_server.stop(proc)

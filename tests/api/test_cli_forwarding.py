@@ -106,3 +106,42 @@ def test_import_sends_its_file_and_a_new_token_works_on_match(served: Served, tm
     assert status == 200, body
     assert body["entry"][0]["resource"]["identifier"][0]["value"] == served.patient["patient_id"]
     assert json.dumps(body).count('"certain"') >= 1
+
+
+def test_users_commands_read_their_password_from_stdin_here(served: Served):
+    added = _hygie(served.db, "users", "add", "nurse.desk", "--role", "viewer", "--password-stdin",
+                   stdin="Tr0ub4dor&3-horse-staple\n")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout == "Account 'nurse.desk' created with role viewer.\n" and HANDED in added.stderr
+    listed = _hygie(served.db, "users", "list")
+    assert listed.returncode == 0 and any(line.startswith("nurse.desk ") for line in listed.stdout.splitlines())
+
+
+def test_the_job_worker_serves_the_api_too(demo_template: Path, tmp_path: Path):
+    import os
+    import signal
+    import time
+
+    from analytics.api.runtime import read_runtime
+    from tests import hygie_server
+
+    db = tmp_path / "hygie.duckdb"
+    shutil.copy(demo_template, db)
+    port = hygie_server.free_port()
+    with (tmp_path / "worker.log").open("w") as log:
+        proc = subprocess.Popen([HYGIE, "--db", str(db), "jobs", "worker", "--api-port", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 120
+        while read_runtime(db) is None:
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            time.sleep(0.2)
+        assert read_runtime(db).port == port
+        info = _hygie(db, "info")
+        assert info.returncode == 0 and HANDED in info.stderr and "patients: 2500 rows" in info.stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    assert read_runtime(db) is None, "the runtime file is removed when the owner stops"
+    after = _hygie(db, "info")
+    assert after.returncode == 0 and HANDED not in after.stderr  # free again: in-process
