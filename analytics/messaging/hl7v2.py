@@ -135,7 +135,7 @@ def _msh(event: str, structure: str, *, now: dt.datetime, control: str, s: Messa
             f"{_hd_field('sending_facility', sending_facility)}|"
             f"{_hd_field('receiving_application', receiving_application)}|"
             f"{_hd_field('receiving_facility', receiving_facility)}|{_ts(now)}||"
-            f"ADT^{event}^{structure}|{e(control)}|P|2.5^FRA^{PAM_FR_VERSION}|||AL|NE|FRA|UNICODE UTF-8|FR||"
+            f"ADT^{event}^{structure}|{e(control)}|P|2.5^FRA^{PAM_FR_VERSION}|||||FRA|UNICODE UTF-8|FR||"
             f"{PAM_FR_VERSION}^IHE_FRANCE-{PAM_FR_VERSION}-PAM")
 
 

@@ -25,7 +25,7 @@ from tests.analytics.jobs.fhir_state import FhirState, patient_resource
 OID = "1.2.250.1.71.4.2.2"
 SYSTEM = f"urn:oid:{OID}"
 INS = "150037511100152"
-MSH_TAIL = "|P|2.5^FRA^2.11|||AL|NE|FRA|UNICODE UTF-8|FR||2.11^IHE_FRANCE-2.11-PAM"
+MSH_TAIL = "|P|2.5^FRA^2.11|||||FRA|UNICODE UTF-8|FR||2.11^IHE_FRANCE-2.11-PAM"
 
 
 @pytest.fixture
@@ -228,3 +228,16 @@ def test_unmerge_notes_the_manual_step_left_to_the_receivers(con):
     assert prev.notes[1] == ("receivers: ADT^A28/A31 and FHIR patches restore the identities; the 2 document(s) "
                              "and the stays they moved to P002 must be moved back in each receiver by hand "
                              "(PAM France has no message reversing an A40)")
+
+
+def test_hygie_info_shows_the_assigning_authority(warehouse_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from analytics.cli import main
+
+    monkeypatch.setenv("HYGIE_MESSAGING_IPP_OID", OID)
+    monkeypatch.setenv("HYGIE_MESSAGING_IPP_NAMESPACE", "CHU-EXEMPLE")
+    result = CliRunner().invoke(main, ["--db", str(warehouse_path), "info"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert f"IPP assigning authority (PID-3 CX-4): CHU-EXEMPLE&{OID}&ISO" in result.output.splitlines()
+    assert "MLLP delivery: off (files only); FHIR delivery: off (files only)" in result.output.splitlines()
