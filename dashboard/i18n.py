@@ -206,6 +206,16 @@ FR: dict[str, str] = {
     "ts.population_caption": "Population : {population} · {coverage}",
     "ts.hours_per_8h": "{hours} h / 8 h",
     "ts.prescription_time8": "Prescription-Time8 (prescriptions, ordonnances)",
+    "ts.purpose": "Finalité : organiser le travail et choisir quoi automatiser (documents, "
+    "formulaires, services, heures), pas évaluer les personnes. Chiffres par service, métier et "
+    "type de document ; aucun groupe de moins de 5 cliniciens.",
+    "ts.masked_groups": "Groupes de moins de {n} cliniciens masqués.",
+    "ts.individual": "Chiffres individuels",
+    "ts.individual_denied": "Les chiffres par clinicien demandent une autorisation donnée "
+    "explicitement (rôle administrateur) ; ils ne servent pas à évaluer les personnes.",
+    "ts.individual_reason": "Motif de consultation des chiffres individuels",
+    "ts.individual_help": "Le motif est enregistré dans le journal des accès avec la consultation.",
+    "ts.individual_reason_needed": "Indiquez un motif pour afficher les chiffres par clinicien.",
     # --- cleanup jobs --------------------------------------------------------------------
     "jobs.pick": "Travail de nettoyage",
     "jobs.doc": "Ce que fait ce travail",

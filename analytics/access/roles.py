@@ -6,7 +6,8 @@ so calling ``analytics`` directly as a lower role is refused too.
 ========== ===================================================================
 role       may
 ========== ===================================================================
-admin      everything, including identified exports, accounts and settings
+admin      everything, including identified exports, accounts, settings and
+           per-clinician time figures
 manager    read patient data, review pairs, preview/apply/undo jobs, import
 analyst    read patient data, pseudonymised exports only, preview jobs
 viewer     aggregates only: no patient-level rows
@@ -35,6 +36,9 @@ class Permission(str, Enum):  # noqa: UP042 - str() behaviour kept as shipped
     MANAGE_USERS = "manage accounts"
     VIEW_ACCESS_LOG = "read the access log"
     CHANGE_SETTINGS = "change settings"
+    # Per-clinician time figures (time sinks): individual data about staff, for the stated
+    # purpose only; granted explicitly (admin), asked with a reason, logged.
+    VIEW_CLINICIAN_TIMES = "view per-clinician time figures"
 
 
 _GRANTS: dict[str, frozenset[Permission]] = {

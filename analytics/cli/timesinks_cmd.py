@@ -13,6 +13,9 @@ from analytics.cli.common import HygieGroup, as_option, cli_actor, open_warehous
 from analytics.errors import InvalidInput
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+#: Stated on every export and recorded with it (CNIL: no reuse of logs to assess individuals).
+PURPOSE = "organising work and choosing what to automate; not evaluating individuals"
+_NO_REASON = "(no reason given on the command line)"
 # OWASP CSV injection: text cells starting with these are prefixed with a quote.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -101,6 +104,7 @@ def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | Non
     def num(value: object, fmt: str = "{:.1f}") -> str:
         return "-" if value is None or pd.isna(value) else fmt.format(value)
 
+    click.echo(f"Purpose: {PURPOSE}.")
     click.echo(f"Settings: idle threshold {result.settings.idle_threshold_s} s; "
                f"after hours: {result.settings.after_hours_rule}")
     if row["period_first"] is not None and pd.notna(row["period_first"]):
@@ -128,10 +132,12 @@ def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | Non
 @click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="CSV file to write.")
 @click.option("--dialect", type=click.Choice(["standard", "excel-fr"]), default="standard",
               show_default=True, help="standard: comma, UTF-8, dot decimal; excel-fr: ';', BOM, comma decimal.")
+@click.option("--reason", default=None,
+              help="Why per-clinician figures are needed (--by user); recorded in the access log.")
 @_common
 @as_option
 @click.pass_context
-def export(ctx: click.Context, by: str, out: str, dialect: str, idle_threshold: int | None,
+def export(ctx: click.Context, by: str, out: str, dialect: str, reason: str | None, idle_threshold: int | None,
            date_from: str | None, date_to: str | None, holidays: str | None, role: str,
            as_user: str | None) -> None:
     """Write the time-sinks table --by user|service|document_type|activity|week as CSV."""
@@ -144,7 +150,7 @@ def export(ctx: click.Context, by: str, out: str, dialect: str, idle_threshold: 
         settings = _settings(ts, con, idle_threshold, holidays)
         actor = cli_actor(con, as_user)
         result = ts.export_table(con, by=by, date_from=start, date_to=end, role=_role(role),
-                                 settings=settings, actor=actor)
+                                 settings=settings, actor=actor, reason=reason or _NO_REASON)
         frame = _neutralise(result.frame)
         target = Path(out)
         try:
@@ -157,7 +163,9 @@ def export(ctx: click.Context, by: str, out: str, dialect: str, idle_threshold: 
             raise InvalidInput(f"{target}: cannot write the export: {exc.strerror}") from None
         # Every export is recorded (aggregates per clinician/service/type/week: no patient rows).
         record(con, actor, "export", f"timesinks_by_{by}", len(frame),
-               {"dialect": dialect, "file": target.name, "aggregate": True})
+               {"dialect": dialect, "file": target.name, "aggregate": by != "user",
+                "purpose": PURPOSE, "reason": reason or _NO_REASON})
     finally:
         con.close()
     click.echo(f"Wrote {len(frame)} rows to {target} ({result.label})")
+    click.echo(f"Purpose: {PURPOSE}.")

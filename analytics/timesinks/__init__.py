@@ -34,10 +34,17 @@ from analytics.timesinks.documents import (
     unsigned_backlog,
 )
 from analytics.timesinks.heatmap import activity_heatmap
-from analytics.timesinks.labels import coverage_label, period_label, role_label, settings_label
+from analytics.timesinks.labels import (
+    PURPOSE,
+    coverage_label,
+    period_label,
+    role_label,
+    settings_label,
+)
 from analytics.timesinks.measures import (
     EXTRA_MEASURES,
     MEASURES,
+    MIN_CLINICIANS,
     clinician_measures,
     document_type_measures,
     group_measures,
@@ -69,6 +76,8 @@ __all__ = [
     "HOLIDAY_CALENDARS",
     "EXPORT_BY",
     "MEASURES",
+    "MIN_CLINICIANS",
+    "PURPOSE",
     "RANK_BY",
     "USER_COLUMNS",
     "PrecomputeReport",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from analytics.timesinks.settings import TimeSinkSettings
 
 __all__ = [
+    "PURPOSE",
     "automation_label", "backlog_label", "coverage_label", "period_label", "role_label", "settings_label",
 ]
 
@@ -14,6 +15,9 @@ SETTINGS_TEMPLATE = (
 )
 AUTOMATION_TEMPLATE = "hypothèse : {share:.0f} % du temps automatisable"
 BACKLOG_TEMPLATE = "âge au {as_of:%d/%m/%Y %H:%M}"
+#: The purpose stated on the time-sinks page and in every time-sinks export.
+PURPOSE = ("finalité : organiser le travail et choisir quoi automatiser, "
+           "pas évaluer les personnes")
 PERIOD_TEMPLATE = "période du {first:%d/%m/%Y} au {last:%d/%m/%Y}"
 COVERAGE_TEMPLATE = "planning couvrant {share:.0f} % des jours"
 #: Population of a figure: the measures are defined for physicians (Sinsky et al. 2020); other

@@ -23,15 +23,17 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pandas as pd
 
-from analytics.access.roles import Actor
+from analytics.access.access_log import record
+from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
 from analytics.timesinks._common import TimeFigure, check_dates, figure, period_expr, prepare
 from analytics.timesinks.settings import TimeSinkSettings
 
 __all__ = [
     "EXTRA_MEASURES",
-    "period_bounds",
+    "MIN_CLINICIANS",
     "MEASURES",
     "clinician_measures",
     "document_type_measures",
@@ -48,6 +50,10 @@ MEASURES = {
     "prescription_time8": "orders_minutes",
     "inbox_time8": "inbox_minutes",
 }
+
+#: No aggregate is shown over fewer clinicians than this (CNIL: figures per team, not per
+#: person); a smaller group keeps its name and head count, its figures are masked (NULL).
+MIN_CLINICIANS = 5
 
 #: The other measures of the core set and later work (shares 0–1, PSH40 a ratio).
 EXTRA_MEASURES = ("undivided_attention", "teamwork_orders", "same_day_note_completion", "psh40")
@@ -187,6 +193,21 @@ def _check_calendar(con: duckdb.DuckDBPyConnection, date_from: date | None, date
             )
 
 
+def _mask(frame, min_clinicians: int, keep: tuple[str, ...]):  # noqa: ANN001, ANN202 - DataFrame
+    """Blank every figure of the rows with fewer than ``min_clinicians`` (``masked`` says so)."""
+    frame = frame.copy()
+    small = frame["clinicians"] < min_clinicians
+    figures = [c for c in frame.columns if c not in keep]
+    for column in figures:
+        if pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].astype("float64")
+            frame.loc[small, column] = None
+        else:
+            frame[column] = frame[column].astype(object).where(~small, None)
+    frame["masked"] = small
+    return frame
+
+
 def period_bounds(
     con: duckdb.DuckDBPyConnection, date_from: date | None = None, date_to: date | None = None
 ) -> tuple[date | None, date | None]:
@@ -222,16 +243,31 @@ def clinician_measures(
     user_id: str | None = None,
     settings: TimeSinkSettings | None = None,
     actor: Actor | None = None,
+    reason: str | None = None,
 ) -> TimeFigure:
     """One row per clinician and period: raw minutes, scheduled patient and other hours,
     planning coverage, the ``*_time8`` measures, undivided attention, PSH40, same-day note
     completion, teamwork for orders, and for each per-8-hour measure the peers' median and the
-    clinician's percentile rank (0–100)."""
+    clinician's percentile rank (0–100).
+
+    Individual figures about staff: with an ``actor`` (every dashboard and CLI call), they need
+    ``VIEW_CLINICIAN_TIMES`` (granted explicitly) and a ``reason``, and the view is logged with
+    it. Without an actor (library use inside Hygie: summaries, groups) nothing is checked."""
+    if actor is not None:
+        require(actor, Permission.VIEW_CLINICIAN_TIMES)
+        if not (reason and reason.strip()):
+            raise InvalidInput("clinician figures: state the reason for viewing individual figures "
+                               "(purpose: organising work, not evaluating people)")
     settings = prepare(con, actor, settings)
     sql = _clinician_sql(period) + "\nORDER BY period, user_id"
     frame = con.execute(
         sql, _params(con, settings, date_from, date_to, service, role, user_id=user_id)
     ).df()
+    if actor is not None:
+        record(con, actor, "view", "timesinks_clinicians", len(frame),
+               {"reason": reason.strip(), "period": period, "service": service, "role": role,
+                "user_id": user_id, "from": str(date_from) if date_from else None,
+                "to": str(date_to) if date_to else None})
     return figure(frame, settings)
 
 
@@ -245,8 +281,10 @@ def peer_stats(
     role: str | None = None,
     settings: TimeSinkSettings | None = None,
     actor: Actor | None = None,
+    min_clinicians: int = MIN_CLINICIANS,
 ) -> TimeFigure:
-    """Per role, service and period: clinicians, and p25 / median / p75 / p90 of each measure."""
+    """Per role, service and period: clinicians, and p25 / median / p75 / p90 of each measure
+    (masked for groups of fewer than ``min_clinicians``)."""
     settings = prepare(con, actor, settings)
     stats = ",\n".join(
         f"quantile_cont({m}, {q}) AS {m}_{name}"
@@ -258,7 +296,7 @@ def peer_stats(
         SELECT role, service, period, count(*) AS clinicians, {stats}
         FROM base GROUP BY role, service, period ORDER BY period, role, service"""  # noqa: S608
     params = _params(con, settings, date_from, date_to, service, role, user_id=None)
-    frame = con.execute(sql, params).df()
+    frame = _mask(con.execute(sql, params).df(), min_clinicians, ("role", "service", "period", "clinicians"))
     return figure(frame, settings)
 
 
@@ -273,9 +311,11 @@ def group_measures(
     role: str | None = None,
     settings: TimeSinkSettings | None = None,
     actor: Actor | None = None,
+    min_clinicians: int = MIN_CLINICIANS,
 ) -> TimeFigure:
     """Totals per service or role (the clinician's own, from ``staff``) and period, with the
-    group's ``*_time8`` as ratios of sums (minutes over all its scheduled hours)."""
+    group's ``*_time8`` as ratios of sums (minutes over all its scheduled hours); a group of
+    fewer than ``min_clinicians`` keeps its name and head count, its figures masked."""
     if by not in _GROUPS:
         raise InvalidInput(f"group measures: by '{by}' is not one of {', '.join(_GROUPS)}")
     settings = prepare(con, actor, settings)
@@ -285,7 +325,8 @@ def group_measures(
     """  # noqa: S608 - allow-listed pieces
     sql = f"WITH g AS ({sql}) SELECT *, {_TIME8} FROM g ORDER BY period, {by}"  # noqa: S608 - allow-listed
     frame = con.execute(sql, _params(con, settings, date_from, date_to, service, role)).df()
-    return figure(frame.drop(columns=["inside_hours", "days"]), settings)
+    frame = _mask(frame.drop(columns=["inside_hours", "days"]), min_clinicians, (by, "period", "clinicians"))
+    return figure(frame, settings)
 
 
 def document_type_measures(
@@ -332,8 +373,10 @@ def period_measures(
     role: str | None = None,
     settings: TimeSinkSettings | None = None,
     actor: Actor | None = None,
+    min_clinicians: int = MIN_CLINICIANS,
 ) -> TimeFigure:
-    """Totals per period over all (filtered) clinicians, ``*_time8`` as ratios of sums."""
+    """Totals per period over all (filtered) clinicians, ``*_time8`` as ratios of sums
+    (masked for a period with fewer than ``min_clinicians``)."""
     if period == "all":
         raise InvalidInput("period measures: choose 'week' or 'month'")
     settings = prepare(con, actor, settings)
@@ -343,4 +386,5 @@ def period_measures(
     """  # noqa: S608 - allow-listed pieces
     sql = f"WITH g AS ({sql}) SELECT *, {_TIME8} FROM g ORDER BY period"  # noqa: S608 - constant pieces
     frame = con.execute(sql, _params(con, settings, date_from, date_to, service, role)).df()
-    return figure(frame.drop(columns=["inside_hours", "days"]), settings)
+    frame = _mask(frame.drop(columns=["inside_hours", "days"]), min_clinicians, ("period", "clinicians"))
+    return figure(frame, settings)

@@ -10,7 +10,7 @@ import pandas as pd
 from analytics.access.roles import Actor
 from analytics.errors import InvalidInput
 from analytics.timesinks._common import TimeFigure, check_dates, figure, prepare
-from analytics.timesinks.labels import period_label, role_label
+from analytics.timesinks.labels import PURPOSE, period_label, role_label
 from analytics.timesinks.measures import (
     EXTRA_MEASURES,
     MEASURES,
@@ -37,7 +37,7 @@ USER_COLUMNS = [
 USER_NEW_COLUMNS = [
     "prescription_time8", "undivided_attention", "teamwork_orders", "same_day_note_completion",
     "psh40", "other_scheduled_hours", "planning_coverage", "clock_days", "basis",
-    "period_first", "period_last", "population",
+    "period_first", "period_last", "population", "purpose",
 ]
 
 
@@ -127,6 +127,7 @@ def _stamp(frame: pd.DataFrame, settings: TimeSinkSettings, first=None, last=Non
     frame["period_first"] = first
     frame["period_last"] = last
     frame["population"] = population
+    frame["purpose"] = PURPOSE
     return frame
 
 
@@ -139,15 +140,17 @@ def export_table(
     role: str | None = None,
     settings: TimeSinkSettings | None = None,
     actor: Actor | None = None,
+    reason: str | None = None,
 ) -> TimeFigure:
     """The table behind ``hygie timesinks export --by ...``; every row carries the threshold,
     the after-hours rule, the period covered and the population (role; the rankings by
-    document type and activity cover every role)."""
+    document type and activity cover every role). ``--by user`` is per-clinician data: see
+    :func:`~analytics.timesinks.measures.clinician_measures` (permission, reason, log)."""
     if by not in EXPORT_BY:
         raise InvalidInput(f"export: --by '{by}' is not one of {', '.join(EXPORT_BY)}")
     common = {"date_from": date_from, "date_to": date_to, "settings": settings, "actor": actor}
     if by == "user":
-        result = clinician_measures(con, period="all", role=role, **common)
+        result = clinician_measures(con, period="all", role=role, reason=reason, **common)
         frame = result.frame.drop(columns=["period"])
     elif by == "service":
         result = group_measures(con, by="service", period="all", role=role, **common)

@@ -6,12 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from analytics import timesinks as ts
+from analytics.access.roles import Permission, allowed
 from dashboard import charts, state
 from dashboard.components import actor, export_button, guarded
 from dashboard.i18n import t
 
 me = actor()
 st.title(t("nav.time_sinks"))
+st.info(t("ts.purpose"))
 con = state.con()
 version = state.data_version(con)
 
@@ -145,44 +147,58 @@ with guarded():
             export_button(trend, f"ts_{period}", key="ts_export_trend", aggregate=True)
 
     with tab_peers:
-        clinicians, clabel = figure("clinician_measures", period="month", role=role)
-        peers, _ = figure("peer_stats", period="month", role=role)
-        if clinicians.empty:
-            st.info(t("empty.table"))
-        else:
-            c1, c2 = st.columns(2)
-            users = sorted(clinicians["user_id"].unique())
-            who = c1.selectbox(t("ts.clinician"), users, key="ts_who")
-            measure = c2.selectbox(
-                t("ts.measure"), list(ts.MEASURES), format_func=lambda v: t(f"ts.{v}"), key="ts_measure"
+        measure = st.selectbox(
+            t("ts.measure"), list(ts.MEASURES), format_func=lambda v: t(f"ts.{v}"), key="ts_measure"
+        )
+        groups, glabel = figure("group_measures", by="service", period="month", role=role)
+        latest = groups[groups["period"] == groups["period"].max()] if not groups.empty else groups
+        if not latest.empty:
+            st.plotly_chart(
+                charts.group_bar(
+                    latest, "service", measure, glabel, title=t("ts.chart.services"),
+                    highlight=None, y_title=t("chart.minutes_per_8h"),
+                )
             )
-            mine = clinicians[clinicians["user_id"] == who].sort_values("period").iloc[-1]
-            peer_row = peers[
-                (peers["role"] == mine["role"]) & (peers["service"] == mine["service"])
-                & (peers["period"] == mine["period"])
-            ]
-            if peer_row.empty:
-                st.info(t("empty.table"))
+            if latest["masked"].any():
+                st.caption(t("ts.masked_groups", n=ts.MIN_CLINICIANS))
+            export_button(groups, "ts_services", key="ts_export_services", aggregate=True)
+        # Individual figures: a permission granted explicitly, a reason, a log (CNIL).
+        st.subheader(t("ts.individual"))
+        if not allowed(me, Permission.VIEW_CLINICIAN_TIMES):
+            st.info(t("ts.individual_denied"))
+        else:
+            reason = st.text_input(t("ts.individual_reason"), key="ts_reason", help=t("ts.individual_help"))
+            if not reason.strip():
+                st.info(t("ts.individual_reason_needed"))
             else:
-                st.plotly_chart(
-                    charts.peers_chart(
-                        peer_row.iloc[0], mine[measure], measure, clabel, who=str(who),
-                        title=t("ts.chart.peers", who=who, role=mine["role"], service=mine["service"]),
-                    )
-                )
-                pct = mine.get(f"peer_pct_{measure}")
-                if pd.notna(pct):
-                    st.caption(t("ts.percentile", pct=f"{pct * 100:.0f}"))
-            groups, glabel = figure("group_measures", by="service", period="month", role=role)
-            if not groups.empty:
-                latest = groups[groups["period"] == groups["period"].max()]
-                st.plotly_chart(
-                    charts.group_bar(
-                        latest, "service", measure, glabel, title=t("ts.chart.services"),
-                        highlight=mine["service"], y_title=t("chart.minutes_per_8h"),
-                    )
-                )
-                export_button(clinicians, "ts_clinicians", key="ts_export_clinicians", aggregate=True)
+                # not cached: every view is logged with its reason
+                result = ts.clinician_measures(con, period="month", role=role, settings=settings,
+                                               actor=me, reason=reason)
+                clinicians, clabel = result.frame, result.label
+                peers, _ = figure("peer_stats", period="month", role=role)
+                if clinicians.empty:
+                    st.info(t("empty.table"))
+                else:
+                    users = sorted(clinicians["user_id"].unique())
+                    who = st.selectbox(t("ts.clinician"), users, key="ts_who")
+                    mine = clinicians[clinicians["user_id"] == who].sort_values("period").iloc[-1]
+                    peer_row = peers[
+                        (peers["role"] == mine["role"]) & (peers["service"] == mine["service"])
+                        & (peers["period"] == mine["period"])
+                    ]
+                    if peer_row.empty or bool(peer_row.iloc[0]["masked"]):
+                        st.info(t("ts.masked_groups", n=ts.MIN_CLINICIANS))
+                    else:
+                        st.plotly_chart(
+                            charts.peers_chart(
+                                peer_row.iloc[0], mine[measure], measure, clabel, who=str(who),
+                                title=t("ts.chart.peers", who=who, role=mine["role"], service=mine["service"]),
+                            )
+                        )
+                        pct = mine.get(f"peer_pct_{measure}")
+                        if pd.notna(pct):
+                            st.caption(t("ts.percentile", pct=f"{pct:.0f}"))
+                    export_button(clinicians, "ts_clinicians", key="ts_export_clinicians", aggregate=True)
 
     with tab_backlog:
         by_b = st.segmented_control(

@@ -43,3 +43,27 @@ def test_heat_map_shows_active_hours_split_by_local_hour(app, warehouse):
     expected = {8: 119, 9: 120, 10: 57, 21: 59, 22: 37}  # minutes, both clinicians
     assert [round(v * 60, 6) for v in z[0]] == [expected.get(h, 0) for h in range(24)]
     assert all(v == 0 for row in z[1:] for v in row)
+
+
+def test_the_page_states_its_purpose_and_keeps_individual_figures_behind_a_permission(app, warehouse):
+    at = app(warehouse, "viewer").run()
+    at.switch_page("views/time_sinks.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    infos = [i.value for i in at.info]
+    assert any(v.startswith("Finalité : organiser le travail") for v in infos)
+    assert any("autorisation donnée explicitement" in v for v in infos)
+    assert not [ti for ti in at.text_input if ti.key == "ts_reason"]
+
+
+def test_an_admin_states_a_reason_and_the_view_is_logged(app, warehouse):
+    from tests.dashboard.conftest import query
+
+    at = app(warehouse, "admin").run()
+    at.switch_page("views/time_sinks.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(v.startswith("Indiquez un motif") for v in (i.value for i in at.info))
+    next(ti for ti in at.text_input if ti.key == "ts_reason").set_value("répartir les consultations").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s for s in at.selectbox if s.key == "ts_who"]
+    rows = query(warehouse, "SELECT action, object, detail FROM access_log WHERE object = 'timesinks_clinicians'")
+    assert rows and rows[-1][0] == "view" and "répartir les consultations" in rows[-1][2]

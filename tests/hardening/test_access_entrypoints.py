@@ -136,6 +136,10 @@ ENTRIES: list[Entry] = [
     # time sinks: the only patient-level figure
     Entry("timesinks.document_time", P.VIEW_PATIENT_DATA, READERS,
           lambda con, a, x: timesinks.document_time(con, actor=a).frame, logs="view"),
+    # time sinks: per-clinician figures are individual data about staff (issue 14 item 4)
+    Entry("timesinks.clinician_measures", P.VIEW_CLINICIAN_TIMES, ADMIN_ONLY,
+          lambda con, a, x: timesinks.clinician_measures(con, actor=a, reason="organise work").frame,
+          logs="view"),
     # jobs
     Entry("jobs.preview", P.JOB_PREVIEW, READERS,
           lambda con, a, x: jobs.preview(con, a, "normalise-identities", {}), writes=True),
@@ -308,7 +312,6 @@ AGGREGATE_CALLS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]]
     ("documents.double_entry_summary", lambda con: documents.double_entry_summary(con, VIEWER)),
     ("documents.last_run", lambda con: documents.last_run(con, VIEWER)),
     ("timesinks.summary", lambda con: timesinks.summary(con, actor=VIEWER)),
-    ("timesinks.clinician_measures", lambda con: timesinks.clinician_measures(con, actor=VIEWER)),
     ("timesinks.peer_stats", lambda con: timesinks.peer_stats(con, actor=VIEWER)),
     ("timesinks.group_measures", lambda con: timesinks.group_measures(con, actor=VIEWER)),
     ("timesinks.period_measures", lambda con: timesinks.period_measures(con, actor=VIEWER)),
@@ -318,7 +321,7 @@ AGGREGATE_CALLS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]]
     ("timesinks.unsigned_backlog", lambda con: timesinks.unsigned_backlog(con, actor=VIEWER)),
     ("timesinks.time_sink_ranking", lambda con: timesinks.time_sink_ranking(con, actor=VIEWER)),
     ("timesinks.sessions", lambda con: timesinks.sessions(con, actor=VIEWER)),
-    ("timesinks.export_table", lambda con: timesinks.export_table(con, by="user", actor=VIEWER)),
+    ("timesinks.export_table", lambda con: timesinks.export_table(con, by="service", actor=VIEWER)),
     ("exports.exportable_tables", lambda con: exports.exportable_tables(con, VIEWER)),
     ("exports.export_table match_runs", lambda con: exports.export_table(con, VIEWER, "match_runs", secret=KEY)),
     ("exports.export_table ts_user_day", lambda con: exports.export_table(con, VIEWER, "ts_user_day", secret=KEY)),

@@ -89,7 +89,7 @@ def test_peers_are_same_role_and_service(con):
 
 
 def test_peer_stats_quantiles(con):
-    frame = peer_stats(con, period="month").frame.set_index("role")
+    frame = peer_stats(con, period="month", min_clinicians=1).frame.set_index("role")
     assert frame.loc["physician", "clinicians"] == 2
     assert frame.loc["physician", "ehr_time8_median"] == pytest.approx(39)
     assert frame.loc["physician", "ehr_time8_p90"] == pytest.approx(10 + 0.9 * 58)
@@ -106,15 +106,33 @@ def test_peer_stats_quantiles(con):
     ids=["per service: ratio of sums", "per role"],
 )
 def test_group_measures(con, by, key, expected):
-    frame = group_measures(con, by=by, period="month").frame.set_index(by)
+    frame = group_measures(con, by=by, period="month", min_clinicians=1).frame.set_index(by)
     for column, value in expected.items():
         assert frame.loc[key, column] == pytest.approx(value), column
 
 
+@pytest.mark.parametrize(
+    "call",
+    [lambda c: group_measures(c, by="service", period="month"),
+     lambda c: period_measures(c, period="week"),
+     lambda c: peer_stats(c, period="month")],
+    ids=["service", "week", "peers"],
+)
+def test_no_aggregate_over_fewer_than_five_clinicians(con, call):
+    """Three clinicians in all: every group keeps its head count, its figures are masked."""
+    frame = call(con).frame
+    assert len(frame) and frame["masked"].all()
+    figures = frame.drop(columns=[c for c in ("service", "role", "period", "clinicians", "masked")
+                                  if c in frame.columns])
+    assert figures.isna().all().all()
+    assert frame["clinicians"].max() <= 3
+
+
 def test_period_measures_and_filters(con):
-    weekly = period_measures(con, period="week").frame
+    weekly = period_measures(con, period="week", min_clinicians=1).frame
     assert len(weekly) == 1 and weekly.loc[0, "active_minutes"] == pytest.approx(50)
-    assert period_measures(con, period="week", role="nurse").frame.loc[0, "active_minutes"] == 6
+    nurses = period_measures(con, period="week", role="nurse", min_clinicians=1).frame
+    assert nurses.loc[0, "active_minutes"] == 6
     from datetime import date
 
     assert clinician_measures(con, date_from=date(2026, 3, 3)).frame.empty
@@ -127,13 +145,21 @@ def test_period_measures_and_filters(con):
          "period: 'day' is not one of week, month, all"),
         (lambda c: group_measures(c, by="ward"), InvalidInput,
          "group measures: by 'ward' is not one of service, role"),
-        (lambda c: clinician_measures(c, actor=Actor("x", "viewer")), None, None),
+        (lambda c: group_measures(c, by="role", actor=Actor("x", "viewer")), None, None),
+        (lambda c: clinician_measures(c, actor=Actor("x", "viewer"), reason="planning"), AccessDenied,
+         "x (role viewer) may not view per-clinician time figures"),
+        (lambda c: clinician_measures(c, actor=Actor("x", "manager"), reason="planning"), AccessDenied,
+         "x (role manager) may not view per-clinician time figures"),
+        (lambda c: clinician_measures(c, actor=Actor("root", "admin"), reason="  "), InvalidInput,
+         "clinician figures: state the reason for viewing individual figures "
+         "(purpose: organising work, not evaluating people)"),
     ],
-    ids=["bad period", "bad group", "viewer may read aggregates"],
+    ids=["bad period", "bad group", "viewer may read aggregates", "viewer refused individual figures",
+         "manager refused individual figures", "admin must state a reason"],
 )
 def test_errors_and_access(con, call, error, message):
     if error is None:
-        assert len(call(con).frame) == 3
+        assert len(call(con).frame) == 2  # physician, nurse
         return
     with pytest.raises(error) as info:
         call(con)
@@ -146,3 +172,13 @@ def test_patient_level_rows_need_patient_permission(con):
     with pytest.raises(AccessDenied) as info:
         document_time(con, actor=Actor("bob", "viewer"))
     assert str(info.value) == "bob (role viewer) may not view patient-level data"
+
+
+def test_individual_figures_are_logged_with_their_reason(con):
+    frame = clinician_measures(con, actor=Actor("root", "admin"), reason="réorganiser les consultations").frame
+    assert len(frame) == 3
+    action, obj, rows, detail = con.execute(
+        """SELECT action, object, row_count, detail FROM access_log
+           WHERE actor = 'root' ORDER BY log_id DESC LIMIT 1""").fetchone()
+    assert (action, obj, rows) == ("view", "timesinks_clinicians", 3)
+    assert "réorganiser les consultations" in detail
