@@ -296,6 +296,8 @@ FR: dict[str, str] = {
     "jobs.already_applied": "« {job} » était déjà appliqué (exécution {run}) : rien de plus n'a été fait.",
     "jobs.failed": "Échec, rien n'a été modifié : {message}",
     "jobs.undo_label": "Annulation de « {job} »",
+    "jobs.undo_messages": "{n} message(s) de compensation écrits pour les autres logiciels "
+    "(voir « Messages envoyés aux autres logiciels »).",
     "jobs.messages": "Messages envoyés aux autres logiciels",
     "jobs.messages_help": "Chaque fusion, défusion et annulation écrit ses messages HL7 (ADT) et FHIR "
     "dans son dossier de sortie. Sans adresse de réception configurée, le fichier est la livraison ; "

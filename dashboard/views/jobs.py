@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,7 +83,11 @@ def _finish(pending: dict[str, Any], result: dict[str, Any]) -> None:
         st.session_state["jobs_preview"] = jobs.Preview(**data["preview"])
         return
     if pending["kind"] == "undo":
-        st.session_state["jobs_flash"] = t("jobs.undone", rows=data.get("rows_changed", 0))
+        flash = t("jobs.undone", rows=data.get("rows_changed", 0))
+        sent = re.search(r"compensating messages written: (\d+)", data.get("message") or "")
+        if sent:  # the undo of a merge or an unmerge wrote what reverses it for the receivers
+            flash += " " + t("jobs.undo_messages", n=int(sent.group(1)))
+        st.session_state["jobs_flash"] = flash
         return
     if pending["kind"] == "outbox_send":
         counts = data.get("counts") or {}

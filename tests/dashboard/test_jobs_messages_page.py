@@ -51,3 +51,26 @@ def test_messages_section_shows_sent_undo_and_pending_and_sends(app, fresh_wareh
         assert mllp.events() == ["A40", "A28", "A31"]
         listed = at.dataframe[2].value
         assert set(listed["status"]) == {"envoyé"} and set(listed["code"]) == {"AA"}
+
+
+def test_undo_from_the_page_says_it_wrote_compensating_messages(app, fresh_warehouse):
+    con = connect(fresh_warehouse)
+    try:
+        con.execute("INSERT INTO pair_reviews (patient_id_1, patient_id_2, decision, reviewer, decided_at) "
+                    "VALUES ('P9001', 'P9002', 'same', 'rev', now())")
+        merge = jobs.apply(con, MANAGER, jobs.preview(con, MANAGER, "merge-identities",
+                                                      {"include_clusters": "false"}).preview_id)
+    finally:
+        con.close()
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/jobs.py").run()
+    at.selectbox(key="jobs_undo_pick").select(merge.run_id).run()
+    at.button(key="jobs_undo").click().run()
+    at.button(key="jobs_confirm_undo").click().run()
+    assert _wait_for_worker(at, fresh_warehouse)["ok"]
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.success[0].value == (
+        "Annulation terminée : 1 ligne(s) restaurée(s). 3 message(s) de compensation écrits pour les autres "
+        "logiciels (voir « Messages envoyés aux autres logiciels »).")
+    assert list(at.dataframe[0].value["job"][:1]) == ["Annulation de « Fusionner les identités en double »"]
