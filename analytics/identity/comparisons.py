@@ -19,6 +19,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler, Prefix
 
+from analytics.identity.attributes import attribute_bits, attribute_bits_sql, nir_traits_sql
 from analytics.identity.first_names import known_first_names
 
 __all__ = ["FIELDS", "IndexArrays", "compare", "load_index"]
@@ -31,7 +32,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "birth_date": ("missing", "far", "default", "typo", "swap", "exact"),
     "sex": ("missing", "far", "exact"),
     "birth_place": ("missing", "far", "close", "exact"),
-    "ins": ("missing", "far_strong", "far", "exact"),
+    "ins": ("missing", "far_strong", "far", "traits_differ", "exact"),
     "phone": ("missing", "far", "exact"),
     "email": ("missing", "far", "close", "exact"),
     "address": ("missing", "far", "postcode", "close", "exact"),
@@ -45,6 +46,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
 #: MARTIN); ``particle`` a particle dropped or added (LE GALL / GALL, SAINT-MARTIN / MARTIN,
 #: D'ARTAGNAN / ARTAGNAN); ``inverted`` the same words in another order (DE LA FONTAINE / FONTAINE
 #: (DE LA), MARTIN DUBOIS / DUBOIS MARTIN).
+#: ins: ``traits_differ`` only one record has an INS and what its NIR encodes (sex, birth year,
+#: month, département) contradicts the other record's recorded traits (attributes.py).
 #: first_name (first first name): ``gendered`` masculine / feminine forms (LOUIS / LOUISE);
 #: ``partial`` one list inside the other (PAUL / JEAN PAUL); ``compound`` a compound reduced to its
 #: first part (JEAN-PIERRE / JEAN); ``other_name`` a near spelling but both are real first names
@@ -71,6 +74,7 @@ class IndexArrays:
     bd_default: np.ndarray
     ins_strong: np.ndarray
     fn_known: np.ndarray | None = None  # first first name is a known first name (first_names.py)
+    attrs: np.ndarray | None = None     # identity attribute bits (attributes.py: FICT 1, DOUT 2, HOMD 4, HOMA 8)
 
     @property
     def n(self) -> int:
@@ -105,6 +109,8 @@ def _tf(codes: np.ndarray) -> np.ndarray:
     return out
 
 
+_NIR = nir_traits_sql("ins")
+
 #: Columns compared by equality only, as SQL over identity_index: loaded as hash codes (below).
 _CODE_EXPRS = {
     "bn_np": "bn_np", "un_np": "un_np", "bn_key": "bn_key",
@@ -112,6 +118,11 @@ _CODE_EXPRS = {
     "fn_set": "array_to_string(list_sort(string_split(fn_list, ' ')), ' ')", "bn_sdx": "bn_sdx",
     "fn_sdx": "fn_sdx", "sex": "sex", "birth_place": "birth_place", "bp_dept": "left(birth_place, 2)",
     "ins": "ins", "phone": "phone", "postcode": "postcode", "email": "email", "address": "address",
+    # What the INS encodes, compared with the other record's traits (hash codes shared with sex and
+    # the département; Corsica's 2A/2B and the old NIRs' 20 compare equal).
+    "nir_sex": _NIR["nir_sex"],
+    "nir_dept": f"CASE WHEN {_NIR['nir_dept']} IN ('2A', '2B') THEN '20' ELSE {_NIR['nir_dept']} END",
+    "bp_dept20": "CASE WHEN left(birth_place, 2) IN ('2A', '2B') THEN '20' ELSE left(birth_place, 2) END",
 }
 
 
@@ -158,6 +169,8 @@ def load_index(con: duckdb.DuckDBPyConnection, table: str = "identity_index",
         SELECT rid, patient_id, {', '.join(_STRINGS)}, {hashed},
                coalesce(year(birth_date) * 10000 + month(birth_date) * 100 + day(birth_date), -1) AS ymd,
                bd_default, ins_strong, coalesce(length(fn1), 0) AS fn1_len,
+               coalesce({_NIR["nir_yy"]}, -1) AS nir_yy, coalesce({_NIR["nir_mm"]}, -1) AS nir_mm,
+               {attribute_bits_sql("attributes")} AS attr_bits,
                coalesce(len(string_split(fn_list, ' ')), 0) AS n_names
         FROM {table} ORDER BY rid
     """).fetchnumpy()  # noqa: S608 - internal identifiers only
@@ -167,26 +180,39 @@ def load_index(con: duckdb.DuckDBPyConnection, table: str = "identity_index",
     return ix
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def arrays_from_rows(rows: list[dict]) -> IndexArrays:
     """IndexArrays for a few identity_index-shaped rows held in Python (search before create),
     with the derived columns computed as :func:`load_index` computes them in SQL."""
     d: dict[str, list] = {k: [] for k in (*_STRINGS, "rid", "patient_id", "bn_sdx", "fn_sdx", "sex",
                                             "birth_place", "bp_dept", "ins", "phone", "postcode", "fn_set",
-                                            "bn_set", "ymd", "bd_default", "ins_strong", "fn1_len", "n_names")}
+                                            "bn_set", "ymd", "bd_default", "ins_strong", "fn1_len", "n_names",
+                                            "nir_sex", "nir_dept", "bp_dept20", "nir_yy", "nir_mm", "attr_bits")}
     for r in sorted(rows, key=lambda r: r["rid"]):
         for k in d:
             if k in r:
                 d[k].append(r[k])
         date = r.get("birth_date")
-        fn_list = r.get("fn_list")
-        bp = r.get("birth_place")
+        # rows of a DataFrame carry NaN for NULL: anything but a string is missing
+        fn_list, bp = _text(r.get("fn_list")), _text(r.get("birth_place"))
         d["bp_dept"].append(bp[:2] if bp else None)
         d["fn_set"].append(" ".join(sorted(fn_list.split(" "))) if fn_list else None)
-        bn = r.get("bn")
+        bn = _text(r.get("bn"))
         d["bn_set"].append(" ".join(sorted(bn.split(" "))) if bn else None)
         d["ymd"].append(date.year * 10000 + date.month * 100 + date.day if date is not None and date == date else -1)
         d["fn1_len"].append(len(r["fn1"]) if r.get("fn1") else 0)
         d["n_names"].append(len(fn_list.split(" ")) if fn_list else 0)
+        nir = _text(r.get("ins")) or ""
+        d["nir_sex"].append({"1": "M", "3": "M", "7": "M", "2": "F", "4": "F", "8": "F"}.get(nir[:1]))
+        dept = nir[5:7] or None
+        d["nir_dept"].append("20" if dept in ("2A", "2B") else dept)
+        d["bp_dept20"].append("20" if bp and bp[:2] in ("2A", "2B") else (bp[:2] if bp else None))
+        d["nir_yy"].append(int(nir[1:3]) if nir[1:3].isdigit() else -1)
+        d["nir_mm"].append(int(nir[3:5]) if nir[3:5].isdigit() and 1 <= int(nir[3:5]) <= 12 else -1)
+        d["attr_bits"].append(int(attribute_bits(np.array([_text(r.get("attributes"))], dtype=object))[0]))
     return arrays_from_columns({k: np.asarray(v, dtype=object) for k, v in d.items()})
 
 
@@ -210,11 +236,15 @@ def arrays_from_columns(d: dict[str, np.ndarray]) -> IndexArrays:
         c["bn_key"], = _codes(col("bn_key"))
         c["bn_set"], = _codes(col("bn_set"))
         c["fn1"], c["ufn"] = _codes(col("fn1"), col("ufn"))
-        for k in ("fn_all", "fn_set", "bn_sdx", "fn_sdx", "sex", "birth_place", "bp_dept", "ins",
+        c["sex"], c["nir_sex"] = _codes(col("sex"), col("nir_sex"))
+        c["bp_dept20"], c["nir_dept"] = _codes(col("bp_dept20"), col("nir_dept"))
+        for k in ("fn_all", "fn_set", "bn_sdx", "fn_sdx", "birth_place", "bp_dept", "ins",
                   "phone", "postcode", "email", "address"):
             c[k], = _codes(col(k) if k != "address" else s["address"])
     c["fn1_len"] = np.asarray(d["fn1_len"], dtype=np.int64)
     c["n_names"] = np.asarray(d["n_names"], dtype=np.int64)
+    c["nir_yy"] = np.asarray(d["nir_yy"], dtype=np.int64)
+    c["nir_mm"] = np.asarray(d["nir_mm"], dtype=np.int64)
     c["bn_words"] = np.fromiter((x.count(" ") + 1 if x else 0 for x in s["bn"]), dtype=np.int64, count=len(s["bn"]))
     tf = {"birth_name": _tf(c["bn_np"]), "first_name": _tf(c["fn1"]), "phone": _tf(c["phone"]),
           "address": _tf(c["address"])}
@@ -223,6 +253,7 @@ def arrays_from_columns(d: dict[str, np.ndarray]) -> IndexArrays:
         rid=np.asarray(d["rid"], dtype=np.int64), patient_id=col("patient_id"), s=s, c=c, tf=tf,
         ymd=ymd, bd_default=np.asarray(d["bd_default"]).astype(bool),
         ins_strong=np.asarray(d["ins_strong"]).astype(bool), fn_known=known_first_names(s["fn1"]),
+        attrs=np.asarray(d["attr_bits"], dtype=np.int64),
     )
 
 
@@ -278,6 +309,27 @@ def _compound(left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarr
                             dtype=object)
             out[cand] = known_first_names(rest)
     return out
+
+
+def _nir_contradicts(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Only one record of the pair has an INS, and what its NIR encodes contradicts the other
+    record's sex, birth year, birth month (either of day/month, a swap is a typo; not for a 01/01
+    default date) or birth département."""
+    c = ix.c
+    has_a, has_b = c["ins"][a] >= 0, c["ins"][b] >= 0
+    one = has_a ^ has_b
+    owner, other = np.where(has_a, a, b), np.where(has_a, b, a)
+
+    def differ(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (x >= 0) & (y >= 0) & (x != y)
+
+    ymd = ix.ymd[other]
+    known = ymd >= 0
+    yy, mm, dd = np.where(known, (ymd // 10000) % 100, -1), np.where(known, (ymd // 100) % 100, -1), ymd % 100
+    month_bad = differ(c["nir_mm"][owner], mm) & (c["nir_mm"][owner] != dd) & ~ix.bd_default[other]
+    bad = (differ(c["nir_sex"][owner], c["sex"][other]) | differ(c["nir_yy"][owner], yy) | month_bad
+           | differ(c["nir_dept"][owner], c["bp_dept20"][other]))
+    return one & bad
 
 
 def _levels(field: str, present: np.ndarray, conditions: list[tuple[str, np.ndarray]]) -> np.ndarray:
@@ -375,7 +427,10 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
     L["birth_place"] = _levels("birth_place", _present(c["birth_place"], a, b), [
         ("exact", _eq(c["birth_place"], a, b)), ("close", _eq(c["bp_dept"], a, b))])
     strong = ix.ins_strong[a] & ix.ins_strong[b]
-    L["ins"] = _levels("ins", _present(c["ins"], a, b), [("exact", _eq(c["ins"], a, b)), ("far_strong", strong)])
+    present = _present(c["ins"], a, b)
+    L["ins"] = _levels("ins", present | _nir_contradicts(ix, a, b), [
+        ("exact", _eq(c["ins"], a, b)), ("far_strong", present & strong), ("far", present),
+        ("traits_differ", ~present)])
     L["phone"] = _levels("phone", _present(c["phone"], a, b), [("exact", _eq(c["phone"], a, b))])
 
     present = _present(c["email"], a, b)

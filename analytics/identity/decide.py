@@ -6,9 +6,11 @@ import duckdb
 import numpy as np
 
 from analytics.errors import InvalidInput
+from analytics.identity.attributes import DOUBTFUL, FICTITIOUS, HOMA
 from analytics.identity.comparisons import FIELDS
 
-__all__ = ["DEFAULT_MATCH", "DEFAULT_REVIEW", "decide", "ins_conflict", "resolve_thresholds", "twins_guard"]
+__all__ = ["AUTO_MERGE_TRAITS", "DEFAULT_MATCH", "DEFAULT_REVIEW", "auto_merge_eligible", "decide", "ins_collision",
+           "ins_conflict", "resolve_thresholds", "twins_guard"]
 
 DEFAULT_MATCH = 0.9
 DEFAULT_REVIEW = 0.2
@@ -91,11 +93,26 @@ def ins_conflict(levels: dict[str, np.ndarray]) -> np.ndarray:
     return levels["ins"] == _lvl("ins", "far_strong")
 
 
+def ins_collision(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Pairs that share an INS while both their birth name and their first name differ: one
+    identifier on two people (a collision, an INS attached to the wrong record, an usurped
+    identity), not a duplicate. Never decided ``match``."""
+    return ((levels["ins"] == _lvl("ins", "exact")) & (levels["birth_name"] == _lvl("birth_name", "far"))
+            & (levels["first_name"] == _lvl("first_name", "far")))
+
+
 def decide(
     score: np.ndarray, levels: dict[str, np.ndarray], threshold_match: float, threshold_review: float,
-    reviewed: np.ndarray | None = None,
+    reviewed: np.ndarray | None = None, attributes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(decision, rule) per pair. ``reviewed``: '' / 'same' / 'not_same' / 'unsure' per pair."""
+    """(decision, rule) per pair. ``reviewed``: '' / 'same' / 'not_same' / 'unsure' per pair;
+    ``attributes``: the two records' identity attribute bits (attributes.py), when known.
+
+    Guards, in this order (the rule names the first that fired): ``twins``, ``ins_conflict``,
+    ``ins_collision``,
+    ``fictitious_identity`` / ``doubtful_identity`` (RNIV: a FICT or DOUT identity is never merged
+    without a person deciding: review), ``homonyms_confirmed`` (both records HOMA: the CIV already
+    checked them, not proposed again: non-match); then reviewers' decisions override all."""
     decision = np.where(score >= threshold_match, "match",
                         np.where(score >= threshold_review, "review", "non-match")).astype(object)
     rule = np.full(len(score), None, dtype=object)
@@ -106,6 +123,21 @@ def decide(
     conflict = ins_conflict(levels) & (decision == "match")
     decision[conflict] = "review"
     rule[conflict] = "ins_conflict"
+    shared = ins_collision(levels) & (decision != "non-match")
+    decision[shared] = "review"
+    rule[shared] = "ins_collision"
+    if attributes is not None:
+        bits_a, bits_b = attributes
+        either = bits_a | bits_b
+        free = rule == None  # noqa: E711 - elementwise on an object array
+        for bit, name in ((FICTITIOUS, "fictitious_identity"), (DOUBTFUL, "doubtful_identity")):
+            held = ((either & bit) > 0) & (decision != "non-match") & free
+            decision[held] = "review"
+            rule[held] = name
+            free &= ~held
+        homonyms = ((bits_a & bits_b & HOMA) > 0) & (decision != "non-match")
+        decision[homonyms] = "non-match"
+        rule[homonyms] = "homonyms_confirmed"
     if reviewed is not None:
         same = reviewed == "same"
         not_same = reviewed == "not_same"
@@ -114,3 +146,20 @@ def decide(
         decision[not_same] = "non-match"
         rule[not_same] = "reviewed not_same"
     return decision, rule
+
+
+#: RNIV strict traits that must agree up to formatting for an automatic merge.
+AUTO_MERGE_TRAITS = ("birth_name", "first_name", "birth_date", "sex", "birth_place")
+
+
+def auto_merge_eligible(levels: dict[str, np.ndarray], decision: np.ndarray, rule: np.ndarray) -> np.ndarray:
+    """Pairs that may be merged without a person checking them (RNIV: tools propose, the CIV
+    decides, except where the strict traits agree exactly): decided ``match`` by the score with
+    no guard or reviewer involved, birth name, first first name, birth date, sex and birth place
+    all ``exact`` (formatting differences only), and the INS equal or absent on a side. Every other
+    ``match`` needs a reviewer's "same person" before the merge job uses it."""
+    ok = (decision == "match") & np.array([r is None for r in rule], dtype=bool)
+    for f in AUTO_MERGE_TRAITS:
+        ok &= levels[f] == _lvl(f, "exact")
+    ok &= np.isin(levels["ins"], [_lvl("ins", "exact"), _lvl("ins", "missing")])
+    return ok

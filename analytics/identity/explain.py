@@ -9,7 +9,7 @@ import pandas as pd
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
 from analytics.identity.comparisons import FIELDS, compare, load_index
-from analytics.identity.decide import decide, resolve_thresholds
+from analytics.identity.decide import auto_merge_eligible, decide, resolve_thresholds
 from analytics.identity.model import Model, default_model, score, weights
 from analytics.identity.normalise import normalise_identity
 
@@ -28,6 +28,9 @@ _SHOWN: dict[str, str] = {
     "address": "concat_ws(' ', address, postcode, city)",
 }
 _FIELD_TO_SHOWN = dict(zip(FIELDS, _SHOWN, strict=True))
+#: RNIV identity attributes (DOUT, FICT, HOMD, HOMA...): a row of the explanation, weight 0; the
+#: guards they drive are in ``decide`` (the decision's rule names them).
+_ATTRIBUTES = "identity_attributes"
 
 
 def latest_thresholds(con: duckdb.DuckDBPyConnection) -> tuple[float, float]:
@@ -44,22 +47,27 @@ def _model(con: duckdb.DuckDBPyConnection) -> Model:
 
 def explanation_frame(model: Model, levels: dict[str, np.ndarray], w: dict[str, np.ndarray], i: int,
                       left: dict[str, object], right: dict[str, object], decision: str, total: float) -> pd.DataFrame:
-    """Rows: prior, one per field, total (``level`` of the total row is the decision)."""
+    """Rows: prior, one per field, the identity attributes (HOMD, FICT... of either record; weight
+    0, level ``attr_flagged`` or ``missing``), total (``level`` of the total row is the decision)."""
     prior = float(np.log2(model.lam / (1 - model.lam)))
     rows = [{"field": "prior", "left": None, "right": None, "level": "", "weight": round(prior, 3)}]
     for f in FIELDS:
         shown = _FIELD_TO_SHOWN[f]
         rows.append({"field": f, "left": left.get(shown), "right": right.get(shown),
                      "level": FIELDS[f][int(levels[f][i])], "weight": round(float(w[f][i]), 3)})
+    la, ra = left.get(_ATTRIBUTES), right.get(_ATTRIBUTES)
+    rows.append({"field": "attributes", "left": la, "right": ra, "level": "attr_flagged" if la or ra else "missing",
+                 "weight": 0.0})
     rows.append({"field": "total", "left": None, "right": None, "level": decision, "weight": round(total, 3)})
     return pd.DataFrame(rows, columns=["field", "left", "right", "level", "weight"])
 
 
 def _originals(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, dict[str, object]]:
     """The shown values of every patient of ``table``, by patient id."""
-    cols = ", ".join(f"{expr} AS {name}" for name, expr in _SHOWN.items())
+    shown = {**_SHOWN, _ATTRIBUTES: "nullif(identity_attributes, '')"}
+    cols = ", ".join(f"{expr} AS {name}" for name, expr in shown.items())
     rows = con.execute(f"SELECT patient_id, {cols} FROM {table}").fetchall()  # noqa: S608 - internal identifiers only
-    return {row[0]: dict(zip(_SHOWN, row[1:], strict=True)) for row in rows}
+    return {row[0]: dict(zip(shown, row[1:], strict=True)) for row in rows}
 
 
 def explain_pairs(
@@ -112,12 +120,13 @@ def _explain(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> li
         """SELECT patient_id_1, patient_id_2, arg_max(decision, decided_at) FROM pair_reviews
            WHERE list_contains($keys, [patient_id_1, patient_id_2]) GROUP BY ALL""", {"keys": keys}).fetchall())
     reviewed = np.array([latest.get(tuple(k), "") or "" for k in keys], dtype=object)
-    decision, rule = decide(prob, levels, t_match, t_review, reviewed)
+    decision, rule = decide(prob, levels, t_match, t_review, reviewed, attributes=(ix.attrs[a], ix.attrs[b]))
+    auto = auto_merge_eligible(levels, decision, rule)
     con.execute("DROP TABLE _hy_two_t; DROP TABLE _hy_pair")
     frames = []
     for k, (p, q) in enumerate(pairs):
         frame = explanation_frame(model, levels, w, k, shown[p], shown[q], str(decision[k]), float(total[k]))
-        frame.attrs.update(score=float(prob[k]), decision=str(decision[k]), rule=rule[k])
+        frame.attrs.update(score=float(prob[k]), decision=str(decision[k]), rule=rule[k], auto_merge=bool(auto[k]))
         frames.append(frame)
     return frames
 
@@ -126,6 +135,7 @@ def explain_pair(con: duckdb.DuckDBPyConnection, actor: Actor, patient_id_1: str
     """Field-by-field contribution for a pair: columns field, left, right, level, weight.
 
     The first row is the prior (log2 odds of a duplicate before looking), the last the total
-    match weight, whose ``level`` is the decision; ``df.attrs`` has ``score`` and ``decision``.
+    match weight, whose ``level`` is the decision; ``df.attrs`` has ``score``, ``decision``, ``rule``
+    (the guard that fired, if any) and ``auto_merge`` (eligible for a merge without a reviewer).
     """
     return explain_pairs(con, actor, [(patient_id_1, patient_id_2)])[0]

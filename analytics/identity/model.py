@@ -36,7 +36,8 @@ PRIOR_M: dict[str, tuple[float, ...]] = {
     "birth_date": (0.01, 0.02, 0.02, 0.04, 0.91),
     "sex": (0.01, 0.99),
     "birth_place": (0.02, 0.01, 0.97),
-    "ins": (0.001, 0.01, 0.989),
+    # far_strong, far, traits_differ (one INS, contradicted by the other's traits), exact
+    "ins": (0.001, 0.01, 0.02, 0.969),
     "phone": (0.15, 0.85),
     "email": (0.2, 0.1, 0.7),
     "address": (0.15, 0.05, 0.05, 0.75),
@@ -218,7 +219,7 @@ DEFAULT_U: dict[str, tuple[float, ...]] = {
     "birth_date": (0.9982, 0.0001, 0.001, 0.00002, 0.0006),
     "sex": (0.5, 0.5),
     "birth_place": (0.89, 0.08, 0.03),
-    "ins": (0.6, 0.39998, 0.00002),
+    "ins": (0.45, 0.3, 0.24998, 0.00002),
     "phone": (0.99997, 0.00003),
     "email": (0.9994, 0.0005, 0.00005),
     "address": (0.905, 0.095, 0.00006, 0.00003),

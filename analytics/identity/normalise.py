@@ -25,6 +25,7 @@ import unicodedata
 import duckdb
 import phonenumbers
 
+from analytics.identity.attributes import normalise_attributes, normalise_attributes_sql
 from analytics.identity.phonetic import install_macros
 
 __all__ = ["build_index", "clean_name_sql", "normalise_identity", "normalise_phone", "normalise_query"]
@@ -100,7 +101,8 @@ def _select_sql(source: str) -> tuple[str, str]:
                phone AS phone_raw, regexp_replace(coalesce(phone, ''), '[^0-9+]', '', 'g') AS phone_d,
                lower(trim(email)) AS email0,
                regexp_replace(coalesce(postcode, ''), '[^0-9AB]', '', 'g') AS pc0,
-               {_address_sql('address')} AS addr0
+               {_address_sql('address')} AS addr0,
+               {normalise_attributes_sql('identity_attributes')} AS attrs0
         FROM {source}
     ), s AS (
         SELECT *,
@@ -122,7 +124,7 @@ def _select_sql(source: str) -> tuple[str, str]:
         FROM s
     )
     SELECT patient_id, bn, un0, fnl, ufl, birth_date, sex0, bp0, ins0, status0, phone_raw, phone_d, email0,
-           pc0, addr0
+           pc0, addr0, attrs0
     FROM n
     """  # noqa: S608 - internal identifiers only
     stage2 = f"""
@@ -149,7 +151,8 @@ def _select_sql(source: str) -> tuple[str, str]:
         phone_raw,
         nullif(email0, '') AS email,
         nullif(pc0, '') AS postcode,
-        nullif(addr0, '') AS address
+        nullif(addr0, '') AS address,
+        attrs0 AS attributes
     FROM _hy_stage1
     """  # noqa: S608 - internal identifiers only
     return stage1, stage2
@@ -158,7 +161,7 @@ def _select_sql(source: str) -> tuple[str, str]:
 INDEX_COLUMNS = (
     "rid", "patient_id", "bn", "bn_key", "bn_np", "un", "un_key", "un_np", "fn_list", "fn1",
     "fn_all", "ufn", "bn_sdx", "un_sdx", "fn_sdx", "birth_date", "bd_default", "sex",
-    "birth_place", "ins", "ins_strong", "phone", "email", "postcode", "address",
+    "birth_place", "ins", "ins_strong", "phone", "email", "postcode", "address", "attributes",
 )
 
 
@@ -189,7 +192,7 @@ def normalise_identity(con: duckdb.DuckDBPyConnection, source: str, target: str,
                sb.sdx AS bn_sdx, su.sdx AS un_sdx, sf.sdx AS fn_sdx,
                birth_date, coalesce(bd_default, FALSE) AS bd_default, sex, birth_place, ins,
                ins_strong, CASE WHEN n.phone = '?' THEN p.e164 ELSE n.phone END AS phone,
-               email, postcode, address
+               email, postcode, address, attributes
         FROM _hy_norm n
         LEFT JOIN _hy_phone p ON n.phone = '?' AND p.raw = n.phone_raw
         LEFT JOIN _hy_sdx sb ON sb.name = n.bn_np
@@ -248,7 +251,7 @@ def _split_py(text: str) -> tuple[str | None, str | None]:
 
 def normalise_query(*, birth_name=None, used_name=None, first_names=None, birth_date=None, sex=None,
                     birth_place=None, ins=None, phone=None, email=None, postcode=None,
-                    used_first_name=None) -> dict:
+                    used_first_name=None, identity_attributes=None) -> dict:
     """identity_index columns (rid -1) for one typed identity."""
     from analytics.identity.phonetic import soundex2_py
 
@@ -274,6 +277,7 @@ def normalise_query(*, birth_name=None, used_name=None, first_names=None, birth_
         "phone": normalise_phone(digits) if digits else None,
         "email": (email or "").strip().lower() or None,
         "postcode": re.sub("[^0-9AB]", "", postcode or "") or None, "address": None,
+        "attributes": normalise_attributes(identity_attributes),
     }
     for key, src in (("bn_sdx", "bn_np"), ("un_sdx", "un_np"), ("fn_sdx", "fn1")):
         row[key] = soundex2_py(row[src]) if row[src] else None

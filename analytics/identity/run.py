@@ -15,7 +15,7 @@ from analytics.access.roles import Actor, Permission, require
 from analytics.identity import blocking
 from analytics.identity import decide as decide_mod
 from analytics.identity.comparisons import FIELDS, IndexArrays, load_index
-from analytics.identity.decide import resolve_thresholds
+from analytics.identity.decide import auto_merge_eligible, resolve_thresholds
 from analytics.identity.model import TARGET_PRECISION, Model, derive_threshold, estimate_u, fit
 from analytics.identity.normalise import build_index
 from analytics.identity.scoring import ScoredPairs, cluster_labels, score_pairs
@@ -81,6 +81,7 @@ def store_results(
         "score": sp.score, "match_weight": sp.match_weight,
         "decision": pd.Categorical(sp.decision, categories=["match", "review", "non-match"]),
         "rule": sp.rule,
+        "auto_merge": auto_merge_eligible(sp.levels, sp.decision, sp.rule),
         **{f: pd.Categorical.from_codes(sp.levels[f].astype(np.int64), categories=list(FIELDS[f])) for f in FIELDS},
     })
     if replace:

@@ -13,7 +13,10 @@ from analytics.identity.clusters import guarded_clusters
 from analytics.identity.comparisons import FIELDS, IndexArrays, compare
 from analytics.identity.model import Model, score, weights
 
-__all__ = ["ScoredPairs", "cluster_labels", "reviewed_decisions", "score_pairs"]
+__all__ = ["INCOMPATIBLE_RULES", "ScoredPairs", "cluster_labels", "reviewed_decisions", "score_pairs"]
+
+#: Guards whose pairs must never share a cluster (a chain through a third record included).
+INCOMPATIBLE_RULES = ("twins", "ins_conflict", "ins_collision", "fictitious_identity", "doubtful_identity", "homonyms_confirmed")
 
 
 @dataclass
@@ -58,7 +61,9 @@ def score_pairs(
         tf = _tf_from_levels(ix, a, levels)
     w = weights(model, levels, tf)
     total, prob = score(model, w)
-    decision, rule = decide_mod.decide(prob, levels, t_match, t_review, reviewed_decisions(con, ix, a, b))
+    attributes = (ix.attrs[a], ix.attrs[b]) if ix.attrs is not None else None
+    decision, rule = decide_mod.decide(prob, levels, t_match, t_review, reviewed_decisions(con, ix, a, b),
+                                       attributes=attributes)
     return ScoredPairs(a, b, levels, tf, total, prob, decision, rule)
 
 
@@ -73,6 +78,6 @@ def cluster_labels(con: duckdb.DuckDBPyConnection, ix: IndexArrays, sp: ScoredPa
 
     def incompatible(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         other = score_pairs(con, ix, x, y, model, t_match, t_review)
-        return (other.decision == "non-match") | np.isin(other.rule, ["twins", "ins_conflict"])
+        return (other.decision == "non-match") | np.isin(other.rule, list(INCOMPATIBLE_RULES))
 
     return guarded_clusters(ix.n, sp.a[edge], sp.b[edge], sp.score[edge], incompatible)

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.errors import InvalidInput
+from analytics.identity.attributes import ATTRIBUTE_CODES
 from analytics.importing.source import Source
 
 __all__ = ["RESOURCE_TYPES", "fhir_source"]
@@ -62,6 +63,16 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "ins": ("json_extract_string(" + _pick("$.identifier[*]", "x->>'system' IN " + str(INS_OIDS)) + ", '$.value')"),
         "identity_status": (f"json_extract_string(list_filter(json_extract({_RELIABILITY}, '$.extension[*]'), "
                             "lambda e: e->>'url' = 'identityStatus')[1], '$.valueCoding.code')"),
+        # RNIV identity attributes (DOUT, FICT, HOMD, HOMA...): codes of the identity-reliability
+        # extension's parts other than the status and validation ones, and Patient.meta.tag codes
+        # of the known attribute set (unverified against the FR Core IG: both places are read).
+        "identity_attributes": (
+            "nullif(array_to_string(list_sort(list_distinct(list_concat("
+            f"list_filter(json_extract_string(list_filter(json_extract({_RELIABILITY}, '$.extension[*]'), "
+            "lambda e: e->>'url' NOT IN ('identityStatus', 'validationDate', 'validationMode')), "
+            "'$[*].valueCoding.code'), lambda c: c IS NOT NULL), "
+            "list_filter(json_extract_string(j, '$.meta.tag[*].code'), lambda c: c IN "
+            f"{tuple(ATTRIBUTE_CODES)})))), ' '), '')"),
         "address": "array_to_string(json_extract_string(j, '$.address[0].line[*]'), ' ')",
         "postcode": "j->>'$.address[0].postalCode'",
         "city": "j->>'$.address[0].city'",

@@ -24,6 +24,7 @@ import duckdb
 from analytics.access.access_log import record
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import AccessDenied, FileRefused, InvalidInput
+from analytics.identity.attributes import ATTRIBUTE_CODES, nir_traits_sql, unknown_attributes_sql
 from analytics.importing.csv_reader import csv_source
 from analytics.importing.fhir import fhir_source
 from analytics.importing.headers import TABLES, TableSpec
@@ -116,11 +117,45 @@ def _stage(con, source: Source, spec: TableSpec) -> None:
                           f"AS {quote_ident('j_' + col)}")
     if spec.name == "schedules":
         pieces.append(f"CASE WHEN ({_conv(spec, 'end')}) < ({_conv(spec, 'start')}) THEN \"end\" END AS o_end")
+    pieces += _identity_checks(spec, source)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {', '.join(pieces)} FROM ({source.sql})",
                 source.params)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE_VIEW} AS "
                 f"SELECT rowid - (SELECT min(rowid) FROM {STAGE}) + {int(source.line_offset)} AS _line, * "
                 f"FROM {STAGE}")
+
+
+def _identity_checks(spec: TableSpec, source: Source) -> list[str]:
+    """Stage columns of the identity findings that keep the value (RNIV): unknown identity
+    attribute codes (u_attributes, u_codes), and an INS whose NIR contradicts the row's sex,
+    birth year, month or birth département (n_ins, n_what)."""
+    if spec.name != "patients":
+        return []
+    out = []
+    cols = set(source.columns)
+    if "identity_attributes" in cols:
+        unknown = unknown_attributes_sql(quote_ident("identity_attributes"))
+        out += [f"CASE WHEN {unknown} IS NOT NULL THEN {quote_ident('identity_attributes')} END AS u_attributes",
+                f"{unknown} AS u_codes"]
+    if "ins" in cols and {"sex", "birth_date", "birth_place_code"} & cols:
+        ins = _conv(spec, "ins")
+        nir = nir_traits_sql(f"({ins})")
+        checks = []
+        if "sex" in cols:
+            sex = f"({_conv(spec, 'sex')})"
+            checks.append(f"CASE WHEN {sex} IN ('M', 'F') AND ({nir['nir_sex']}) <> {sex} THEN 'sex' END")
+        if "birth_date" in cols:
+            bd = f"({_conv(spec, 'birth_date')})"
+            checks.append(f"CASE WHEN ({nir['nir_yy']}) <> year({bd}) % 100 THEN 'birth year' END")
+            checks.append(f"CASE WHEN ({nir['nir_mm']}) <> month({bd}) AND NOT (month({bd}) = 1 AND day({bd}) = 1) "
+                          "THEN 'birth month' END")
+        if "birth_place_code" in cols:
+            bp = f"({_conv(spec, 'birth_place_code')})"
+            checks.append(f"CASE WHEN ({nir['nir_dept']}) <> left({bp}, 2) AND NOT (({nir['nir_dept']}) = '20' "
+                          f"AND left({bp}, 2) IN ('2A', '2B')) THEN 'birth place' END")
+        what = f"nullif(concat_ws(', ', {', '.join(checks)}), '')"
+        out += [f"CASE WHEN {what} IS NOT NULL THEN {quote_ident('ins')} END AS n_ins", f"{what} AS n_what"]
+    return out
 
 
 def _loadable(spec: TableSpec, source: Source) -> str:
@@ -172,6 +207,15 @@ def _findings_sql(spec: TableSpec, source: Source) -> str:
             parts.append(f"SELECT _line, '{col}', {record_key}, {odd}, "
                          f"'looks like mojibake (UTF-8 text read as Windows-1252); value kept as is' "
                          f"FROM {STAGE_VIEW} WHERE {odd} IS NOT NULL")
+    if spec.name == "patients" and "identity_attributes" in source.columns:
+        parts.append(f"SELECT _line, 'identity_attributes', {record_key}, u_attributes, "
+                     f"'unknown identity attribute code(s) ' || u_codes || ' (known: {', '.join(ATTRIBUTE_CODES)}); "
+                     f"value kept as is' FROM {STAGE_VIEW} WHERE u_attributes IS NOT NULL")
+    if spec.name == "patients" and "ins" in source.columns and {"sex", "birth_date", "birth_place_code"} & set(
+            source.columns):
+        parts.append(f"SELECT _line, 'ins', {record_key}, n_ins, 'INS does not match the recorded ' || n_what || "
+                     f"' (the NIR encodes sex, birth year and month, birth place); value kept' "
+                     f"FROM {STAGE_VIEW} WHERE n_ins IS NOT NULL")
     if spec.name == "schedules" and {"start", "end"} <= set(source.columns):
         parts.append(f"SELECT _line, 'end', {record_key}, o_end, 'end before start; row not loaded' "
                      f"FROM {STAGE_VIEW} WHERE o_end IS NOT NULL")

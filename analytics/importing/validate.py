@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from analytics.identity.attributes import normalise_attributes_sql
+
 __all__ = [
     "KINDS",
     "trimmed",
@@ -34,6 +36,7 @@ _OFFSET_RE = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*([zZ]|[+-][0-9]{2}(:?[
 KINDS: dict[str, dict[str, str]] = {
     "patients": {"birth_date": "birth_date", "sex": "sex", "birth_place_code": "birth_place",
                  "ins": "ins", "identity_status": "identity_status", "postcode": "postcode",
+                 "identity_attributes": "identity_attributes",
                  "email": "email", "created_at": "timestamp", "updated_at": "timestamp",
                  "active": "bool", "patient_id": "id", "phone": "id"},
     "documents": {"created_at": "timestamp", "signed_at": "timestamp", "status": "doc_status",
@@ -198,6 +201,8 @@ def convert_sql(kind: str, r: str) -> str:
         return _case(r, _SEX)
     if kind == "identity_status":
         return _case(r, _STATUS)
+    if kind == "identity_attributes":
+        return normalise_attributes_sql(r)
     if kind == "activity":
         return _case(r, _ACTIVITY)
     if kind == "doc_status":
@@ -228,6 +233,7 @@ def problem_sql(kind: str, r: str) -> str:
         "timestamp": "'not a valid timestamp (expected dd/mm/yyyy HH:MM[:SS] or ISO 8601)'",
         "sex": "'unknown sex code (expected M/F/U, H, 1/2, homme/femme, inconnu)'",
         "identity_status": "'unknown identity status (expected PROV, RECUP, VALI or QUAL)'",
+        "identity_attributes": "'no identity attribute code (expected codes such as DOUT, FICT, HOMD, HOMA)'",
         "activity": "'unknown activity (expected documentation, chart_review, orders, inbox or other)'",
         "doc_status": "'unknown document status (expected draft, signed, sent or archived)'",
         "bool": "'not a yes/no value (expected oui/non, 1/0, true/false)'",

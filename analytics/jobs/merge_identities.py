@@ -5,6 +5,12 @@ which reviewers marked any two members "not the same person" is skipped whole (a
 collision: merging it would be a patient-safety incident). The survivor is chosen by identity
 status (QUAL > VALI/RECUP > PROV), then the configured tie-breakers; losers stay, inactive,
 with ``merged_into`` = survivor; their documents and audit events are re-pointed.
+
+RNIV (docs/IDENTITY_RULES.md): from the clusters, only pairs the matcher marked eligible for an
+automatic merge (``match_pairs.auto_merge``: strict traits equal up to formatting, no guard) are
+merged; any other pair needs a reviewer's "same person". A strict trait (birth place) of a VALI or
+QUAL survivor is never filled from a PROV or RECUP record; contact fields may be, the loser
+recorded as the change's origin.
 """
 
 from __future__ import annotations
@@ -74,6 +80,17 @@ def _sort_key(p: dict[str, Any], keys: list[str]) -> tuple[Any, ...]:
     return (*out, p["patient_id"])
 
 
+#: RNIV strict traits among the completable fields (the others are complementary: contact).
+STRICT_COMPLETABLE = ("birth_place_code",)
+VALIDATED = ("VALI", "QUAL")
+
+
+def _strict_from_weaker(block: tuple[str, ...], survivor: dict[str, Any], loser: dict[str, Any]) -> bool:
+    """A strict trait of a VALI/QUAL survivor would be filled from a PROV/RECUP (or unknown) record."""
+    return (any(c in STRICT_COMPLETABLE for c in block) and survivor["identity_status"] in VALIDATED
+            and loser["identity_status"] not in VALIDATED)
+
+
 def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -85,9 +102,11 @@ def _edges(ctx: JobContext, p: MergeParams, run_id: str | None) -> tuple[dict[tu
             "SELECT a.patient_id AS p1, b.patient_id AS p2, max(mp.score) AS score "
             "FROM match_clusters a JOIN match_clusters b ON a.match_run_id = b.match_run_id "
             " AND a.cluster_id = b.cluster_id AND a.patient_id < b.patient_id "
-            "LEFT JOIN match_pairs mp ON mp.match_run_id = a.match_run_id "
+            "JOIN match_pairs mp ON mp.match_run_id = a.match_run_id "
             " AND least(mp.patient_id_1, mp.patient_id_2) = a.patient_id "
             " AND greatest(mp.patient_id_1, mp.patient_id_2) = b.patient_id "
+            # RNIV: only what may be merged without a person checking it (see docs/IDENTITY_RULES.md)
+            " AND coalesce(mp.auto_merge, FALSE) "
             "WHERE a.match_run_id = ? GROUP BY ALL ORDER BY ALL",
             [run_id],
         ):
@@ -175,6 +194,12 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
             if p.complete_fields:
                 before, after = {}, {}
                 for block in COMPLETABLE:
+                    if all(_empty(survivor[c]) for c in block) and any(not _empty(loser[c]) for c in block) \
+                            and _strict_from_weaker(block, survivor, loser):
+                        notes.append(f"{survivor['patient_id']}: {', '.join(block)} not filled from {lid} "
+                                     f"({loser['identity_status'] or 'no status'}): a strict trait of a "
+                                     f"{survivor['identity_status']} identity comes only from a validated one")
+                        continue
                     if all(_empty(survivor[c]) for c in block) and any(not _empty(loser[c]) for c in block):
                         for c in block:
                             before[c], after[c] = survivor[c], loser[c]

@@ -23,6 +23,7 @@ from analytics.warehouse.migrations import (
     m0008_timesinks_denominators,
     m0009_message_outbox,
     m0010_api_tokens,
+    m0011_identity_safety,
 )
 
 
@@ -44,6 +45,7 @@ MIGRATIONS: list[Migration] = [
     Migration(8, "time sinks denominators, calendar and activity map", m0008_timesinks_denominators.apply),
     Migration(9, "message delivery attempts", m0009_message_outbox.apply),
     Migration(10, "per-account API tokens", m0010_api_tokens.apply),
+    Migration(11, "identity attributes and auto-merge eligibility", m0011_identity_safety.apply),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

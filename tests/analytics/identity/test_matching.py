@@ -110,7 +110,7 @@ def test_explanation(matched):
     k = next(i for i, c in enumerate(CASES) if c[0] == "day and month swapped")
     frame = explain_pair(con, MANAGER, f"C{k:02d}A", f"C{k:02d}B")
     assert list(frame.columns) == ["field", "left", "right", "level", "weight"]
-    assert list(frame["field"]) == ["prior", *FIELDS, "total"]
+    assert list(frame["field"]) == ["prior", *FIELDS, "attributes", "total"]
     by = frame.set_index("field")
     assert by.loc["birth_date", ["left", "right", "level"]].tolist() == ["04/08/2001", "08/04/2001", "swap"]
     assert by.loc["birth_name", "level"] == "exact" and by.loc["birth_name", "weight"] > 0

@@ -8,6 +8,7 @@ import duckdb
 
 VALID_INS = "184127645108946"  # the NIR example with its published key 46
 CORSICAN_INS = "185072A00401205"  # département 2A, key computed with 2A -> 19
+PARIS_INS = "280037505612357"  # a woman born in March 1980 in Paris (75056), key 57: coherent with the rows using it
 
 
 def write_text(folder: Path, name: str, text: str, encoding: str = "utf-8", bom: bool = False,

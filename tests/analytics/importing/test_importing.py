@@ -11,6 +11,7 @@ from analytics.access.roles import system_actor
 from analytics.importing import import_file, ins_is_valid, ins_key
 from tests.analytics.importing.helpers import (
     CORSICAN_INS,
+    PARIS_INS,
     VALID_INS,
     table_rows,
     write_text,
@@ -22,7 +23,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 PATIENTS_FR = (
     "IPP;NOM_NAISSANCE;NOM_USAGE;PRENOMS;DATE_NAISSANCE;SEXE;LIEU_NAISSANCE;MATRICULE_INS;STATUT_IDENTITE;CP;VILLE\n"
-    f"P001;LŒUVRE;MARTIN;Zoé Anaïs;12/03/1980;F;75056;{VALID_INS};Qualifiée;75001;Paris\n"
+    f"P001;LŒUVRE;MARTIN;Zoé Anaïs;12/03/1980;F;75056;{PARIS_INS};Qualifiée;75001;Paris\n"
     "P002;N’DIAYE;;Jean-Émile;01/07/1955;H;2A004;;provisoire;13001;Marseille\n"
 )
 PATIENTS_COMMA = (
@@ -63,7 +64,7 @@ def test_codes_are_normalised(con, tmp_path):
     path = write_text(tmp_path, "p.csv", PATIENTS_FR, "cp1252")
     import_file(con, "patients", path, actor=SYSTEM)
     assert table_rows(con, "patients", "identity_status, birth_place_code, ins, used_name", "patient_id") == [
-        ("QUAL", "75056", VALID_INS, "MARTIN"), ("PROV", "2A004", None, None)]
+        ("QUAL", "75056", PARIS_INS, "MARTIN"), ("PROV", "2A004", None, None)]
 
 
 VALUE_FAULTS = [

@@ -31,7 +31,7 @@ CASES = [
     ("--map to an unknown column", "patients", "IPP\nP1\n", ["--map", "IPP=ipp"], 2,
      ["Error: --map IPP=ipp: 'ipp' is not a column of patients (known: patient_id, birth_name, used_name, "
       "first_names, used_first_name, birth_date, sex, birth_place_code, ins, identity_status, address, postcode, "
-      "city, phone, email, created_at, updated_at, active)"]),
+      "city, phone, email, created_at, updated_at, active, identity_attributes)"]),
 ]
 
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from analytics.access.roles import system_actor
 from analytics.importing import import_file
-from tests.analytics.importing.helpers import VALID_INS, table_rows
+from tests.analytics.importing.helpers import PARIS_INS, table_rows
 
 SYSTEM = system_actor()
 
@@ -62,7 +62,7 @@ PATIENT = {
     "identifier": [
         {"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "PI"}]},
          "system": "urn:oid:1.2.250.1.71.4.2.1", "value": "IPP-001"},
-        {"system": INS_OID, "value": VALID_INS},
+        {"system": INS_OID, "value": PARIS_INS},
     ],
     "name": [
         {"use": "usual", "family": "MARTIN", "given": ["Zoé"]},
@@ -90,7 +90,7 @@ def test_fhir_patients(con, tmp_path):
     assert [(f.line, f.column, f.raw_value) for f in report.findings] == [(2, "birth_date", "1955-02-31")]
     assert table_rows(con, "patients", "patient_id, birth_name, first_names, used_name, used_first_name, birth_date, "
                       "sex, birth_place_code, ins, identity_status, address, postcode, city, phone, email") == [
-        ("IPP-001", "DUPONT", "Marie Zoé Anne", "MARTIN", "Zoé", dt.date(1980, 3, 12), "F", "75056", VALID_INS,
+        ("IPP-001", "DUPONT", "Marie Zoé Anne", "MARTIN", "Zoé", dt.date(1980, 3, 12), "F", "75056", PARIS_INS,
          "VALI", "3 rue de la Paix Bât. B", "75002", "Paris", "06 12 34 56 78", "zoe@example.fr"),
         ("P2", "DURAND", "Luc", None, None, None, "M", None, None, None, None, None, None, None, None),
     ]

@@ -82,9 +82,11 @@ def populate(con: duckdb.DuckDBPyConnection) -> None:
     for pid, cluster in [("P001", "C1"), ("P002", "C1"), ("P005", "C2"), ("P006", "C2")]:
         con.execute("INSERT INTO match_clusters (match_run_id, patient_id, cluster_id) VALUES ('M1', ?, ?)",
                     [pid, cluster])
-    for a, b, score in [("P001", "P002", 0.97), ("P005", "P006", 0.95)]:
-        con.execute("INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision) "
-                    "VALUES ('M1', ?, ?, ?, 10, 'match')", [a, b, score])
+    # auto_merge: the matcher's RNIV eligibility (strict traits equal up to formatting, no guard);
+    # P005/P006 marked eligible as if the matcher had erred: the reviewers' "not the same" still wins
+    for a, b, score, auto in [("P001", "P002", 0.97, True), ("P005", "P006", 0.95, True)]:
+        con.execute("INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision, "
+                    "auto_merge) VALUES ('M1', ?, ?, ?, 10, 'match', ?)", [a, b, score, auto])
     # reviewers: P003/P004 same (not in a cluster); P005/P006 are twins
     for a, b, decision in [("P004", "P003", "same"), ("P005", "P006", "not_same")]:
         con.execute("INSERT INTO pair_reviews (patient_id_1, patient_id_2, decision, reviewer, decided_at) "
