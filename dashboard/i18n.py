@@ -357,6 +357,8 @@ FR: dict[str, str] = {
     "data.too_big": "Fichier trop volumineux : {mb} Mo au plus.",
     "data.bad_type": "Type de fichier refusé : seuls {types} sont acceptés.",
     "data.refused": "Fichier refusé, rien n'a été chargé : {message}",
+    "data.refused_no_counts": "Le fichier n'a pas été lu dans l'entrepôt : aucune ligne n'est comptée. "
+    "Corrigez le défaut signalé puis importez-le de nouveau.",
     "data.report_title": "**Rapport de validation** — {table}, fichier « {file} »",
     "data.rows_in_file": "Lignes du fichier",
     "data.inserted": "Ajoutées",

@@ -11,7 +11,7 @@ from analytics import importing
 from analytics.access.roles import Permission, require
 from analytics.errors import FileRefused, HygieError
 from dashboard import state
-from dashboard.components import actor, can, export_button, guarded, page_window, record_view
+from dashboard.components import actor, can, export_button, guarded, page_window
 from dashboard.i18n import engine_text, t
 from dashboard.uploads import ALLOWED_TYPES, import_dir, max_upload_mb, saved_upload, server_file
 
@@ -69,8 +69,15 @@ if can(Permission.IMPORT_DATA):
                         st.error(t("data.refused", message=engine_text(str(exc))))
         if report is not None:
             st.session_state["data_report"] = report
+            if report.findings_count:  # the findings list below opens on this import
+                st.session_state["data_findings_pick"] = report.import_id
+                st.session_state.pop("data_imports_page", None)
     report = st.session_state.get("data_report")
-    if report is not None:
+    if report is not None and report.status == "refused":
+        # nothing was read into the warehouse: no counts to show, only why
+        st.markdown(t("data.report_title", table=t(f"table.{report.table}"), file=Path(report.file).name))
+        st.caption(t("data.refused_no_counts"))
+    elif report is not None:
         st.markdown(t("data.report_title", table=t(f"table.{report.table}"), file=Path(report.file).name))
         m = st.columns(5)
         m[0].metric(t("data.rows_in_file"), report.rows_in_file)
@@ -87,17 +94,12 @@ if can(Permission.IMPORT_DATA):
 
 # --- what is loaded and when --------------------------------------------------------------
 st.subheader(t("data.imports"))
-total = con.execute("SELECT count(*) FROM imports").fetchone()[0]
+total = importing.import_count(con, me)
 if not total:
     st.info(t("overview.no_data"))
 else:
     offset, limit = page_window(total, key="data_imports_page", page_size=20)
-    frame = con.execute(
-        "SELECT started_at, table_name, regexp_replace(file_name, '^.*[/\\\\]', '') AS file_name, format, encoding, "
-        "status, rows_in_file, rows_inserted, rows_updated, findings, actor, message, import_id "
-        "FROM imports ORDER BY started_at DESC LIMIT ? OFFSET ?",
-        [limit, offset],
-    ).df()
+    frame = importing.imports_page(con, me, limit, offset)
     shown = frame.drop(columns=["import_id"])
     shown["table_name"] = [t(f"table.{name}") for name in shown["table_name"]]
     shown["status"] = [t(f"data.status.{s}") for s in shown["status"]]
@@ -118,18 +120,15 @@ else:
         st.subheader(t("data.findings_title"))
         labels = {row.import_id: f"{row.file_name} — {t('table.' + row.table_name)} ({row.findings})"
                   for row in with_findings.itertuples()}
+        if st.session_state.get("data_findings_pick") not in labels:
+            st.session_state.pop("data_findings_pick", None)  # an import of another page: the newest
         chosen = st.selectbox(t("data.pick_import"), list(labels), key="data_findings_pick", format_func=labels.get)
-        count = con.execute("SELECT count(*) FROM data_quality_findings WHERE import_id = ?", [chosen]).fetchone()[0]
+        count = importing.import_findings_count(con, me, chosen)
         f_offset, f_limit = page_window(count, key="data_findings_page")
-        findings = con.execute(
-            "SELECT line, column_name, record_key, raw_value, problem FROM data_quality_findings "
-            "WHERE import_id = ? ORDER BY line NULLS LAST, column_name LIMIT ? OFFSET ?",
-            [chosen, f_limit, f_offset],
-        ).df()
+        findings = importing.import_findings(con, me, chosen, f_limit, f_offset)
         shown_findings = findings.assign(problem=[engine_text(p) for p in findings["problem"]])
         st.dataframe(shown_findings, hide_index=True, column_config={
             "line": t("data.col.line"), "column_name": t("data.col.column"), "record_key": t("data.col.key"),
             "raw_value": t("data.col.raw"), "problem": t("data.col.problem"),
         })
-        record_view("data_quality_findings", len(findings), {"import_id": chosen})
         export_button(findings, "data_quality_findings", key="data_export_findings")

@@ -85,3 +85,43 @@ def test_a_refused_file_is_explained_in_french(app, fresh_warehouse):
         "(elle est obligatoire)"
     ]
     assert _staff_rows(fresh_warehouse) == 2
+    # nothing was read: the report shows why, not "Lignes du fichier 0"
+    assert not [m for m in at.metric if m.label == "Lignes du fichier"]
+    assert "Le fichier n'a pas été lu dans l'entrepôt : aucune ligne n'est comptée. Corrigez le défaut " \
+           "signalé puis importez-le de nouveau." in [c.value for c in at.caption]
+
+
+def test_the_findings_list_opens_on_the_import_just_made(app, fresh_warehouse):
+    """A user who looked at an older import's findings sees the new import's after importing."""
+    at = app(fresh_warehouse, "admin").run()
+    at.switch_page("views/data.py").run()
+    _upload(at, "patients", "first.csv", PATIENTS_CSV)
+    first = query(fresh_warehouse, "SELECT import_id FROM imports WHERE file_name LIKE '%first.csv'")[0][0]
+    at.session_state["data_findings_pick"] = first  # the user looks at that import's findings
+    at.run()
+    assert at.dataframe[1].value["raw_value"].tolist() == ["Z", "7501"]
+    second = PATIENTS_CSV.replace(b"P5001", b"P6001").replace(b"P5002", b"P6002").replace(b"bleu", b"rouge")
+    second = second.replace(b";Z;", b";Q;").replace(b"\r\nP6002;DURAND;F;7501;vert", b"")
+    _upload(at, "patients", "second.csv", second)
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="data_findings_pick").options[0] == "second.csv — Patients (1)"
+    assert at.dataframe[1].value["raw_value"].tolist() == ["Q"]  # not first.csv's Z and 7501
+
+
+def test_the_findings_engine_needs_patient_access_and_leaves_a_trace(fresh_warehouse):
+    from analytics import importing
+    from analytics.access.roles import Actor
+    from analytics.errors import AccessDenied
+    from analytics.warehouse import connect
+
+    con = connect(fresh_warehouse)
+    try:
+        ids = importing.imports_page(con, Actor("v", "viewer"), 50)["import_id"].tolist()  # an aggregate
+        assert ids and importing.import_count(con, Actor("v", "viewer")) == len(ids)
+        with pytest.raises(AccessDenied):
+            importing.import_findings(con, Actor("v", "viewer"), ids[0], 10)
+        importing.import_findings(con, Actor("ana", "analyst"), ids[0], 10)
+        logged = con.execute("SELECT actor, action, object FROM access_log ORDER BY log_id DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    assert logged == ("ana", "view", "data_quality_findings")
