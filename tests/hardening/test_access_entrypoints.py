@@ -30,7 +30,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import documents, exports, identity, jobs, timesinks
+from analytics import documents, exports, identity, importing, jobs, timesinks
 from analytics.access import access_log, auth
 from analytics.access.roles import ROLES, Actor, Permission, allowed, system_actor
 from analytics.errors import AccessDenied
@@ -91,6 +91,12 @@ def _run(con) -> dict:
 
 def _schedule(con) -> dict:
     return {"schedule_id": schedules.add_schedule(con, ROOT, "normalise-identities", "0 2 * * *")}
+
+
+def _finding(con) -> dict:
+    con.execute("INSERT INTO data_quality_findings (import_id, table_name, file_name, line, column_name, raw_value, "
+                "problem) VALUES ('imp-f', 'patients', 'p.csv', 2, 'sex', 'Z', 'unknown sex code')")
+    return {}
 
 
 def _victim(con) -> dict:
@@ -175,6 +181,10 @@ ENTRIES: list[Entry] = [
     # import
     Entry("importing.import_file", P.IMPORT_DATA, WRITERS,
           lambda con, a, x: import_file(con, "patients", _csv(x["tmp"]), actor=a), writes=True),
+    Entry("importing.import_findings", P.VIEW_PATIENT_DATA, READERS,
+          lambda con, a, x: importing.import_findings(con, a, "imp-f", 10), logs="view", setup=_finding),
+    Entry("importing.import_findings_count", P.VIEW_PATIENT_DATA, READERS,
+          lambda con, a, x: importing.import_findings_count(con, a, "imp-f"), setup=_finding),
     # access log and accounts
     Entry("access_log.read_log", P.VIEW_ACCESS_LOG, ADMIN_ONLY, lambda con, a, x: access_log.read_log(con, a)),
     Entry("auth.list_users", P.MANAGE_USERS, ADMIN_ONLY, lambda con, a, x: auth.list_users(con, a)),
@@ -387,7 +397,7 @@ OPTIONAL_ACTOR: set[str] = {
     )
 }
 AGGREGATE_ONLY = {"identity.duplicate_rate", "documents.duplicate_counts", "documents.double_entry_summary", "documents.last_run",
-                  "exports.exportable_tables"}
+                  "exports.exportable_tables", "importing.import_count", "importing.imports_page"}
 GUARDED_NAMES: set[str] = set()
 if hasattr(identity, "queue_version"):
     NO_ACTOR["analytics.identity.queue_version"] = "a version stamp of the queue's inputs (no rows)"
