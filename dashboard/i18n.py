@@ -580,15 +580,16 @@ FR: dict[str, str] = {
     "dup.collisions_none": "Aucun dossier ne se contredit.",
     "dup.collisions_patients": "Dossiers à vérifier",
     "dup.status": "Statut",
-    "dup.collision.evidence": "Contradiction",
+    "dup.collisions_first": "Les {n} premiers dossiers sur {total} ; l'export les contient tous.",
+    "dup.collision.record": "**{name} {first}** — né(e) le {born} — sexe {sex} — {status} — IPP {id}",
     "dup.collision.ins_sex": "L'INS {ins} est celui d'une personne de sexe {expected} ; le dossier indique {found}.",
     "dup.collision.ins_birth_year": "L'INS {ins} indique une année de naissance finissant par {expected} ; le "
     "dossier indique {found}.",
     "dup.collision.ins_birth_month": "L'INS {ins} indique une naissance en {expected} ; le dossier indique {found}.",
     "dup.collision.ins_birth_place": "L'INS {ins} indique le lieu de naissance {expected} (département, ou 99 "
     "suivi du code pays) ; le dossier indique {found}.",
-    "dup.collision.overlapping_stays": "Séjours {stay_1} ({service_1}, du {start_1} au {end_1}) et {stay_2} "
-    "({service_2}, du {start_2} au {end_2}) en même temps dans deux services.",
+    "dup.collision.overlapping_stays": "Deux séjours en même temps dans deux services : {stay_1} ({service_1}, "
+    "document du {at_1}) et {stay_2} ({service_2}, document du {at_2}).",
     "dup.month.1": "janvier",
     "dup.month.2": "février",
     "dup.month.3": "mars",

@@ -28,6 +28,7 @@ from dashboard.i18n import engine_text, t
 PAGE_SIZE = 25
 EXPLAIN_AHEAD = 4  # pairs explained with the current one (a page of 25 at once cost ~3x one)
 DOCS_PAGE_SIZE = 50
+COLLISIONS_SHOWN = 50  # records shown with their evidence (the export has them all)
 DECISIONS = ("same", "not_same", "unsure")
 SHORTCUTS = {"same": "1", "not_same": "2", "unsure": "3"}
 
@@ -356,8 +357,8 @@ def _evidence(row: pd.Series) -> str:
     """One piece of evidence as a French sentence."""
     if row["kind"] == "overlapping_stays":
         return t("dup.collision.overlapping_stays", stay_1=row["stay_1"], service_1=row["service_1"],
-                 start_1=_stamp(row["start_1"]), end_1=_stamp(row["end_1"]), stay_2=row["stay_2"],
-                 service_2=row["service_2"], start_2=_stamp(row["start_2"]), end_2=_stamp(row["end_2"]))
+                 at_1=_stamp(row["at_1"]), stay_2=row["stay_2"], service_2=row["service_2"],
+                 at_2=_stamp(row["at_2"]))
     expected = row["expected"]
     if row["kind"] == "ins_birth_month":
         expected = t(f"dup.month.{int(expected)}")
@@ -375,16 +376,18 @@ with tab_collisions:
             if found.empty:
                 st.success(t("dup.collisions_none"))
             else:
-                st.metric(t("dup.collisions_patients"), found["patient_id"].nunique())
-                st.dataframe(pd.DataFrame({
-                    t("dup.patient"): found["patient_id"],
-                    t("dup.field.birth_name"): found["birth_name"].fillna("—"),
-                    t("dup.field.first_names"): found["first_names"].fillna("—"),
-                    t("dup.search.born"): [_date(d) for d in found["birth_date"]],
-                    t("dup.field.sex"): found["sex"].fillna("—"),
-                    t("dup.status"): found["identity_status"].fillna("—"),
-                    t("dup.collision.evidence"): [_evidence(r) for _, r in found.iterrows()],
-                }), hide_index=True, key="dup_collisions_table")
+                patients = list(dict.fromkeys(found["patient_id"]))
+                st.metric(t("dup.collisions_patients"), len(patients))
+                if len(patients) > COLLISIONS_SHOWN:
+                    st.caption(t("dup.collisions_first", n=COLLISIONS_SHOWN, total=len(patients)))
+                for pid in patients[:COLLISIONS_SHOWN]:  # one block per record, its evidence as sentences
+                    rows = found[found["patient_id"] == pid]
+                    head = rows.iloc[0]
+                    with st.container(border=True):
+                        st.markdown(t("dup.collision.record", id=pid, name=head["birth_name"] or "—",
+                                      first=head["first_names"] or "", born=_date(head["birth_date"]),
+                                      sex=head["sex"] or "—", status=head["identity_status"] or "—"))
+                        st.markdown("\n".join(f"- {_evidence(r)}" for _, r in rows.iterrows()))
                 export_button(found, "collisions_possibles", key="dup_collisions_export")
 
 # --- duplicate documents -----------------------------------------------------------------

@@ -77,3 +77,25 @@ def test_name_and_first_name_without_birth_date(app, desk_warehouse):
 def test_a_bad_date_is_refused_in_french(app, desk_warehouse):
     at = _search(app, desk_warehouse, name="Martin", born="31/02/1983")
     assert [e.value for e in at.error] == ["Date de naissance « 31/02/1983 » invalide (attendu jj/mm/aaaa)."]
+
+
+def test_possible_collisions_are_listed_with_french_evidence(app, tmp_path):
+    db = tmp_path / "hygie.duckdb"
+    fill_warehouse(db)
+    con = connect(db)
+    try:  # P0001's INS is a woman's born in March 1975 in Ille-et-Vilaine; the record says otherwise
+        con.execute("UPDATE patients SET ins = '275033523801222', sex = 'M', birth_date = DATE '1957-03-14', "
+                    "birth_place_code = '35238' WHERE patient_id = 'P0001'")
+        name, first = con.execute("SELECT birth_name, first_names FROM patients WHERE patient_id = 'P0001'").fetchone()
+    finally:
+        con.close()
+    at = app(db, "manager").run()
+    # straight to the tab: the queue's page is not read (its cache is shared by the process's tests)
+    at.session_state["dup_tab"] = "Collisions possibles"
+    at.switch_page("views/duplicates.py").run()
+    assert not at.error, [e.value for e in at.error]
+    assert [(m.label, m.value) for m in at.metric] == [("Dossiers à vérifier", "1")]
+    texts = [m.value for m in at.markdown]
+    assert f"**{name} {first}** — né(e) le 14/03/1957 — sexe M — PROV — IPP P0001" in texts  # the record
+    assert ("- L'INS 275033523801222 indique une année de naissance finissant par 75 ; le dossier indique 1957.\n"
+            "- L'INS 275033523801222 est celui d'une personne de sexe F ; le dossier indique M.") in texts

@@ -35,17 +35,18 @@ PATIENTS = [
 
 # (document_id, patient_id, stay_id, service, created_at)
 H = dt.datetime(2024, 6, 3, 8, 0, tzinfo=PARIS)
+M = dt.timedelta(minutes=1)
 DOCUMENTS = [
-    ("D1", "STAYS", "N1", "Cardiologie", H), ("D2", "STAYS", "N1", "Cardiologie", H + dt.timedelta(days=3)),
-    ("D3", "STAYS", "N2", "Maternité", H + dt.timedelta(days=1)), ("D4", "STAYS", "N2", "Maternité",
-                                                                   H + dt.timedelta(days=2)),
-    ("D5", "SAMESERVICE", "N3", "Urgences", H), ("D6", "SAMESERVICE", "N3", "Urgences", H + dt.timedelta(days=2)),
-    ("D7", "SAMESERVICE", "N4", "Urgences", H + dt.timedelta(days=1)),
-    ("D8", "SAMESERVICE", "N4", "Urgences", H + dt.timedelta(days=3)),
-    ("D9", "APART", "N5", "Cardiologie", H), ("D10", "APART", "N5", "Cardiologie", H + dt.timedelta(days=1)),
-    ("D11", "APART", "N6", "Gériatrie", H + dt.timedelta(days=1)),  # starts when the other ends
-    ("D12", "APART", "N6", "Gériatrie", H + dt.timedelta(days=4)),
-    ("D13", "APART", None, "Urgences", H + dt.timedelta(hours=5)),  # no stay number: not a stay
+    # in Cardiologie and in Maternité 40 minutes apart, under two stay numbers
+    ("D1", "STAYS", "N1", "Cardiologie", H), ("D2", "STAYS", "N1", "Cardiologie", H + 600 * M),
+    ("D3", "STAYS", "N2", "Maternité", H + 40 * M), ("D4", "STAYS", "N2", "Maternité", H + 700 * M),
+    # two stays in one service: a transfer paperwork, not two places
+    ("D5", "SAMESERVICE", "N3", "Urgences", H), ("D6", "SAMESERVICE", "N4", "Urgences", H + 5 * M),
+    # a letter of the first stay written two weeks later, during a readmission elsewhere: spans
+    # overlap, but no two documents are written at the same time
+    ("D9", "APART", "N5", "Cardiologie", H), ("D10", "APART", "N5", "Cardiologie", H + 14 * 1440 * M),
+    ("D11", "APART", "N6", "Gériatrie", H + 7 * 1440 * M), ("D12", "APART", "N6", "Gériatrie", H + 13 * 1440 * M),
+    ("D13", "APART", None, "Urgences", H + 14 * 1440 * M),  # no stay number: not a stay
 ]
 
 
@@ -73,11 +74,11 @@ def test_each_contradiction_is_listed_with_its_evidence(records):
         ("OVERSEAS", "ins_birth_place", "972", "97411"),
         ("STAYS", "overlapping_stays", None, None),
     }  # not: coherent, another commune of the département, 2A, unknown month, missing traits, no INS,
-    #    stays in one service, stays that only touch, an inactive (merged) record
+    #    stays in one service, a letter written after discharge, an inactive (merged) record
     stays = found[found["kind"] == "overlapping_stays"].iloc[0]
     assert (stays["stay_1"], stays["service_1"], stays["stay_2"], stays["service_2"]) == (
         "N1", "Cardiologie", "N2", "Maternité")
-    assert (stays["start_1"], stays["end_1"]) == (H, H + dt.timedelta(days=3))
+    assert (stays["at_1"], stays["at_2"]) == (H, H + 40 * M)
     assert (found.set_index("patient_id").loc["SEX", "birth_name"]) == "DURAND"  # the record's traits come along
 
 
@@ -85,6 +86,13 @@ def test_nothing_is_changed(records):
     before = records.execute("SELECT * FROM patients ORDER BY patient_id").fetchall()
     find_collisions(records, MANAGER)
     assert records.execute("SELECT * FROM patients ORDER BY patient_id").fetchall() == before
+
+
+def test_the_window_is_a_parameter(records):
+    kinds = find_collisions(records, MANAGER, window_minutes=30)["kind"]
+    assert "overlapping_stays" not in set(kinds)  # 40 minutes apart
+    wide = find_collisions(records, MANAGER, window_minutes=21 * 1440)
+    assert ("APART", "overlapping_stays") in set(zip(wide["patient_id"], wide["kind"], strict=True))
 
 
 def test_patients_with_most_evidence_first_and_the_limit(records):
@@ -103,6 +111,8 @@ def test_the_view_is_logged_and_needs_patient_data(records):
         find_collisions(records, VIEWER)
     with pytest.raises(InvalidInput, match="^limit: 0 must be at least 1$"):
         find_collisions(records, MANAGER, limit=0)
+    with pytest.raises(InvalidInput, match="^window_minutes: 0 must be at least 1$"):
+        find_collisions(records, MANAGER, window_minutes=0)
 
 
 @pytest.mark.parametrize(("ins", "expected"), [
