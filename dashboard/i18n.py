@@ -512,6 +512,7 @@ FR: dict[str, str] = {
     "dup.level.other_name": "autre prénom proche (deux prénoms réels)",
     "dup.level.reordered": "prénoms dans un autre ordre",
     "dup.level.used": "prénom usuel de l'autre",
+    "dup.level.first_only": "même premier prénom, autres prénoms différents",
     "dup.level.traits_differ": "INS contredit par les traits de l'autre",
     "dup.level.attr_flagged": "attribut signalé",
     "dup.field.attributes": "Attributs d'identité (RNIV)",

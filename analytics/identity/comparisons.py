@@ -28,7 +28,7 @@ __all__ = ["FIELDS", "IndexArrays", "compare", "load_index"]
 FIELDS: dict[str, tuple[str, ...]] = {
     "birth_name": ("missing", "far", "close", "cross", "word", "particle", "inverted", "exact"),
     "first_name": ("missing", "far", "gendered", "partial", "compound", "other_name", "close", "reordered", "used",
-                   "exact"),
+                   "first_only", "exact"),
     "birth_date": ("missing", "far", "default", "typo", "swap", "exact"),
     "sex": ("missing", "far", "exact"),
     "birth_place": ("missing", "far", "close", "exact"),
@@ -53,7 +53,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
 #: first part (JEAN-PIERRE / JEAN); ``other_name`` a near spelling but both are real first names
 #: (LEA / LENA: two people, not a typo); ``close`` a typo (at least one side is not a known first
 #: name: LEA / LEAA); ``reordered`` the same list in another order; ``used`` the used first name of
-#: one is the first first name of the other; ``exact`` same first first name.
+#: one is the first first name of the other; ``first_only`` the same first first name but lists of
+#: birth first names that differ beyond it (ALAIN AIME / ALAIN GEORGES; not when one list is the
+#: start of the other, LOUISE MARIE / LOUISE); ``exact`` same first first name (or the same list
+#: glued: JEAN-PAUL / JEAN PAUL).
 
 #: Fields whose exact level is adjusted by how frequent the agreeing value is.
 TF_FIELDS = ("birth_name", "first_name", "phone", "address")
@@ -332,6 +335,10 @@ def _nir_contradicts(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> np.ndarra
     return one & bad
 
 
+def _lengths(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    return np.fromiter((len(values[i]) for i in pos), dtype=np.int64, count=len(pos))
+
+
 def _levels(field: str, present: np.ndarray, conditions: list[tuple[str, np.ndarray]]) -> np.ndarray:
     """Level index per pair: the first condition that holds, by level name ("far" otherwise,
     "missing" when either side is absent). Names, not bare numbers, so that adding a level
@@ -417,8 +424,14 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
     gendered = _gendered(s["fn1"][a], s["fn1"][b], longer)
     # A compound first name reduced to its first part (JEANPIERRE / JEAN: hyphens are joined).
     compound = _compound(s["fn1"][a], s["fn1"][b], longer & ~gendered)
+    # The RNIV's strict traits include the list of birth first names: two lists that share the first
+    # name and differ after it are not formatting-only agreement (no automatic merge).
+    lists = _eq(c["fn1"], a, b) & ~_eq(c["fn_all"], a, b) & (c["n_names"][a] > 1) & (c["n_names"][b] > 1)
+    lists_prefix = _sim(Prefix.similarity, s["fn_list"][a], s["fn_list"][b], lists)
+    shorter = np.minimum(_lengths(s["fn_list"], a), _lengths(s["fn_list"], b))
+    first_only = lists & (lists_prefix < shorter)
     L["first_name"] = _levels("first_name", present, [
-        ("exact", exact), ("reordered", reordered), ("used", used), ("gendered", gendered),
+        ("first_only", first_only), ("exact", exact), ("reordered", reordered), ("used", used), ("gendered", gendered),
         ("compound", compound), ("other_name", other_name), ("close", close), ("partial", partial)])
 
     L["birth_date"] = _date_levels(ix, a, b)

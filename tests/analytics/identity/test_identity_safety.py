@@ -89,6 +89,11 @@ CASES: list[tuple[str, dict, dict, tuple, bool, dict]] = [
           identity_status="QUAL"),
      dict(birth_name="Morel", first_names="Hugo", sex="M", birth_date="14/03/1981"),
      (ANY_DECISION, None), False, {"ins": "traits_differ"}),
+    ("namesakes: same name, first first name, date and place, other second first name (ALAIN AIMÉ / ALAIN "
+     "GEORGES, seen on the medium sample): never an automatic merge",
+     dict(birth_name="Garcia", first_names="Alain Aimé", sex="M", email="alain.garcia@mail.example.com"),
+     dict(birth_name="Garcia", first_names="Alain Georges", sex="M", email="alain.garcia@mail.example.com"),
+     (ANY_DECISION + ("non-match",), None), False, {"first_name": "first_only"}),
     # --- true duplicates
     ("duplicate: accents and case", dict(birth_name="Hélène-Bérard", first_names="Élodie"),
      dict(birth_name="HELENE BERARD", first_names="ELODIE"), ("match", None), True, {"birth_name": "exact"}),
