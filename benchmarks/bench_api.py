@@ -77,9 +77,10 @@ def queries(db: Path, n: int, seed: int = 7) -> tuple[list[dict[str, Any]], str]
     con = connect(db)
     try:
         token = create_token(con, system_actor(), "analyst", label="bench")[1]
-        rows = con.execute("""SELECT birth_name, first_names, birth_date, sex FROM patients
-                              WHERE birth_name IS NOT NULL AND first_names IS NOT NULL AND birth_date IS NOT NULL
-                              USING SAMPLE reservoir(? ROWS) REPEATABLE (?)""", [n, seed]).fetchall()
+        # DuckDB takes no parameter in USING SAMPLE: two integers, formatted as such
+        rows = con.execute(f"""SELECT birth_name, first_names, birth_date, sex FROM patients
+                               WHERE birth_name IS NOT NULL AND first_names IS NOT NULL AND birth_date IS NOT NULL
+                               USING SAMPLE reservoir({int(n)} ROWS) REPEATABLE ({int(seed)})""").fetchall()  # noqa: S608
     finally:
         con.close()
     rnd = random.Random(seed)

@@ -605,6 +605,18 @@ FR: dict[str, str] = {
     "dup.month.12": "décembre",
     "dup.four_eyes_confirm": "{reviewer} a jugé qu'il s'agit de la même personne ; la double validation "
     "demande l'avis d'un second relecteur avant toute fusion.",
+    # --- analyses run on demand by the job worker (dashboard/task_button.py) ---------------
+    "task.detect.button": "Lancer la détection",
+    "task.detect.help": "Recherche les doublons d'identités parmi tous les patients, comme la "
+    "détection de nuit ; la file de revue est à jour quand elle se termine.",
+    "task.detect.running": "Détection des doublons en cours…",
+    "task.timesinks.button": "Recalculer le temps documentaire",
+    "task.timesinks.help": "Recalcule les tables du temps documentaire avec les derniers réglages, "
+    "si des données ont été importées depuis le dernier calcul.",
+    "task.timesinks.running": "Recalcul du temps documentaire en cours…",
+    "task.queued": "En attente du processus de travail…",
+    "task.done": "Terminé : les résultats affichés sont à jour.",
+    "task.failed": "Échec : {message}",
     # --- table names ---------------------------------------------------------------------
     "table.patients": "Patients",
     "table.documents": "Documents",

@@ -167,6 +167,8 @@ _REGISTRY: dict[str, JobSpec] = {}
 TASKS: dict[str, tuple[str, str]] = {
     "detect-duplicates": ("analytics.identity", "find_duplicates"),
     "detect-duplicate-documents": ("analytics.documents", "find_duplicate_documents"),
+    # the time-sinks tables rebuilt with the latest settings when the data changed since
+    "recompute-time-sinks": ("analytics.timesinks", "ensure_precomputed"),
 }
 
 

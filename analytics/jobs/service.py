@@ -20,7 +20,7 @@ from analytics.jobs import engine, schedules
 __all__ = ["KINDS", "execute", "resolve_actor"]
 
 KINDS = ("run", "apply", "undo", "history", "changes", "schedule_add", "schedule_list", "schedule_remove",
-         "outbox", "outbox_send")
+         "outbox", "outbox_send", "task")
 
 
 def resolve_actor(con: duckdb.DuckDBPyConnection, request: dict[str, Any]) -> Actor:
@@ -133,6 +133,18 @@ def _outbox(con: duckdb.DuckDBPyConnection, req: dict[str, Any], send_as: Actor 
                               for r in records.astype(object).to_dict("records")]}}
 
 
+def _task(con: duckdb.DuckDBPyConnection, actor: Actor, req: dict[str, Any]) -> dict[str, Any]:
+    """Run an analysis of :data:`~analytics.jobs.registry.TASKS` now, traced like a scheduled one."""
+    from analytics.jobs.registry import TASKS
+
+    name = req.get("task")
+    if name not in TASKS:
+        raise InvalidInput(f"task {name!r}: expected one of {', '.join(sorted(TASKS))}")
+    run_id, status, message = schedules.run_task(con, actor, name)
+    return {"lines": [f"run_id={run_id}", f"{status}: {message}"],
+            "data": {"run_id": run_id, "status": status, "message": message}}
+
+
 def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
             progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Execute ``request`` on ``con`` and return its result dict (never raises for job faults)."""
@@ -159,6 +171,8 @@ def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
                 out = {"lines": run.summary_lines(), "data": _run_data(run)}
             elif kind == "outbox_send":
                 out = _outbox(con, request, send_as=actor)
+            elif kind == "task":  # an analysis (registry.TASKS) asked for now: the dashboard's buttons
+                out = _task(con, actor, request)
             elif kind == "schedule_add":
                 sid = schedules.add_schedule(con, actor, request["job"], request["cron"], request.get("params"),
                                              apply=bool(request.get("apply")))

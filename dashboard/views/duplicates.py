@@ -24,6 +24,7 @@ from dashboard.components import (
     page_window,
 )
 from dashboard.i18n import engine_text, t
+from dashboard.task_button import task_button
 
 PAGE_SIZE = 25
 EXPLAIN_AHEAD = 4  # pairs explained with the current one (a page of 25 at once cost ~3x one)
@@ -34,6 +35,7 @@ SHORTCUTS = {"same": "1", "not_same": "2", "unsure": "3"}
 
 me = actor()
 st.title(t("nav.duplicates"))
+task_button("detect-duplicates", t("task.detect.button"), t("task.detect.running"), t("task.detect.help"))
 con = state.con()
 may_review = can(Permission.REVIEW_PAIRS)
 

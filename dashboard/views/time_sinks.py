@@ -10,10 +10,12 @@ from analytics.access.roles import Permission, allowed
 from dashboard import charts, state
 from dashboard.components import actor, export_button, guarded
 from dashboard.i18n import t
+from dashboard.task_button import task_button
 
 me = actor()
 st.title(t("nav.time_sinks"))
 st.info(t("ts.purpose"))
+task_button("recompute-time-sinks", t("task.timesinks.button"), t("task.timesinks.running"), t("task.timesinks.help"))
 con = state.con()
 version = state.data_version(con)
 
