@@ -216,6 +216,9 @@ FR: dict[str, str] = {
     "ts.individual_reason": "Motif de consultation des chiffres individuels",
     "ts.individual_help": "Le motif est enregistré dans le journal des accès avec la consultation.",
     "ts.individual_reason_needed": "Indiquez un motif pour afficher les chiffres par clinicien.",
+    "ts.hours_saved_evidence": "Heures récupérables / mois (mesurées)",
+    "ts.hours_saved_evidence_help": "Temps mesuré sur les passages ressaisis (double saisie) et sur "
+    "les documents en double, par mois ; vide tant que l'analyse des documents n'a pas tourné.",
     # --- cleanup jobs --------------------------------------------------------------------
     "jobs.pick": "Travail de nettoyage",
     "jobs.doc": "Ce que fait ce travail",

@@ -11,7 +11,9 @@ When the documents area has stored double-entry results (``double_entry``, fille
 ``analytics.documents.find_double_entry``), rankings by document type or service carry
 ``double_entry_hours``: the estimated typing hours of passages typed again, over documents
 created in the period (that area's own assumption on typing speed applies); NaN when no
-double-entry results are stored.
+double-entry results are stored. They also carry the gains from evidence
+(:mod:`analytics.timesinks.automation`): measured time on re-typed passages and on duplicated
+documents, ``evidence_hours_saved_per_month``, next to the flat-share assumption.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import duckdb
 from analytics.access.roles import Actor
 from analytics.errors import InvalidInput
 from analytics.timesinks._common import TimeFigure, check_dates, figure, prepare
+from analytics.timesinks.automation import add_evidence
 from analytics.timesinks.labels import automation_label
 from analytics.timesinks.settings import TimeSinkSettings
 
@@ -42,6 +45,7 @@ def time_sink_ranking(
     service: str | None = None,
     activity: str | None = None,
     automation_share: float = 0.25,
+    retyped_recovery: float = 1.0,
     top: int | None = None,
     settings: TimeSinkSettings | None = None,
     actor: Actor | None = None,
@@ -52,6 +56,8 @@ def time_sink_ranking(
         raise InvalidInput(f"ranking: by '{by}' is not one of {', '.join(RANK_BY)}")
     if not 0 <= automation_share <= 1:
         raise InvalidInput(f"automation share: {automation_share} is outside 0–1")
+    if not 0 <= retyped_recovery <= 1:
+        raise InvalidInput(f"re-typing recovery: {retyped_recovery} is outside 0–1")
     check_dates(date_from, date_to)
     settings = prepare(con, actor, settings)
     sql = f"""
@@ -101,7 +107,8 @@ def time_sink_ranking(
             frame = _add_double_entry(con, frame, by, date_from, date_to)
         else:  # not computed: unknown, not zero
             frame["double_entry_hours"] = float("nan")
-    return figure(frame, settings, automation_label(automation_share))
+        frame = add_evidence(con, frame, by, date_from, date_to, retyped_recovery)
+    return figure(frame, settings, automation_label(automation_share, retyped_recovery))
 
 
 def _has_double_entry(con: duckdb.DuckDBPyConnection) -> bool:

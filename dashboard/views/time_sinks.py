@@ -117,7 +117,10 @@ with guarded():
             c1, c2 = st.columns(2)
             c1.plotly_chart(charts.hours_bar(ranking, by, rlabel, title=t("ts.chart.hours_by", by=t(f"ts.by.{by}").lower())))
             c2.plotly_chart(charts.ranking_bar(ranking, by, rlabel, title=t("ts.chart.ranking")))
-            shown = ranking[[by, "hours", "after_hours_share", "hours_per_month", "hours_saved_per_month"]]
+            evidence = ["evidence_hours_saved_per_month"] if "evidence_hours_saved_per_month" in ranking else []
+            for column in evidence:
+                ranking[column] = ranking[column].round(1)
+            shown = ranking[[by, "hours", "after_hours_share", "hours_per_month", "hours_saved_per_month", *evidence]]
             st.dataframe(
                 shown, hide_index=True,
                 column_config={
@@ -126,6 +129,8 @@ with guarded():
                     "after_hours_share": st.column_config.NumberColumn(t("chart.after_hours"), format="percent"),
                     "hours_per_month": st.column_config.NumberColumn(t("chart.hours_per_month"), format="localized"),
                     "hours_saved_per_month": st.column_config.NumberColumn(t("chart.hours_saved"), format="localized"),
+                    "evidence_hours_saved_per_month": st.column_config.NumberColumn(
+                        t("ts.hours_saved_evidence"), format="localized", help=t("ts.hours_saved_evidence_help")),
                 },
             )
             export_button(ranking, f"temps_{by}", key="ts_export_rank", aggregate=True)

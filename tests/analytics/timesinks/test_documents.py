@@ -130,3 +130,32 @@ def test_ranking_adds_stored_double_entry_hours(worked):
     frame = time_sink_ranking(worked, by="document_type", date_to=date(2026, 3, 31)).frame
     hours = dict(zip(frame["document_type"], frame["double_entry_hours"], strict=True))
     assert hours["CR"] == pytest.approx(0.6) and hours["ORD"] == 0
+
+
+def test_gains_from_evidence_retyped_passages_and_duplicated_documents(worked):
+    """d1 (CR) re-typed 3 of its measured minutes from an earlier document (twice found: counted
+    once); d2 (CR) is an exact duplicate of d1, its 2 minutes need not have been spent."""
+    months = 31 / (365.25 / 12)
+    before = time_sink_ranking(worked, by="document_type", date_from=date(2026, 3, 1),
+                               date_to=date(2026, 3, 31)).frame
+    assert before["retyped_hours"].isna().all() and before["duplicate_hours"].isna().all()
+    worked.executemany(
+        """INSERT INTO double_entry (run_id, patient_id, source_document_id, target_document_id,
+               document_type, service, target_created_at, passages, retyped_chars, target_chars,
+               mean_similarity, estimated_minutes, audit_active_minutes, audit_retyped_minutes,
+               typing_chars_per_minute, idle_threshold_s)
+           VALUES ('r', 'p', ?, 'd1', 'CR', 'cardio', CAST('2026-03-02 17:00:00+01' AS TIMESTAMPTZ),
+                   1, 300, 400, 95, 1.5, 4, 3, 200, 300)""",
+        [["s1"], ["s2"]],
+    )
+    worked.execute("INSERT INTO document_duplicates (match_run_id, document_id_1, document_id_2, kind, score, reason) "
+                   "VALUES ('m', 'd1', 'd2', 'exact', 1.0, 'same hash')")
+    result = time_sink_ranking(worked, by="document_type", date_from=date(2026, 3, 1),
+                               date_to=date(2026, 3, 31), retyped_recovery=0.5)
+    frame = result.frame.set_index("document_type")
+    assert frame.loc["CR", "retyped_hours"] == pytest.approx(3 / 60)
+    assert frame.loc["CR", "duplicate_hours"] == pytest.approx(2 / 60)
+    assert frame.loc["CR", "evidence_hours_saved_per_month"] == pytest.approx((0.5 * 3 + 2) / 60 / months)
+    assert frame.loc["ORD", "evidence_hours_saved_per_month"] == 0
+    assert result.label.startswith("seuil d'inactivité")
+    assert "gain mesuré : 50 % du temps passé sur les passages ressaisis" in result.label
