@@ -19,6 +19,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler, Prefix
 
+from analytics.identity import name_variants
 from analytics.identity.attributes import attribute_bits, attribute_bits_sql, nir_traits_sql
 from analytics.identity.first_names import known_first_names
 
@@ -26,9 +27,9 @@ __all__ = ["FIELDS", "IndexArrays", "compare", "load_index"]
 
 #: Levels per field, weakest evidence first; index 0 is always "missing" (weight 0).
 FIELDS: dict[str, tuple[str, ...]] = {
-    "birth_name": ("missing", "far", "close", "cross", "word", "particle", "inverted", "exact"),
-    "first_name": ("missing", "far", "gendered", "partial", "compound", "other_name", "close", "reordered", "used",
-                   "first_only", "exact"),
+    "birth_name": ("missing", "far", "swapped", "close", "cross", "word", "particle", "inverted", "exact"),
+    "first_name": ("missing", "far", "initial", "nickname", "swapped", "gendered", "partial", "compound", "other_name",
+                   "close", "reordered", "used", "first_only", "exact"),
     "birth_date": ("missing", "far", "default", "typo", "swap", "exact"),
     "sex": ("missing", "far", "exact"),
     "birth_place": ("missing", "far", "close", "exact"),
@@ -57,6 +58,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
 #: birth first names that differ beyond it (ALAIN AIME / ALAIN GEORGES; not when one list is the
 #: start of the other, LOUISE MARIE / LOUISE); ``exact`` same first first name (or the same list
 #: glued: JEAN-PAUL / JEAN PAUL).
+#: Both: ``swapped`` birth name and first name swapped (each nearly the other's);
+#: first_name: ``nickname`` a diminutive or nickname (WILLIAM / BILL), ``initial`` a single letter,
+#: the other's initial (see analytics/identity/name_variants.py).
 
 #: Fields whose exact level is adjusted by how frequent the agreeing value is.
 TF_FIELDS = ("birth_name", "first_name", "phone", "address")
@@ -391,9 +395,11 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
     word = spaced & (_sim(fuzz.token_set_ratio, s["bn"][a], s["bn"][b], spaced) >= 100)
     jw = _sim(JaroWinkler.normalized_similarity, s["bn_np"][a], s["bn_np"][b], todo)
     close = todo & ((jw >= 0.9) | _eq(c["bn_sdx"], a, b))
+    # Birth name and first name swapped (SMITH JOHN / JOHN SMITH): a level of both fields.
+    swapped = name_variants.swapped(s["bn_np"], s["fn1"], a, b, todo & ~cross & ~word & (jw < 0.9))
     L["birth_name"] = _levels("birth_name", present, [
         ("exact", exact), ("inverted", inverted), ("particle", particle), ("cross", cross), ("word", word),
-        ("close", close)])
+        ("swapped", swapped), ("close", close)])
 
     # First name: the first of the list, compared so that only formatting is exact.
     present = _present(c["fn1"], a, b)
@@ -430,9 +436,12 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
     lists_prefix = _sim(Prefix.similarity, s["fn_list"][a], s["fn_list"][b], lists)
     shorter = np.minimum(_lengths(s["fn_list"], a), _lengths(s["fn_list"], b))
     first_only = lists & (lists_prefix < shorter)
+    rest = todo & ~similar & ~partial & ~gendered & ~compound
     L["first_name"] = _levels("first_name", present, [
         ("first_only", first_only), ("exact", exact), ("reordered", reordered), ("used", used), ("gendered", gendered),
-        ("compound", compound), ("other_name", other_name), ("close", close), ("partial", partial)])
+        ("compound", compound), ("other_name", other_name), ("close", close), ("partial", partial),
+        ("swapped", swapped & todo), ("nickname", name_variants.nickname(s["fn1"][a], s["fn1"][b], rest)),
+        ("initial", name_variants.initial(s["fn1"][a], s["fn1"][b], rest))])
 
     L["birth_date"] = _date_levels(ix, a, b)
 

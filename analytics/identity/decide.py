@@ -63,7 +63,8 @@ NEAR_BIRTH_DATE = ("default", "typo", "swap", "exact")
 #: (JEAN-PIERRE / JEAN: how a desk shortens a first name, not how twins are named; it is never
 #: eligible for automatic merge either). On the medium sample, guarding ``compound`` held back
 #: ~0.1 % of the true duplicates and no twin.
-OTHER_FIRST_NAME = ("far", "gendered", "partial", "other_name", "used")
+#: An initial (J / JADE) cannot tell twins apart either (issue 12's name variants).
+OTHER_FIRST_NAME = ("far", "gendered", "partial", "other_name", "used", "initial")
 
 
 def twins_guard(levels: dict[str, np.ndarray]) -> np.ndarray:

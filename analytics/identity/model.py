@@ -29,10 +29,10 @@ __all__ = ["Model", "PRIOR_M", "default_model", "derive_threshold", "estimate_u"
 
 #: Prior m per level (same order as FIELDS, "missing" excluded): what a duplicate looks like.
 PRIOR_M: dict[str, tuple[float, ...]] = {
-    # far, close, cross, word, particle, inverted, exact
-    "birth_name": (0.02, 0.08, 0.08, 0.01, 0.01, 0.005, 0.795),
-    # far, gendered, partial, compound, other_name, close, reordered, used, first_only, exact
-    "first_name": (0.02, 0.003, 0.03, 0.01, 0.005, 0.06, 0.02, 0.01, 0.03, 0.812),
+    # far, swapped, close, cross, word, particle, inverted, exact
+    "birth_name": (0.02, 0.01, 0.08, 0.08, 0.01, 0.01, 0.005, 0.785),
+    # far, initial, nickname, swapped, gendered, partial, compound, other_name, close, reordered, used, first_only, exact
+    "first_name": (0.02, 0.01, 0.01, 0.01, 0.003, 0.03, 0.01, 0.005, 0.06, 0.02, 0.01, 0.03, 0.782),
     "birth_date": (0.01, 0.02, 0.02, 0.04, 0.91),
     "sex": (0.01, 0.99),
     "birth_place": (0.02, 0.01, 0.97),
@@ -214,8 +214,9 @@ def derive_threshold(probability: np.ndarray, target: float = TARGET_PRECISION) 
 
 #: Typical u of a French hospital index (random pairs of a 20k sample); used before any run.
 DEFAULT_U: dict[str, tuple[float, ...]] = {
-    "birth_name": (0.98368, 0.004, 0.004, 0.0002, 0.0001, 0.00002, 0.008),
-    "first_name": (0.98509, 0.0005, 0.0015, 0.0003, 0.002, 0.002, 0.00001, 0.0001, 0.0005, 0.008),
+    "birth_name": (0.98367, 0.00001, 0.004, 0.004, 0.0002, 0.0001, 0.00002, 0.008),
+    "first_name": (0.98503, 0.00004, 0.00001, 0.00001, 0.0005, 0.0015, 0.0003, 0.002, 0.002, 0.00001, 0.0001, 0.0005,
+                   0.008),
     "birth_date": (0.9982, 0.0001, 0.001, 0.00002, 0.0006),
     "sex": (0.5, 0.5),
     "birth_place": (0.89, 0.08, 0.03),
