@@ -6,7 +6,8 @@ message and a non-zero exit code, and a dashboard page shows it with ``st.error`
     HygieError
     ├── WarehouseError        the DuckDB file cannot be opened, is foreign, newer or locked
     ├── InvalidInput          a file, a parameter or a typed value is unusable
-    │   └── FileRefused       an import file has a structural fault; nothing was loaded
+    │   ├── FileRefused       an import file has a structural fault; nothing was loaded
+    │   └── KAnonymityRefused an export cannot reach k without suppressing too many rows
     ├── AccessDenied          the acting user's role does not allow the action
     ├── AuthenticationError   login failed, account locked, session expired
     └── JobError              a cleanup job cannot be previewed, applied or undone
@@ -24,6 +25,7 @@ __all__ = [
     "HygieError",
     "InvalidInput",
     "JobError",
+    "KAnonymityRefused",
     "StalePreview",
     "WarehouseError",
 ]
@@ -56,6 +58,11 @@ class FileRefused(InvalidInput):
     def __init__(self, message: str, report: object | None = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class KAnonymityRefused(InvalidInput):
+    """A pseudonymised export or extract cannot reach k-anonymity without suppressing more than
+    the allowed share of its rows (``analytics.privacy.kanon``)."""
 
 
 class AccessDenied(HygieError):

@@ -25,8 +25,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -34,12 +35,15 @@ from typing import Any, BinaryIO
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from analytics.access.access_log import record
 from analytics.access.roles import Actor, Permission, allowed
 from analytics.config import TIMEZONE
-from analytics.errors import AccessDenied, InvalidInput
-from analytics.pseudonymise import k_anonymity, policy_for, pseudonymise_frame, secret_for
+from analytics.errors import AccessDenied, HygieError, InvalidInput, KAnonymityRefused
+from analytics.privacy import kanon
+from analytics.privacy.kanon import privacy_settings
+from analytics.pseudonymise import domain_key, policy_for, pseudonymise_frame, secret_for
 
 __all__ = [
     "AGGREGATE_TABLES",
@@ -117,6 +121,7 @@ class Export:
     pseudonymised: bool
     aggregate: bool
     k_anonymity: int | None
+    privacy: dict[str, Any] = field(default_factory=dict)
 
 
 def neutralise(text: str) -> str:
@@ -203,17 +208,22 @@ def _column(series: pd.Series, d: Dialect) -> pd.Series:
     return out.astype(object).where(~missing, None)
 
 
-def to_csv_bytes(df: pd.DataFrame, dialect: str = "excel-fr") -> bytes:
-    """``df`` as CSV bytes in ``dialect``, formulas neutralised (no pseudonymisation here)."""
+def to_csv_bytes(df: pd.DataFrame, dialect: str = "excel-fr", *, header: bool = True) -> bytes:
+    """``df`` as CSV bytes in ``dialect``, formulas neutralised (no pseudonymisation here).
+
+    The one CSV writer of Hygie: exports, the pseudonymised extract and every download go
+    through it. ``header=False`` writes a following chunk of a streamed file (no header, no BOM).
+    """
     d = _dialect(dialect)
+    encoding = "utf-8-sig" if d.bom and header else "utf-8"
     cells = pd.DataFrame({i: _column(df.iloc[:, i], d) for i in range(df.shape[1])}, index=df.index)
     cells.columns = [neutralise(str(c)) for c in df.columns]
     if "\r" not in d.lineterminator and _holds_cr(cells):
-        return _rows_quoting_cr(cells, d).encode("utf-8-sig" if d.bom else "utf-8")
+        return _rows_quoting_cr(cells, d, header).encode(encoding)
     buf = io.StringIO()
     cells.to_csv(buf, sep=d.sep, index=False, lineterminator=d.lineterminator,
-                 quoting=csv.QUOTE_MINIMAL, na_rep="")
-    return buf.getvalue().encode("utf-8-sig" if d.bom else "utf-8")
+                 quoting=csv.QUOTE_MINIMAL, na_rep="", header=header)
+    return buf.getvalue().encode(encoding)
 
 
 def _holds_cr(cells: pd.DataFrame) -> bool:
@@ -222,7 +232,7 @@ def _holds_cr(cells: pd.DataFrame) -> bool:
     return any(cells[c].str.contains("\r", regex=False, na=False).any() for c in cells.columns)
 
 
-def _rows_quoting_cr(cells: pd.DataFrame, d: Dialect) -> str:
+def _rows_quoting_cr(cells: pd.DataFrame, d: Dialect, header: bool = True) -> str:
     """Rare path: Python's csv quotes only the characters of its line terminator, so with "\n" a
     bare CR in a cell was written unquoted, splitting the row for every reader (and the part after
     the CR escaped neutralisation). Quote with a CRLF-aware writer, then end each record as ``d`` does.
@@ -230,7 +240,7 @@ def _rows_quoting_cr(cells: pd.DataFrame, d: Dialect) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=d.sep, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     out = []
-    for row in [list(cells.columns), *cells.itertuples(index=False, name=None)]:
+    for row in [*([list(cells.columns)] if header else []), *cells.itertuples(index=False, name=None)]:
         buf.seek(0)
         buf.truncate()
         writer.writerow(["" if v is None else v for v in row])
@@ -275,9 +285,26 @@ def _patient_columns(df: pd.DataFrame, columns_policy: Mapping[str, str] | None)
 
 
 def _refuse(con: duckdb.DuckDBPyConnection, actor: Actor, name: str, rows: int, dialect: str,
-            message: str) -> AccessDenied:
+            message: str, error: type[HygieError] = AccessDenied) -> HygieError:
     record(con, actor, "export", name, rows, {"refused": message, "dialect": dialect})
-    return AccessDenied(message)
+    return error(message)
+
+
+def _keys(con: duckdb.DuckDBPyConnection, actor: Actor, secret: bytes | None, domain: str | None,
+          staff: str) -> tuple[bytes, bytes, str, str]:
+    """(patient key, staff key, domain, staff rule) of an export.
+
+    The domain defaults to a new one per export: two exports cannot be joined on their
+    pseudonyms (k was checked on each alone). Only an administrator may name a domain (to
+    deliver linkable files on purpose) or keep clinicians' identifiers in clear; everyone else
+    gets them pseudonymised in a staff domain of their own.
+    """
+    if domain is not None and not allowed(actor, Permission.EXPORT_IDENTIFIED):
+        raise AccessDenied(f"{actor.username} (role {actor.role}) may not choose a pseudonym domain")
+    chosen = domain or f"export:{secrets.token_hex(8)}"
+    base = secret if secret is not None else secret_for(con)
+    rule = staff if allowed(actor, Permission.EXPORT_IDENTIFIED) else "pseudonymise"
+    return domain_key(base, chosen), domain_key(base, "staff:" + chosen), chosen, rule
 
 
 def build_export(
@@ -292,8 +319,10 @@ def build_export(
     columns_policy: Mapping[str, str] | None = None,
     staff: str = "keep",
     secret: bytes | None = None,
+    domain: str | None = None,
 ) -> Export:
-    """Check, pseudonymise, write and record an export (see the module docstring)."""
+    """Check, pseudonymise, enforce k (or mask small cells), write and record an export
+    (see the module docstring)."""
     _dialect(dialect)
     is_aggregate = (aggregate or name in AGGREGATE_TABLES) and not _patient_columns(df, columns_policy)
     if not is_aggregate and not allowed(actor, Permission.EXPORT_PSEUDONYMISED):
@@ -305,19 +334,31 @@ def build_export(
                       f"{actor.username} (role {actor.role}) may not "
                       f"{Permission.EXPORT_IDENTIFIED.value}")
     pseudonymised = not identified and not is_aggregate
+    settings = privacy_settings(con)
+    report: dict[str, Any] = {}
+    k = None
     if pseudonymised:
-        key = secret if secret is not None else secret_for(con)
-        df = pseudonymise_frame(df, key, columns_policy, staff=staff)
+        key, staff_key, chosen, staff_rule = _keys(con, actor, secret, domain, staff)
+        df = pseudonymise_frame(df, key, columns_policy, staff=staff_rule, staff_secret=staff_key)
+        try:
+            frames, plan = kanon.enforce({name: df}, k=settings.k,
+                                         max_suppressed_share=settings.max_suppressed_share)
+        except KAnonymityRefused as exc:
+            raise _refuse(con, actor, name, len(df), dialect, str(exc), KAnonymityRefused) from None
+        df, k = frames[name], plan.smallest_group
+        report = {**plan.report(), "domain": chosen, "staff": staff_rule}
+    elif not identified:
+        df, masked = kanon.mask_small_cells(df, settings.small_cell)
+        report = {"masked_small_cells": masked, "small_cell": settings.small_cell}
     data = to_csv_bytes(df, dialect)
-    k = k_anonymity(df) if pseudonymised else None
     record(
         con, actor, "export", name, len(df),
         {"dialect": dialect, "pseudonymised": pseudonymised, "identified": identified,
          "aggregate": is_aggregate, "columns": [str(c) for c in df.columns], "k_anonymity": k,
-         "bytes": len(data)},
+         "bytes": len(data), "privacy": report},
     )
     return Export(data, name, len(df), [str(c) for c in df.columns], dialect, pseudonymised,
-                  is_aggregate, k)
+                  is_aggregate, k, report)
 
 
 def export_frame(
@@ -333,9 +374,62 @@ def export_frame(
 
     ``options``: ``aggregate=True`` for a frame without patient-level rows (viewers may export
     it), ``columns_policy={"col": "keep"|"drop"|"hash"}`` for non-canonical text columns,
-    ``staff="pseudonymise"`` to hash clinicians' ids too.
+    ``staff="keep"`` (admin only) to keep clinicians' ids in clear, ``domain=`` (admin only)
+    to choose the pseudonym domain.
     """
     return build_export(con, actor, name, df, dialect, identified, **options).data
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()]
+
+
+def _planning_columns(columns: list[tuple[str, str]], policy: Mapping[str, str] | None) -> list[str]:
+    """The source columns :mod:`analytics.privacy.kanon` needs: what becomes a quasi-identifier
+    (generalised birth date and places, event codes, time stamps) and the patient key."""
+    out = []
+    for column, data_type in columns:
+        rule = policy_for(column, policy)
+        if rule is None or rule[0] == "drop":
+            continue
+        if (column == "patient_id" or rule[0] in ("year", "departement") or column in kanon.PATIENT_QI
+                or column in kanon.EVENT_QI or (rule[0] == "keep" and data_type.startswith(("TIMESTAMP", "DATE")))):
+            out.append(column)
+    return out
+
+
+def _unique_candidates(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]],
+                       policy: Mapping[str, str] | None, k: int) -> list[str]:
+    """Kept text columns unique per row (not quasi-identifiers, not pseudonyms): dropped."""
+    texts = [c for c, t in columns if t == "VARCHAR" and (policy_for(c, policy) or ("",))[0] == "keep"
+             and c not in kanon.PATIENT_QI and c not in kanon.EVENT_QI]
+    if not texts:
+        return []
+    counts = con.execute(
+        "SELECT count(*), " + ", ".join(f'count(DISTINCT "{c}")' for c in texts)  # noqa: S608 - catalog names
+        + f' FROM "{table}"').fetchall()[0]  # fetched to the end: the connection stays usable
+    total = counts[0]
+    return [c for c, n in zip(texts, counts[1:], strict=True) if total > k and n == total]
+
+
+def _arrow_types(kind: pa.DataType) -> Any:
+    """Nullable pandas types for Arrow integers and booleans, as DuckDB's ``.df()`` gives them."""
+    if pa.types.is_integer(kind):
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(kind):
+        return pd.BooleanDtype()
+    return None
+
+
+def _stream(cur: duckdb.DuckDBPyConnection, table: str, chunk_rows: int):
+    """The table in chunks indexed by ``rowid`` (a 5M-row table never sits whole in memory)."""
+    # a relation's Arrow reader streams (execute() + fetch_df_chunk materialised the whole result)
+    reader = cur.sql(f'SELECT rowid AS "__hy_rowid", * FROM "{table}"').to_arrow_reader(chunk_rows)  # noqa: S608
+    for batch in reader:
+        if batch.num_rows:
+            yield batch.to_pandas(types_mapper=_arrow_types, date_as_object=False).set_index("__hy_rowid")
 
 
 def export_table(
@@ -344,9 +438,17 @@ def export_table(
     table: str,
     dialect: str = "excel-fr",
     identified: bool = False,
+    *,
+    out: BinaryIO | None = None,
+    chunk_rows: int = 8192,
     **options: Any,
 ) -> Export:
-    """Export a whole warehouse table from :data:`EXPORTABLE_TABLES` (what ``hygie export`` runs)."""
+    """Export a whole warehouse table from :data:`EXPORTABLE_TABLES` (what ``hygie export`` runs).
+
+    The table is read and written in chunks of ``chunk_rows``: to ``out`` when given (then
+    ``Export.data`` is empty), else collected into ``Export.data``. k-anonymity is planned
+    first on the quasi-identifier columns only (narrow), then applied chunk by chunk.
+    """
     present = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
     if table not in EXPORTABLE_TABLES or table not in present:
@@ -361,9 +463,82 @@ def export_table(
         raise _refuse(con, actor, table, 0, dialect,
                       f"{actor.username} (role {actor.role}) may export aggregate tables only; "
                       f"'{table}' holds patient-level rows")
-    df = con.execute(f'SELECT * FROM "{table}"').df()  # noqa: S608 - table is allow-listed above
-    policy = {**TABLE_POLICIES.get(table, {}), **options.pop("columns_policy", {})}
-    return build_export(con, actor, table, df, dialect, identified, columns_policy=policy or None, **options)
+    if identified and not allowed(actor, Permission.EXPORT_IDENTIFIED):
+        raise _refuse(con, actor, table, 0, dialect,
+                      f"{actor.username} (role {actor.role}) may not {Permission.EXPORT_IDENTIFIED.value}")
+    _dialect(dialect)
+    policy = {**TABLE_POLICIES.get(table, {}), **options.pop("columns_policy", {})} or None
+    unknown = set(options) - {"staff", "secret", "domain"}
+    if unknown:
+        raise InvalidInput(f"export_table: unknown option(s) {', '.join(sorted(unknown))}")
+    columns = _columns(con, table)
+    pseudonymised = not identified and table not in AGGREGATE_TABLES
+    settings = privacy_settings(con)
+    sink = out if out is not None else io.BytesIO()
+    cur = con.cursor()
+    rows = size = 0
+    header: list[str] = []
+    report: dict[str, Any] = {}
+    k = None
+    try:
+        cur.execute("BEGIN TRANSACTION")  # one snapshot for the plan and the chunks
+        if pseudonymised:
+            key, staff_key, chosen, staff_rule = _keys(con, actor, options.get("secret"), options.get("domain"),
+                                                       options.get("staff", "keep"))
+            planning = _planning_columns(columns, policy)
+            qi = cur.execute(
+                'SELECT rowid AS "__hy_rowid", ' + ", ".join(f'"{c}"' for c in planning)  # noqa: S608 - catalog
+                + f' FROM "{table}"').df().set_index("__hy_rowid") if planning else pd.DataFrame()
+            qi = pseudonymise_frame(qi, key, {**(policy or {}), "patient_id": "keep"})
+            unique = _unique_candidates(cur, table, columns, policy, settings.k)
+            try:
+                plan = kanon.plan({table: qi}, k=settings.k, max_suppressed_share=settings.max_suppressed_share,
+                                  unique={table: unique})
+            except KAnonymityRefused as exc:
+                raise _refuse(con, actor, table, len(qi), dialect, str(exc), KAnonymityRefused) from None
+            del qi
+            k = plan.smallest_group
+            report = {**plan.report(), "domain": chosen, "staff": staff_rule}
+        for chunk in _stream(cur, table, chunk_rows):
+            if pseudonymised:
+                chunk = kanon.apply_plan(pseudonymise_frame(chunk, key, policy, staff=staff_rule,
+                                                            staff_secret=staff_key), plan, table)
+            elif not identified:
+                chunk, masked = kanon.mask_small_cells(chunk, settings.small_cell)
+                report["masked_small_cells"] = report.get("masked_small_cells", 0) + masked
+            data = to_csv_bytes(chunk, dialect, header=not header)
+            header = header or [str(c) for c in chunk.columns]
+            sink.write(data)
+            rows += len(chunk)
+            size += len(data)
+        if not header:  # an empty table: its header alone
+            empty = cur.execute(f'SELECT * FROM "{table}" LIMIT 0').df()  # noqa: S608 - allow-listed
+            if pseudonymised:
+                empty = kanon.apply_plan(pseudonymise_frame(empty, key, policy, staff=staff_rule,
+                                                            staff_secret=staff_key), plan, table)
+            data = to_csv_bytes(empty, dialect)
+            header = [str(c) for c in empty.columns]
+            sink.write(data)
+            size += len(data)
+        cur.execute("COMMIT")
+    except BaseException:
+        try:
+            cur.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        raise
+    finally:
+        cur.close()
+    if not identified and not pseudonymised:
+        report["small_cell"] = settings.small_cell
+    record(
+        con, actor, "export", table, rows,
+        {"dialect": dialect, "pseudonymised": pseudonymised, "identified": identified,
+         "aggregate": not pseudonymised and not identified, "columns": header, "k_anonymity": k,
+         "bytes": size, "privacy": report},
+    )
+    data_out = sink.getvalue() if out is None else b""  # type: ignore[union-attr]
+    return Export(data_out, table, rows, header, dialect, pseudonymised, table in AGGREGATE_TABLES, k, report)
 
 
 def exportable_tables(con: duckdb.DuckDBPyConnection, actor: Actor) -> list[str]:

@@ -60,6 +60,7 @@ __all__ = [
     "COLUMN_POLICY",
     "QUASI_IDENTIFIERS",
     "departement",
+    "domain_key",
     "k_anonymity",
     "load_secret",
     "policy_for",
@@ -191,6 +192,18 @@ def secret_for(con: duckdb.DuckDBPyConnection) -> bytes:
     return load_secret(path)
 
 
+def domain_key(secret: bytes, domain: str) -> bytes:
+    """The key of one pseudonym domain (a recipient or a purpose): HMAC-SHA-256(secret, domain).
+
+    Files made in two domains cannot be joined on their pseudonyms; files made in the same one
+    can. Staff identifiers use ``staff:`` + the domain, so that clinicians' pseudonyms never
+    match patients' even by construction.
+    """
+    if not domain or not domain.strip():
+        raise InvalidInput("pseudonym domain: empty name")
+    return hmac.digest(secret, f"hygie-domain:{domain.strip()}".encode(), "sha256")
+
+
 def pseudonym(value: object, secret: bytes, kind: str = "pat") -> str | None:
     """``kind_`` + the first 16 hex digits of HMAC-SHA-256(secret, ``kind:value``); None stays None."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -268,10 +281,12 @@ def pseudonymise_frame(
     columns_policy: Mapping[str, str | tuple[str, str]] | None = None,
     *,
     staff: str = "keep",
+    staff_secret: bytes | None = None,
 ) -> pd.DataFrame:
     """A pseudonymised copy of ``df`` following :data:`COLUMN_POLICY` (plus ``columns_policy``).
 
-    ``staff`` is ``keep`` (clinicians' ids kept, the default) or ``pseudonymise``.
+    ``staff`` is ``keep`` (clinicians' ids kept, the default) or ``pseudonymise``, with
+    ``staff_secret`` (default ``secret``): exports use a key domain of their own for staff.
     """
     if staff not in ("keep", "pseudonymise"):
         raise InvalidInput(f"staff: '{staff}' is not keep or pseudonymise")
@@ -293,7 +308,7 @@ def pseudonymise_frame(
         elif action == "hash":
             out[column] = _pseudonym_series(series, secret, arg)
         elif action == "staff":
-            out[column] = series if staff == "keep" else _pseudonym_series(series, secret, "staff")
+            out[column] = series if staff == "keep" else _pseudonym_series(series, staff_secret or secret, "staff")
         elif action == "staff_name":
             if staff == "keep":
                 out[column] = series

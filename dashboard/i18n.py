@@ -761,10 +761,12 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
         "text": {
             "title": "Extraction pseudonymisée",
             "doc": "Écrit une extraction pour les analystes : pseudonymes HMAC-SHA-256, dates et lieux "
-            "généralisés, contrôle de k-anonymat. Les identifiants directs sont retirés, la date de "
-            "naissance devient une année (ou une tranche d'âge), le code postal un département ; le "
-            "fichier patients est refusé (ou généralisé davantage) quand une combinaison de "
-            "quasi-identifiants concerne moins de k personnes. Le secret reste hors de l'entrepôt.",
+            "généralisés, k-anonymat imposé. Les identifiants directs sont retirés, la date de "
+            "naissance devient une année (ou une tranche d'âge), le code postal un département, les "
+            "horodatages un jour ou plus large ; le k-anonymat est vérifié sur la vue jointe de tous "
+            "les fichiers (généraliser, puis supprimer, refuser au-delà de la part permise). Chaque "
+            "extraction a son propre domaine de pseudonymes, sauf si un administrateur en nomme un. "
+            "Le secret reste hors de l'entrepôt.",
         },
         "param": {
             "tables": "Tables",
@@ -774,17 +776,21 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "on_small_groups": "Groupes trop petits",
             "staff": "Personnel",
             "only_active": "Identités actives seulement",
+            "domain": "Domaine de pseudonymes",
         },
         "help": {
             "tables": "Tables à extraire, séparées par des virgules : patients, documents, audit_events.",
             "columns": "Colonnes à garder, au format table.colonne séparées par des virgules "
             "(par défaut : toutes).",
-            "k": "Taille minimale d'un groupe partageant les mêmes quasi-identifiants.",
+            "k": "Taille minimale d'un groupe partageant les mêmes quasi-identifiants (par défaut : le "
+            "réglage privacy.k ; plus bas : administrateur seulement).",
             "birth_date": "Année de naissance ou tranche d'âge de 10 ans.",
             "on_small_groups": "Sous k : refuser l'extraction, ou généraliser davantage puis supprimer "
             "les lignes restantes.",
-            "staff": "Identifiants des soignants.",
+            "staff": "Identifiants des soignants (les garder en clair : administrateur seulement).",
             "only_active": "Laisser de côté les identités fusionnées.",
+            "domain": "Administrateur seulement : nom du domaine de pseudonymes (par défaut un nouveau "
+            "domaine, pour que deux extractions ne puissent pas être jointes).",
         },
         "choice": {
             "birth_date=year": "Année de naissance",
@@ -798,7 +804,9 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "patients rows": "Lignes patients",
             "patients rows suppressed": "Lignes patients supprimées",
             "documents rows": "Lignes documents",
+            "documents rows suppressed": "Lignes documents supprimées",
             "audit_events rows": "Lignes d'événements d'audit",
+            "audit_events rows suppressed": "Lignes d'événements d'audit supprimées",
             "files": "Fichiers",
         },
     },
@@ -1045,6 +1053,35 @@ ENGINE_MESSAGES: list[tuple[str, str]] = [
      "Date de naissance « {value} » invalide (attendu jj/mm/aaaa)."),
     (r"four-eyes review: (?P<who>\S+) already said 'same person' on (?P<pair>\S+); another reviewer must confirm",
      "Double validation : {who} a déjà jugé {pair} « même personne » ; un second relecteur doit confirmer."),
+    # --- privacy: k-anonymity, pseudonym domains, retention ------------------------------------
+    (r"k-anonymity: (?P<file>\S+) cannot reach k=(?P<k>\d+) on (?P<cols>.+): even generalised to the last "
+     r"rung, (?P<n>\d+) of (?P<total>\d+) rows \((?P<share>\d+)%\) are in groups smaller than k, more than the "
+     r"(?P<max>\d+)% that may be suppressed; .*",
+     "Export refusé pour protéger l'anonymat : {file} n'atteint pas k={k} sur {cols}. Même en généralisant "
+     "au maximum, {n} ligne(s) sur {total} ({share} %) restent dans des groupes de moins de {k} personnes, "
+     "plus que les {max} % qu'il est permis de supprimer. Exportez moins de colonnes ou de lignes, ou "
+     "demandez un export à un administrateur."),
+    (r"pseudonymised-extract refused: (?P<msg>k-anonymity: .+)", "Extraction refusée. {msg}"),
+    (r"k-anonymity enforced: k=(?P<k>\d+), smallest group (?P<n>\S+) on the joined view",
+     "k-anonymat appliqué : k={k}, plus petit groupe de {n} personnes sur la vue jointe des fichiers"),
+    (r"generalised: birth date → year", "Généralisé : date de naissance → année"),
+    (r"generalised: birth date → (?P<n>\d+)-year band", "Généralisé : date de naissance → tranche de {n} ans"),
+    (r"generalised: postcode → département", "Généralisé : code postal → département"),
+    (r"generalised: time stamps → date", "Généralisé : horodatages → jour"),
+    (r"generalised: time stamps → week", "Généralisé : horodatages → semaine"),
+    (r"generalised: time stamps → month", "Généralisé : horodatages → mois"),
+    (r"generalised: time stamps → year", "Généralisé : horodatages → année"),
+    (r"generalised: time stamps dropped", "Généralisé : horodatages retirés"),
+    (r"generalised: free text dropped", "Généralisé : texte libre retiré"),
+    (r"generalised: (?P<col>\w+) dropped", "Généralisé : colonne {col} retirée"),
+    (r"suppressed (?P<n>\d+) of (?P<total>\d+) row\(s\) of (?P<file>\S+) \(groups smaller than k=(?P<k>\d+)\)",
+     "{n} ligne(s) sur {total} supprimée(s) de {file} (groupes de moins de k={k} personnes)"),
+    (r"dropped from (?P<file>\S+) \(unique per row\): (?P<cols>.+)",
+     "Retiré de {file} (valeur unique par ligne) : {cols}"),
+    (r"choose a pseudonym domain", "choisir un domaine de pseudonymes"),
+    (r"lower k below the setting privacy\.k=(?P<k>\d+)", "abaisser k sous le réglage privacy.k={k}"),
+    (r"keep clinicians' identifiers in an extract",
+     "garder les identifiants des soignants en clair dans une extraction"),
 ]
 
 FR.update(

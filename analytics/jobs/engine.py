@@ -388,7 +388,7 @@ def apply(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str, progres
                 {"run_id": run.run_id, "preview_id": preview_id, "params": prev.params})
     if run.outputs and not run.already_applied:  # files with patient data left the warehouse
         access_log(con, actor, "export", prev.job, len(run.outputs),
-                   {"run_id": run.run_id, "output_dir": run.output_dir})
+                   {"run_id": run.run_id, "output_dir": run.output_dir, "notes": prev.notes})
     return run
 
 

@@ -1,10 +1,12 @@
+import json
+
 import pandas as pd
 import pytest
 from argon2 import PasswordHasher
 
 from analytics.access import Actor
 from analytics.access.passwords import use_hasher
-from analytics.errors import AccessDenied, InvalidInput
+from analytics.errors import AccessDenied, InvalidInput, KAnonymityRefused
 from analytics.exports import (
     build_export,
     export_filename,
@@ -15,7 +17,7 @@ from analytics.exports import (
     to_csv_bytes,
     write_csv,
 )
-from analytics.pseudonymise import pseudonym
+from analytics.pseudonymise import domain_key, pseudonym
 
 KEY = b"s" * 32
 ADMIN, MANAGER, ANALYST, VIEWER = (Actor(r, r) for r in ("admin", "manager", "analyst", "viewer"))
@@ -115,17 +117,50 @@ def _patients():
     )
 
 
-def test_analyst_export_is_pseudonymised_and_recorded(con):
-    exp = build_export(con, ANALYST, "patients", _patients(), "standard", secret=KEY)
-    assert exp.data.decode().splitlines() == [
-        "patient_id,birth_year,sex",
-        f"{pseudonym('P1', KEY)},1980,M",
-        f"{pseudonym('P2', KEY)},1990,F",
-    ]
-    assert (exp.pseudonymised, exp.aggregate, exp.k_anonymity) == (True, False, 1)
+def _crowd(n: int = 12) -> pd.DataFrame:
+    """``n`` patients sharing their quasi-identifiers (born 1980, M): k=5 holds without generalising."""
+    return pd.DataFrame({
+        "patient_id": [f"C{i:02d}" for i in range(n)],
+        "birth_name": ["=HYPERLINK(\"http://x\",\"clic\")"] + ["MARTIN"] * (n - 1),
+        "birth_date": pd.to_datetime(["1980-05-01"] * n),
+        "sex": ["M"] * n,
+    })
+
+
+def test_analyst_export_is_pseudonymised_k_anonymous_and_recorded(con):
+    exp = build_export(con, ANALYST, "patients", _crowd(), "standard", secret=KEY)
+    lines = exp.data.decode().splitlines()
+    assert lines[0] == "patient_id,birth_year,sex" and len(lines) == 13
+    assert all(line.startswith("pat_") and line.endswith(",1980,M") for line in lines[1:])
+    assert "C00" not in exp.data.decode() and "MARTIN" not in exp.data.decode()
+    assert (exp.pseudonymised, exp.aggregate, exp.k_anonymity) == (True, False, 12)
     row = con.execute("SELECT actor, role, action, object, row_count, detail FROM access_log").fetchone()
-    assert row[:5] == ("analyst", "analyst", "export", "patients", 2)
+    assert row[:5] == ("analyst", "analyst", "export", "patients", 12)
     assert '"pseudonymised":true' in row[5] and '"dialect":"standard"' in row[5]
+    assert json.loads(row[5])["privacy"]["generalised"][0] == "birth date → year"
+
+
+def test_each_export_has_its_own_pseudonym_domain(con):
+    first = build_export(con, ANALYST, "patients", _crowd(), "standard", secret=KEY).data.decode()
+    second = build_export(con, ANALYST, "patients", _crowd(), "standard", secret=KEY).data.decode()
+    assert set(first.splitlines()[1:]).isdisjoint(second.splitlines()[1:])  # cannot be joined
+    assert pseudonym("C00", KEY) not in first  # not the warehouse-wide pseudonym either
+    chosen = build_export(con, ADMIN, "patients", _crowd(), "standard", secret=KEY, domain="study-1").data
+    again = build_export(con, ADMIN, "patients", _crowd(), "standard", secret=KEY, domain="study-1").data
+    assert chosen == again and pseudonym("C00", domain_key(KEY, "study-1")) in chosen.decode()
+    with pytest.raises(AccessDenied, match=r"^analyst \(role analyst\) may not choose a pseudonym domain$"):
+        build_export(con, ANALYST, "patients", _crowd(), "standard", secret=KEY, domain="study-1")
+
+
+def test_a_tiny_export_cannot_reach_k_and_is_refused_and_recorded(con):
+    with pytest.raises(KAnonymityRefused) as err:
+        build_export(con, ANALYST, "patients", _patients(), "standard", secret=KEY)
+    assert str(err.value) == (
+        "k-anonymity: patients cannot reach k=5 on birth_band, sex: even generalised to the last rung, "
+        "2 of 2 rows (100%) are in groups smaller than k, more than the 5% that may be suppressed; "
+        "export fewer columns or rows, or ask an administrator")
+    detail = con.execute("SELECT detail FROM access_log WHERE action = 'export'").fetchone()[0]
+    assert json.loads(detail)["refused"] == str(err.value)
 
 
 def test_admin_identified_export_keeps_identities_but_neutralises(con):
@@ -183,9 +218,15 @@ def test_export_table_allow_list_and_roles(con):
         export_table(con, VIEWER, "patients")
     imports = export_table(con, VIEWER, "imports", "standard")
     assert imports.aggregate and "'=evil.csv" in imports.data.decode()
+    with pytest.raises(KAnonymityRefused, match="^k-anonymity: patients cannot reach k=5"):
+        export_table(con, ANALYST, "patients", "standard", secret=KEY)  # two patients: k=5 is out of reach
+    con.execute("INSERT INTO patients (patient_id, birth_name, birth_date, sex, postcode) "
+                "SELECT 'C' || i, 'DUPONT', DATE '1980-05-01', 'M', '75012' FROM range(20) t(i)")
     patients = export_table(con, ANALYST, "patients", "standard", secret=KEY)
-    assert patients.rows == 2 and "DUPONT" not in patients.data.decode()
+    # P1 (1980, M, 75) joins the crowd; P2 (1990, F) alone is suppressed: 1 of 22 rows, within 5%
+    assert patients.rows == 21 and "DUPONT" not in patients.data.decode()
     assert patients.columns[:3] == ["patient_id", "source", "birth_year"]
+    assert patients.privacy["suppressed_rows"] == {"patients": 1} and patients.k_anonymity == 21
 
 
 def test_write_csv(tmp_path):

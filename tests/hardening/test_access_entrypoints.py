@@ -75,6 +75,15 @@ def _patients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT patient_id, birth_name, first_names, birth_date FROM patients").df()
 
 
+def _crowd(con: duckdb.DuckDBPyConnection) -> dict:
+    """200 patients sharing their quasi-identifiers: a pseudonymised export reaches k (privacy.k)
+    by suppressing the few fixture patients, instead of being refused as too small."""
+    con.execute("INSERT INTO patients (patient_id, birth_name, birth_date, sex, postcode, created_at) "
+                "SELECT 'K' || i, 'FOULE', DATE '1980-05-01', 'F', '75012', TIMESTAMPTZ '2024-01-01 00:00:00+00' "
+                "FROM range(200) t(i)")
+    return {}
+
+
 def _csv(tmp: Path) -> Path:
     path = tmp / "more.csv"
     path.write_text("IPP;NOM_NAISSANCE;PRENOMS\nZ1;NOUVEAU;ANNE\n", encoding="utf-8")
@@ -166,14 +175,16 @@ ENTRIES: list[Entry] = [
           lambda con, a, x: schedules.remove_schedule(con, a, x["schedule_id"]), writes=True, setup=_schedule),
     # exports (a refusal is recorded: see _refusal_logged)
     Entry("exports.export_frame pseudonymised", P.EXPORT_PSEUDONYMISED, READERS,
-          lambda con, a, x: exports.export_frame(con, a, "patients", _patients(con), secret=KEY), logs="export"),
+          lambda con, a, x: exports.export_frame(con, a, "patients", _patients(con), secret=KEY), logs="export",
+          setup=_crowd),
     Entry("exports.export_frame identified", P.EXPORT_IDENTIFIED, ADMIN_ONLY,
           lambda con, a, x: exports.export_frame(con, a, "patients", _patients(con), identified=True, secret=KEY),
           logs="export"),
     Entry("exports.build_export pseudonymised", P.EXPORT_PSEUDONYMISED, READERS,
-          lambda con, a, x: exports.build_export(con, a, "patients", _patients(con), secret=KEY), logs="export"),
+          lambda con, a, x: exports.build_export(con, a, "patients", _patients(con), secret=KEY), logs="export",
+          setup=_crowd),
     Entry("exports.export_table pseudonymised", P.EXPORT_PSEUDONYMISED, READERS,
-          lambda con, a, x: exports.export_table(con, a, "patients", secret=KEY), logs="export"),
+          lambda con, a, x: exports.export_table(con, a, "patients", secret=KEY), logs="export", setup=_crowd),
     Entry("exports.export_table identified", P.EXPORT_IDENTIFIED, ADMIN_ONLY,
           lambda con, a, x: exports.export_table(con, a, "patients", identified=True, secret=KEY), logs="export"),
     Entry("exports.export_table access_log", P.VIEW_ACCESS_LOG, ADMIN_ONLY,

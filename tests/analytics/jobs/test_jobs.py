@@ -181,6 +181,8 @@ def test_extract_refuses_small_groups_by_default(warehouse):
 
 
 def test_extract_pseudonymises_generalises_and_drops_identifiers(warehouse):
+    # 7 patients and 8 documents: k=2 on the joined view needs half the documents suppressed
+    warehouse.execute("INSERT INTO settings (key, value) VALUES ('privacy.max_suppressed_share', '0.5')")
     run = _apply(warehouse, "pseudonymised-extract", {"k": 2, "on_small_groups": "generalise",
                                                        "tables": "patients,documents"})
     out = Path(run.output_dir)
