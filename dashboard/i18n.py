@@ -41,6 +41,7 @@ FR: dict[str, str] = {
     "role.manager": "responsable",
     "role.analyst": "analyste",
     "role.viewer": "lecteur",
+    "role.identitovigilance": "identitovigilance",
     # --- login ---------------------------------------------------------------------------
     "login.title": "Connexion à Hygie",
     "login.intro": "Accès réservé au personnel habilité. Chaque consultation de données "

@@ -3,15 +3,24 @@
 A page may hide a button, but the engine function behind it calls :func:`require` itself,
 so calling ``analytics`` directly as a lower role is refused too.
 
-========== ===================================================================
-role       may
-========== ===================================================================
-admin      everything, including identified exports, accounts, settings and
-           per-clinician time figures
-manager    read patient data, review pairs, preview/apply/undo jobs, import
-analyst    read patient data, pseudonymised exports only, preview jobs
-viewer     aggregates only: no patient-level rows
-========== ===================================================================
+================= ============================================================
+role              may
+================= ============================================================
+admin             everything, including identified exports, accounts, settings and
+                  per-clinician time figures
+manager           read patient data and identities, review pairs, preview/apply/undo
+                  jobs, import
+identitovigilance read patient data and identities, review pairs, preview/apply/undo
+                  jobs (merge, unmerge, normalise): the identity-vigilance cell
+analyst           read patient data *without identities* (pseudonymised exports,
+                  comparison levels instead of names, phones, addresses, INS), preview jobs
+viewer            aggregates only: no patient-level rows
+================= ============================================================
+
+VIEW_IDENTITIES is what separates "patient-level data" (ids, levels, dates of records) from
+an identity (names, birth date, birth place, INS, phone, e-mail, address): the duplicates page
+masks them for a role without it (:func:`analytics.identity.masking.mask_identities`).
+docs/PRIVACY.md has the page-by-page matrix.
 """
 
 from __future__ import annotations
@@ -21,12 +30,13 @@ from enum import Enum
 
 from analytics.errors import AccessDenied
 
-ROLES = ("admin", "manager", "analyst", "viewer")
+ROLES = ("admin", "manager", "analyst", "viewer", "identitovigilance")
 
 
 class Permission(str, Enum):  # noqa: UP042 - str() behaviour kept as shipped
     VIEW_AGGREGATES = "view aggregates"
     VIEW_PATIENT_DATA = "view patient-level data"
+    VIEW_IDENTITIES = "see patients' identities (names, birth date and place, INS, contact details)"
     EXPORT_PSEUDONYMISED = "export pseudonymised data"
     EXPORT_IDENTIFIED = "export identified (non-pseudonymised) data"
     REVIEW_PAIRS = "review duplicate pairs"
@@ -47,11 +57,23 @@ _GRANTS: dict[str, frozenset[Permission]] = {
         {
             Permission.VIEW_AGGREGATES,
             Permission.VIEW_PATIENT_DATA,
+            Permission.VIEW_IDENTITIES,
             Permission.EXPORT_PSEUDONYMISED,
             Permission.REVIEW_PAIRS,
             Permission.JOB_PREVIEW,
             Permission.JOB_APPLY,
             Permission.IMPORT_DATA,
+        }
+    ),
+    "identitovigilance": frozenset(
+        {
+            Permission.VIEW_AGGREGATES,
+            Permission.VIEW_PATIENT_DATA,
+            Permission.VIEW_IDENTITIES,
+            Permission.EXPORT_PSEUDONYMISED,
+            Permission.REVIEW_PAIRS,
+            Permission.JOB_PREVIEW,
+            Permission.JOB_APPLY,
         }
     ),
     "analyst": frozenset(

@@ -39,6 +39,12 @@ def _private_file(path: Path) -> Iterator[BinaryIO]:
         raise
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, readable by the owner only (patient data)."""
+    with _private_file(path) as fh:
+        fh.write(data)
+
+
 def _report_lines(privacy: dict) -> list[str]:
     lines = []
     if privacy.get("generalised"):

@@ -10,6 +10,7 @@ from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
 from analytics.identity.comparisons import FIELDS, compare, load_index
 from analytics.identity.decide import auto_merge_eligible, decide, resolve_thresholds
+from analytics.identity.masking import mask_identities
 from analytics.identity.model import Model, default_model, score, weights
 from analytics.identity.normalise import normalise_identity
 
@@ -91,7 +92,7 @@ def explain_pairs(
     from analytics.identity.reviews import log_access
 
     log_access(con, actor, "view", "explain_pair", 2 * len(pairs), detail)
-    return frames
+    return [mask_identities(frame, actor) for frame in frames]
 
 
 def _explain(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> list[pd.DataFrame]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
+from analytics.identity.masking import mask_identities
 from analytics.identity.reviews import log_access
 
 __all__ = ["QUEUE_ORDERS", "QueueFilters", "QueuePage", "page_frame", "queue_base", "queue_version", "review_page"]
@@ -175,7 +176,7 @@ def queue_base(con: duckdb.DuckDBPyConnection, actor: Actor, *, include_matches:
     built_at = frame["built_at"].iloc[0] if len(frame) else con.execute("SELECT now()").fetchall()[0][0]
     frame = frame.drop(columns=["built_at"])
     frame.attrs.update(built_at=pd.Timestamp(built_at), include_matches=include_matches)
-    return frame
+    return mask_identities(frame, actor)
 
 
 def _check(filters: QueueFilters, order: str, limit: int, offset: int) -> None:
@@ -259,7 +260,7 @@ def review_page(
     head = frame.iloc[0]
     rows = frame.drop(columns=["pending", "total", "service_choices", "status_choices"])
     page = QueuePage(
-        rows=rows[rows["patient_id_1"].notna()].reset_index(drop=True),
+        rows=mask_identities(rows[rows["patient_id_1"].notna()].reset_index(drop=True), actor),
         total=int(head["total"]), pending=int(head["pending"]),
         services=[str(s) for s in head["service_choices"]], statuses=[str(s) for s in head["status_choices"]],
     )

@@ -106,4 +106,6 @@ def review_queue(
     frame = frame.drop(columns=["pending", "total", "service_choices", "status_choices", "created_at_1",
                                 "created_at_2", "service", "newest_record"])
     log_access(con, actor, "view", "review_queue", len(frame), {"limit": limit, "offset": offset})
-    return frame
+    from analytics.identity.masking import mask_identities
+
+    return mask_identities(frame, actor)

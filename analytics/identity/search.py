@@ -21,6 +21,7 @@ from analytics.identity.comparisons import FIELDS, arrays_from_rows, compare
 from analytics.identity.decide import decide
 from analytics.identity.explain import _SHOWN as SHOWN
 from analytics.identity.explain import explanation_frame
+from analytics.identity.masking import mask_identities
 from analytics.identity.model import score, weights
 from analytics.identity.normalise import normalise_query
 from analytics.identity.search_index import get_search_index
@@ -179,7 +180,7 @@ def search_identities(
     for f in FIELDS:
         details[f"level_{f}"] = [e["level"] for entries in explanations for e in entries if e["field"] == f]
     _log(con, actor, len(details), limit)
-    return details
+    return mask_identities(details, actor)
 
 
 def shown_values(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, dict[str, object]]:

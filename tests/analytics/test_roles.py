@@ -12,6 +12,16 @@ CASES = [
     ("analyst", Permission.JOB_APPLY, False),
     ("viewer", Permission.VIEW_AGGREGATES, True),
     ("viewer", Permission.VIEW_PATIENT_DATA, False),
+    # identities (names, birth date and place, INS, contacts): those who review and merge
+    ("admin", Permission.VIEW_IDENTITIES, True),
+    ("manager", Permission.VIEW_IDENTITIES, True),
+    ("identitovigilance", Permission.VIEW_IDENTITIES, True),
+    ("identitovigilance", Permission.REVIEW_PAIRS, True),
+    ("identitovigilance", Permission.JOB_APPLY, True),
+    ("identitovigilance", Permission.IMPORT_DATA, False),
+    ("identitovigilance", Permission.EXPORT_IDENTIFIED, False),
+    ("analyst", Permission.VIEW_IDENTITIES, False),
+    ("viewer", Permission.VIEW_IDENTITIES, False),
 ]
 
 

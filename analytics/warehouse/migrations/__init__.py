@@ -24,6 +24,7 @@ from analytics.warehouse.migrations import (
     m0009_message_outbox,
     m0010_api_tokens,
     m0011_identity_safety,
+    m0012_identitovigilance_role,
 )
 
 
@@ -46,6 +47,7 @@ MIGRATIONS: list[Migration] = [
     Migration(9, "message delivery attempts", m0009_message_outbox.apply),
     Migration(10, "per-account API tokens", m0010_api_tokens.apply),
     Migration(11, "identity attributes and auto-merge eligibility", m0011_identity_safety.apply),
+    Migration(12, "identitovigilance role", m0012_identitovigilance_role.apply),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,69 @@
+"""What a role without identity access sees of a patient's identity: comparison levels, not values.
+
+An analyst works on duplicates as a data-quality question (how many, which fields disagree, how
+the score is built) and needs no name, birth date, birth place, INS, phone, e-mail or address:
+:func:`mask_identities` empties those values in what the identity engine returns (review queue,
+pair explanations, search results) unless the actor holds ``VIEW_IDENTITIES`` (admin, manager,
+identitovigilance). Patient ids, scores, decisions, services, statuses and the per-field
+comparison levels stay. Applied where results leave the engine, so that every caller — the
+duplicates page, a script — gets the same view.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from analytics.access.roles import Actor, Permission, allowed
+
+__all__ = ["IDENTITY_FIELDS", "mask_identities", "may_see_identities"]
+
+#: Identity values (with ``_1``/``_2`` sides) a role without VIEW_IDENTITIES never receives.
+IDENTITY_FIELDS = frozenset({
+    "birth_name", "used_name", "first_names", "used_first_name", "first_name", "birth_date",
+    "birth_place", "birth_place_code", "ins", "phone", "email", "address", "postcode", "city",
+})
+#: Fields of an explanation whose left/right values stay visible (not an identity on their own).
+_SHOWN_FIELDS = frozenset({"sex", "prior", "total"})
+_SIDE = re.compile(r"^(?P<base>.+?)(?:_1|_2|_left|_right)$")
+
+
+def may_see_identities(actor: Actor) -> bool:
+    """Whether ``actor``'s role sees identities (names, birth date and place, INS, contacts)."""
+    return allowed(actor, Permission.VIEW_IDENTITIES)
+
+
+def _identity_column(column: str) -> bool:
+    side = _SIDE.match(column)
+    return column in IDENTITY_FIELDS or bool(side and side["base"] in IDENTITY_FIELDS)
+
+
+def _masked_entries(entries: object) -> object:
+    if not isinstance(entries, list):
+        return entries
+    return [{**e, "left": None, "right": None} if isinstance(e, dict) and e.get("field") not in _SHOWN_FIELDS
+            else e for e in entries]
+
+
+def mask_identities(frame: pd.DataFrame, actor: Actor) -> pd.DataFrame:
+    """``frame`` as ``actor`` may see it: identity values emptied unless the role sees identities.
+
+    Handles the three shapes the engine returns: side-by-side pairs (``birth_name_1``...),
+    explanations (``field``/``left``/``right`` rows) and search results (identity columns plus
+    an ``explanation`` list per row). Levels, weights, ids and scores are kept.
+    """
+    if may_see_identities(actor):
+        return frame
+    out = frame.copy()
+    for column in out.columns:
+        if _identity_column(str(column)):
+            out[column] = out[column].where(pd.Series(False, index=out.index))  # NaN/NaT, dtype kept
+    if {"field", "left", "right"} <= set(out.columns):
+        hidden = ~out["field"].isin(_SHOWN_FIELDS)
+        out["left"] = out["left"].astype(object).where(~hidden, None)
+        out["right"] = out["right"].astype(object).where(~hidden, None)
+    if "explanation" in out.columns:
+        out["explanation"] = [_masked_entries(e) for e in out["explanation"]]
+    out.attrs.update(frame.attrs)
+    return out
