@@ -178,7 +178,7 @@ def test_policy_applies_to_new_passwords(users):
 INPUT_ERRORS = [
     ("bad username", "Jean Dupont", "viewer", "username 'Jean Dupont': use 2 to 64 characters among a-z, "
      "0-9, '.', '_' and '-', starting with a letter or digit"),
-    ("bad role", "jean", "root", "role 'root': expected one of admin, manager, analyst, viewer"),
+    ("bad role", "jean", "root", "role 'root': expected one of admin, manager, analyst, viewer, identitovigilance"),
     ("duplicate", "anna", "viewer", "an account named 'anna' already exists"),
 ]
 

@@ -92,11 +92,20 @@ def test_users_lifecycle(warehouse):
     con.close()
 
 
-def test_export_pseudonymised_by_default(warehouse, tmp_path, monkeypatch):
-    monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path / "k.secret"))
+def test_export_pseudonymised_by_default(warehouse, tmp_path, tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path_factory.mktemp("keys") / "k.secret"))
     out = tmp_path / "p.csv"
     result = run(warehouse, "export", "patients", "--out", str(out), "--as", "anna")
-    assert (result.exit_code, result.output) == (0, f"Exported 1 rows of patients to {out} (excel-fr, pseudonymised).\n")
+    # one patient alone cannot be exported pseudonymised: k=5 is enforced
+    assert result.exit_code == 2 and result.output.startswith("Error: k-anonymity: patients cannot reach k=5")
+    con = connect(warehouse)
+    con.execute("INSERT INTO patients (patient_id, birth_name, birth_date, sex) "
+                "SELECT 'Q' || i, 'NOM', DATE '1980-05-01', 'M' FROM range(9) t(i)")
+    con.close()
+    result = run(warehouse, "export", "patients", "--out", str(out), "--as", "anna")
+    assert (result.exit_code, result.output.splitlines()[:3]) == (0, [
+        f"Exported 10 rows of patients to {out} (excel-fr, pseudonymised).",
+        "k-anonymity: k=5, smallest group 10", "  generalised: birth date → year"])
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfpatient_id;source;birth_year;sex;")
     assert b"HYPERLINK" not in data and b"P1;" not in data
@@ -105,7 +114,7 @@ def test_export_pseudonymised_by_default(warehouse, tmp_path, monkeypatch):
     row = con.execute("SELECT actor, role, via, action, object, row_count FROM access_log "
                       "ORDER BY log_id DESC LIMIT 1").fetchone()
     con.close()
-    assert row == ("anna", "analyst", "cli", "export", "patients", 1)
+    assert row == ("anna", "analyst", "cli", "export", "patients", 10)
 
 
 def test_export_identified_by_admin_is_neutralised(warehouse, tmp_path):

@@ -47,7 +47,8 @@ def test_settings_sources(con, monkeypatch):
     assert oidc_settings(con).group_roles == {"e": "viewer"}
     assert oidc_settings(con, {"oidc_roles": {"m": "admin"}, "oidc_groups_claim": "roles"}) == \
         OidcSettings(group_roles={"m": "admin"}, groups_claim="roles")
-    with pytest.raises(InvalidInput, match="^OIDC group 'm': role 'root' is not one of admin, manager, analyst, viewer$"):
+    with pytest.raises(InvalidInput, match="^OIDC group 'm': role 'root' is not one of admin, manager, analyst, viewer, "
+                                           "identitovigilance$"):
         oidc_settings(con, {"oidc_roles": {"m": "root"}})
     monkeypatch.setenv("HYGIE_OIDC_GROUP_ROLES", "not json")
     with pytest.raises(InvalidInput, match="^HYGIE_OIDC_GROUP_ROLES: not a JSON object of group -> role$"):

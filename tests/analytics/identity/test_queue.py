@@ -106,15 +106,25 @@ def test_filters_and_orders(shared, description, filters, order, expected):
 
 
 def test_page_columns_and_choices(shared):
-    page = review_page(shared, ANALYST, limit=1)
+    page = review_page(shared, MANAGER, limit=1)
     row = page.rows.iloc[0]
     assert (row["patient_id_1"], row["birth_name_1"], row["birth_name_2"], row["status_1"], row["status_2"],
             row["service"]) == ("P1", "ARNAUD", "ARNAUT", "PROV", "VALI", "Urgences")
     assert row["newest_record"] == row["created_at_1"]  # P1 (3 days) is newer than P2 (400 days)
     assert page.services == ["Cardiologie", "Maternité", "Urgences"]  # over the pending pairs
     assert page.statuses == ["PROV", "QUAL", "RECUP", "VALI"]
-    assert list(review_queue(shared, ANALYST).columns) == [
+    assert list(review_queue(shared, MANAGER).columns) == [
         c for c in page.rows.columns if c not in ("created_at_1", "created_at_2", "service", "newest_record")]
+
+
+def test_an_analyst_gets_ids_and_levels_without_identities(shared):
+    """Identities go to the roles that review and merge (VIEW_IDENTITIES), not to analysts."""
+    row = review_page(shared, ANALYST, limit=1).rows.iloc[0]
+    assert (row["patient_id_1"], row["status_1"], row["service"]) == ("P1", "PROV", "Urgences")
+    assert row["level_birth_name"] == review_page(shared, MANAGER, limit=1).rows.iloc[0]["level_birth_name"]
+    for column in ("birth_name_1", "birth_name_2", "first_names_1", "birth_date_1", "birth_place_1"):
+        assert pd.isna(row[column]), column
+    assert review_queue(shared, ANALYST)["birth_name_1"].isna().all()
 
 
 @pytest.mark.parametrize(("limit", "offset", "expected"), [

@@ -99,7 +99,7 @@ EXTRACTS = [
     ("patients, age bands", {"tables": "patients", "on_small_groups": "generalise", "birth_date": "age_band"}),
     ("patients, documents and audit events, chosen columns",
      {"tables": "patients,documents,audit_events", "on_small_groups": "generalise",
-      "columns": "patients.patient_id,patients.birth_date,patients.sex,documents.patient_id,"
+      "columns": "patients.patient_id,patients.birth_date,documents.patient_id,"
                  "documents.document_type,documents.created_at,audit_events.patient_id,audit_events.activity,"
                  "audit_events.timestamp"}),
 ]
