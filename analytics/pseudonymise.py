@@ -122,6 +122,7 @@ COLUMN_POLICY: dict[str, tuple[str, str]] = {
             "file_name", "column_name", "problem", "format", "encoding", "delimiter", "message",
             "job", "run_id", "preview_id", "schedule_id", "params", "summary", "session_id",
             "activity_label", "day", "basis", "origin", "op", "cols", "routing_id", "cron", "session_type",
+            "identity_attributes",
             "name", "settings_json", "data_fingerprint", "file_sha256", "fingerprint", "undo_of",
             "undone_by", "request_key", "actor_role", "last_status", "last_message", "output_dir",
             "blocking_report", "object", "via", "detail", "ins_strong", "bd_default", "prev_hash",
