@@ -36,7 +36,7 @@ __all__ = ["FORWARDED_COMMANDS", "install_output_routing", "run_forwarded"]
 log = logging.getLogger("hygie.api")
 
 #: Top-level commands a CLI process hands to the owner when the warehouse is held.
-FORWARDED_COMMANDS = frozenset({"info", "import", "duplicates", "timesinks", "export", "users"})
+FORWARDED_COMMANDS = frozenset({"info", "import", "duplicates", "timesinks", "export", "users", "report"})
 
 _local = threading.local()
 _install_lock = threading.Lock()

@@ -3,7 +3,7 @@
 DuckDB lets one process write a file. When ``hygie serve`` or ``hygie jobs worker`` holds the
 warehouse, it serves a local API and says where in ``<db>.api.json``
 (:mod:`analytics.api.runtime`). Then ``hygie info``, ``import``, ``duplicates …``,
-``timesinks …``, ``export`` and ``users …`` send their arguments there; the owner runs the same
+``timesinks …``, ``export``, ``users …`` and ``report …`` send their arguments there; the owner runs the same
 command (:mod:`analytics.api.cli_bridge`) and answers with its exit code, output and written
 files, which are printed and written here: same output, same exit codes, same files. The
 files a command reads (``hygie import FILE``) travel with the request; the files it writes

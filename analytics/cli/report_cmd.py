@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from analytics.cli.common import as_option, cli_actor, db_path
+from analytics.cli.common import as_option, cli_actor, open_warehouse
 from analytics.cli.export_cmd import _write_private
 
 
@@ -24,10 +24,9 @@ def report() -> None:
 def monthly(ctx: click.Context, month: str | None, out: str, as_user: str | None) -> None:
     """Write the monthly report: duplicates, reviews, merges, imports, time sinks, backlog."""
     from analytics.reports import monthly_report, previous_month, render_pdf
-    from analytics.warehouse import connect
 
     month = month or previous_month(date.today())
-    con = connect(db_path(ctx))
+    con = open_warehouse(ctx)
     try:
         figures = monthly_report(con, cli_actor(con, as_user), month)
     finally:

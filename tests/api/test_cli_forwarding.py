@@ -108,6 +108,13 @@ def test_import_sends_its_file_and_a_new_token_works_on_match(served: Served, tm
     assert json.dumps(body).count('"certain"') >= 1
 
 
+def test_the_monthly_report_is_written_here(served: Served, tmp_path: Path):
+    made = _hygie(served.db, "report", "monthly", "--month", "2026-11", "--out", "rapport.pdf", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert HANDED in made.stderr and made.stdout.startswith("Monthly report for 2026-11 written to rapport.pdf (")
+    assert (tmp_path / "rapport.pdf").read_bytes()[:5] == b"%PDF-"
+
+
 def test_users_commands_read_their_password_from_stdin_here(served: Served):
     added = _hygie(served.db, "users", "add", "nurse.desk", "--role", "viewer", "--password-stdin",
                    stdin="Tr0ub4dor&3-horse-staple\n")
