@@ -229,7 +229,9 @@ def _review(page: identity.QueuePage, queue_version: str,
 tab_queue, tab_search, tab_collisions, tab_docs = st.tabs(
     [t("dup.tab.queue"), t("dup.tab.search"), t("dup.tab.collisions"), t("dup.tab.documents")], key="dup_tab",
     on_change="rerun")
-version = state.data_version(con)
+# the cached reads below are keyed on these versions; the warehouse path makes an entry belong to
+# one warehouse (two copies of one file carry the same data version: the tests' fresh copies)
+version = f"{state.db_path()}|{state.data_version(con)}"
 
 # --- review queue ------------------------------------------------------------------------
 with tab_queue:
@@ -237,7 +239,7 @@ with tab_queue:
         st.toast(message, icon=":material/check:")
     if tab_queue.open is not False:  # only the open tab's data is read
         with guarded():
-            q_version = identity.queue_version(con)
+            q_version = f"{state.db_path()}|{identity.queue_version(con)}"
             base = _base(con, q_version, me.username)
             skipped = st.session_state.get("dup_skipped", set())
             m = st.columns(3)
