@@ -65,18 +65,24 @@ def test_duplicates_find_runs_in_the_server(served: Served, in_process: Path):
 
 def test_export_writes_the_file_here_and_refusals_keep_their_exit_code(served: Served, in_process: Path,
                                                                          tmp_path: Path):
-    got = _hygie(served.db, "export", "patients", "--out", "patients.csv", "--as", "analyst", cwd=tmp_path)
-    assert got.returncode == 0, got.stderr
-    assert got.stdout == "Exported 2500 rows of patients to patients.csv (excel-fr, pseudonymised).\n"
-    written = tmp_path / "patients.csv"
+    (tmp_path / "here").mkdir()
+    (tmp_path / "there").mkdir()
+    args = ("export", "patients", "--out", "patients.csv", "--as", "analyst")
+    expected = _hygie(in_process, *args, cwd=tmp_path / "there")
+    got = _hygie(served.db, *args, cwd=tmp_path / "here")
+    assert (got.returncode, expected.returncode) == (0, 0), got.stderr
+    assert got.stdout == expected.stdout and HANDED in got.stderr
+    rows = int(got.stdout.split()[1])  # "Exported N rows of patients to patients.csv ..."
+    written = tmp_path / "here" / "patients.csv"
     assert written.stat().st_mode & 0o777 == 0o600
     lines = written.read_bytes().decode("utf-8-sig").splitlines()
-    assert len(lines) == 2501 and lines[0].startswith("patient_id;source;birth_year;")
+    assert len(lines) == rows + 1 and lines[0].startswith("patient_id;")
     refused = _same(served, in_process, "export", "patients", "--out", str(tmp_path / "x.csv"), "--identified",
                     "--as", "analyst")
     assert refused.returncode == 4 and not (tmp_path / "x.csv").exists()
-    assert refused.stderr.endswith("Error: analyst (role analyst) may not export identified "
-                                   "(non-pseudonymised) data\n"), refused.stderr
+    in_process_error = _hygie(in_process, "export", "patients", "--out", str(tmp_path / "x.csv"), "--identified",
+                              "--as", "analyst").stderr
+    assert refused.stderr.endswith(in_process_error), refused.stderr
 
 
 def test_import_sends_its_file_and_a_new_token_works_on_match(served: Served, tmp_path: Path):
