@@ -36,7 +36,6 @@ import csv
 import io
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -436,7 +435,9 @@ def main() -> None:
     db = base_db.with_name(base_db.stem + ".run.duckdb")
     for leftover in (db.with_name(db.name + ".wal"), db.with_name(db.name + ".queue.sqlite")):
         leftover.unlink(missing_ok=True)  # a previous run's WAL would not match the fresh copy
-    shutil.copyfile(base_db, db)
+    from analytics.warehouse.connection import copy_warehouse
+
+    copy_warehouse(base_db, db)  # with its access-log key and anchor, so the chain still verifies
     if args.precompute:  # else N sessions each start the rebuild at once (see docs/RELIABILITY.md)
         from analytics.timesinks import ensure_precomputed
         from analytics.warehouse import connect

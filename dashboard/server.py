@@ -19,6 +19,8 @@ import os
 from streamlit import net_util
 from streamlit.web import cli
 
+from analytics.warehouse.connection import restrict_umask
+
 log = logging.getLogger("hygie.dashboard")
 
 
@@ -55,6 +57,7 @@ def start_owner_services() -> None:
 
 
 def main() -> None:
+    restrict_umask()  # warehouse, WAL, uploads, logs: owner-only from creation
     forbid_public_address_lookup()
     start_owner_services()
     cli.main(prog_name="streamlit")

@@ -19,6 +19,7 @@ from analytics.cli.report_cmd import report
 from analytics.cli.timesinks_cmd import timesinks
 from analytics.cli.users_cmd import users
 from analytics.cli.warehouse_cmd import demo, info, serve
+from analytics.warehouse.connection import restrict_umask
 
 __all__ = ["main"]
 
@@ -36,6 +37,7 @@ __all__ = ["main"]
 @click.pass_context
 def main(ctx: click.Context, db: str) -> None:
     """Hygie: clean hospital data and find where clinicians lose their time."""
+    restrict_umask()  # everything this command writes is owner-only from creation
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
 

@@ -1,9 +1,20 @@
-"""Open the warehouse file, refuse what is not ours, and bring its schema up to date."""
+"""Open the warehouse file, refuse what is not ours, and bring its schema up to date.
+
+Files are owner-only from creation: :func:`restrict_umask` (called by :func:`connect`, by the
+CLI and by ``hygie serve`` before anything is written) adds ``077`` to the process umask, so the
+warehouse, its WAL, the secrets beside it, exports, job outputs, uploads and logs are created
+``0600`` (folders ``0700``). An existing warehouse file (or WAL) that is group/world-readable is
+tightened to ``0600`` when it is opened read-write, with a warning naming the old mode; when that
+is not possible (another owner), the warehouse is refused with the command that fixes it.
+"""
 
 from __future__ import annotations
 
 import errno
+import logging
+import os
 import re
+import stat
 from pathlib import Path
 
 import duckdb
@@ -12,7 +23,74 @@ from analytics.config import TIMEZONE, default_db_path
 from analytics.errors import WarehouseError
 from analytics.warehouse.migrations import LATEST_VERSION, MIGRATIONS
 
-__all__ = ["connect", "database_path", "disk_full", "schema_version", "warehouse_fault"]
+__all__ = [
+    "connect",
+    "copy_warehouse",
+    "database_path",
+    "disk_full",
+    "owner_only",
+    "restrict_umask",
+    "schema_version",
+    "warehouse_fault",
+]
+
+log = logging.getLogger("hygie.warehouse")
+
+#: Bits the process never grants on what it creates: nothing for group or others.
+PRIVATE_UMASK = 0o077
+
+
+#: Files beside a warehouse that belong with it: pseudonymisation secret, access-log key and anchor.
+SIDECARS = (".secret", ".logkey", ".loghead")
+
+
+def copy_warehouse(source: str | Path, target: str | Path) -> Path:
+    """Copy a (closed, checkpointed) warehouse file and its key files beside it, owner-only.
+
+    Without its ``.logkey`` and ``.loghead`` a copy's access log can no longer be vouched for
+    (``verify_chain`` fails at its first keyed row), which is the point of keeping them apart.
+    """
+    import shutil
+
+    restrict_umask()
+    source, target = Path(source), Path(target)
+    shutil.copyfile(source, target)
+    for suffix in SIDECARS:
+        side = source.with_name(source.name + suffix)
+        if side.exists():
+            shutil.copyfile(side, target.with_name(target.name + suffix))
+    return target
+
+
+def restrict_umask() -> int:
+    """Add ``077`` to the process umask (files 0600, folders 0700 from creation); the old umask."""
+    old = os.umask(PRIVATE_UMASK)
+    os.umask(old | PRIVATE_UMASK)
+    return old
+
+
+def owner_only(path: Path, *, refuse: bool = False) -> None:
+    """Make ``path`` (if it exists) readable and writable by its owner only.
+
+    A file that was open to group or others is tightened with a warning; when it cannot be
+    (not ours), a :class:`WarehouseError` names the fix if ``refuse``, else a warning does.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if not mode & 0o077:
+        return
+    try:
+        os.chmod(path, mode & 0o700)
+    except OSError:
+        message = (f"{path}: readable by other local accounts (mode {mode:04o}) and not ours to fix; "
+                   f"run `chmod 600 {path}` as its owner (or root)")
+        if refuse:
+            raise WarehouseError(message) from None
+        log.warning("%s", message)
+        return
+    log.warning("%s: was readable by other local accounts (mode %04o); now %04o", path, mode, mode & 0o700)
 
 # DuckDB database files carry the magic bytes "DUCK" at offset 8.
 _DUCKDB_MAGIC = b"DUCK"
@@ -160,12 +238,20 @@ def connect(
     """
     target = default_db_path() if path is None else Path(path) if str(path) != ":memory:" else None
     if target is not None:
+        restrict_umask()
         if read_only and not target.exists():
             raise WarehouseError(f"{target}: no warehouse here; build one with `hygie demo` or `hygie import`")
         _check_file(target)
         if not read_only:
             target.parent.mkdir(parents=True, exist_ok=True)
+        for part in (target, target.with_name(target.name + ".wal")):
+            owner_only(part, refuse=not read_only)
         con = _open(target, read_only)
+        if not read_only:
+            try:
+                os.chmod(target, 0o600)  # DuckDB creates it with the umask; say it explicitly
+            except OSError:
+                log.warning("%s: cannot set its mode to 0600", target)
         label = target
     else:
         con = duckdb.connect(":memory:")

@@ -28,6 +28,7 @@ from analytics.cli import main
 from analytics.importing import import_file
 from analytics.jobs import schedules, service
 from analytics.warehouse import connect
+from analytics.warehouse.connection import copy_warehouse
 from tests.analytics.jobs.conftest import populate
 
 ROOT = Actor("root-admin", "admin")
@@ -54,7 +55,7 @@ def template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) 
 @pytest.fixture
 def db(template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "w.duckdb"
-    shutil.copyfile(template, path)
+    copy_warehouse(template, path)  # with its access-log key and anchor
     return path
 
 
