@@ -5,10 +5,20 @@ DuckDB lets one process write a database file. When the dashboard server holds t
 sqlite3, WAL, ``BEGIN IMMEDIATE`` for claims) and waits for the server's job worker to answer.
 The worker heartbeats in the same file, so the CLI can tell "locked by a server that will do
 the work" from "locked by something else".
+
+Requests are authenticated: :meth:`JobQueue.submit` signs each row with
+``HMAC-SHA-256(key, [id, kind, payload, created_at])``, the key being ``<db>.queue.key`` (0600,
+``HYGIE_QUEUE_KEY_FILE`` to keep it elsewhere) that only the service account reads.
+:meth:`JobQueue.claim` marks each claimed payload with ``_authenticated``: False for a row whose
+MAC is missing or wrong (a row written straight into the SQLite file), for a row older than the
+worker (a done request set back to 'queued', replayed) and for an id this worker already
+claimed. :func:`analytics.jobs.service.execute` refuses those and logs the refusal.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -17,6 +27,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from analytics.access.keys import load_key
 from analytics.errors import JobError
 
 __all__ = ["JobQueue", "queue_path"]
@@ -34,7 +45,8 @@ CREATE TABLE IF NOT EXISTS requests (
     worker_pid     INTEGER,
     created_at     REAL NOT NULL,
     claimed_at     REAL,
-    finished_at    REAL
+    finished_at    REAL,
+    mac            TEXT
 );
 CREATE TABLE IF NOT EXISTS workers (
     pid        INTEGER PRIMARY KEY,
@@ -45,6 +57,27 @@ CREATE TABLE IF NOT EXISTS workers (
 
 #: A worker that has not beaten for this long is considered gone.
 HEARTBEAT_STALE_S = 15.0
+
+#: A request created this long before the worker opened the queue is not accepted (replay).
+REPLAY_MARGIN_S = 60.0
+
+#: Key marking a claimed payload as verified (set by :meth:`JobQueue.claim`, never by a client).
+AUTHENTICATED = "_authenticated"
+
+
+def key_file(path: str | Path) -> Path:
+    """``HYGIE_QUEUE_KEY_FILE``, else ``<db>.queue.key`` beside ``<db>.queue.sqlite``."""
+    env = os.environ.get("HYGIE_QUEUE_KEY_FILE")
+    if env:
+        return Path(env)
+    path = Path(path)
+    return path.with_name(path.name.removesuffix(".sqlite") + ".key")
+
+
+def request_mac(key: bytes, request_id: int, kind: str, payload: str, created_at: float) -> str:
+    """The MAC a request row must carry."""
+    message = json.dumps([int(request_id), kind, payload, repr(float(created_at))], separators=(",", ":"))
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def queue_path(db_path: str | Path) -> Path:
@@ -68,8 +101,14 @@ class JobQueue:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.key, _ = load_key(key_file(self.path), "job queue")
+        self.opened_at = time.time()
+        self._claimed: set[int] = set()
         with closing(self._connect()) as con:
             con.executescript(SCHEMA)
+            columns = {row[1] for row in con.execute("PRAGMA table_info(requests)")}
+            if "mac" not in columns:  # a queue file made before requests were signed
+                con.execute("ALTER TABLE requests ADD COLUMN mac TEXT")
         try:
             os.chmod(self.path, 0o600)  # requests carry who acts: keep them to the owner
         except OSError:
@@ -84,12 +123,19 @@ class JobQueue:
     # ----------------------------------------------------------------- client side
 
     def submit(self, kind: str, payload: dict[str, Any]) -> int:
+        """Queue a signed request; its id."""
+        text, created = json.dumps(payload), time.time()
         with closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")  # the row and its MAC appear together
             cur = con.execute(
                 "INSERT INTO requests (kind, payload, client_pid, created_at) VALUES (?, ?, ?, ?)",
-                [kind, json.dumps(payload), os.getpid(), time.time()],
+                [kind, text, os.getpid(), created],
             )
-            return int(cur.lastrowid or 0)
+            request_id = int(cur.lastrowid or 0)
+            con.execute("UPDATE requests SET mac = ? WHERE id = ?",
+                        [request_mac(self.key, request_id, kind, text, created), request_id])
+            con.execute("COMMIT")
+            return request_id
 
     def status(self, request_id: int) -> dict[str, Any]:
         with closing(self._connect()) as con:
@@ -148,10 +194,15 @@ class JobQueue:
         return None
 
     def claim(self) -> tuple[int, str, Any] | None:
-        """Take the oldest queued request (atomically: BEGIN IMMEDIATE)."""
+        """Take the oldest queued request (atomically: BEGIN IMMEDIATE).
+
+        A JSON-object payload comes back with ``_authenticated`` set by this method: whether
+        its MAC verifies, it is not older than this queue object, and it was not claimed before.
+        """
         with closing(self._connect()) as con:
             con.execute("BEGIN IMMEDIATE")
-            row = con.execute("SELECT id, kind, payload FROM requests WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            row = con.execute("SELECT id, kind, payload, created_at, mac FROM requests WHERE status = 'queued' "
+                              "ORDER BY id LIMIT 1").fetchone()
             if row is None:
                 con.execute("COMMIT")
                 return None
@@ -162,7 +213,17 @@ class JobQueue:
             payload = json.loads(row[2])
         except ValueError:
             payload = row[2]  # answered as malformed by the worker, never left 'running'
+        if isinstance(payload, dict):
+            payload[AUTHENTICATED] = self._verified(*row)
         return int(row[0]), row[1], payload
+
+    def _verified(self, request_id: int, kind: str, payload: str, created_at: float, mac: str | None) -> bool:
+        fresh = isinstance(created_at, int | float) and created_at >= self.opened_at - REPLAY_MARGIN_S
+        first = request_id not in self._claimed
+        self._claimed.add(request_id)
+        good = bool(mac) and hmac.compare_digest(str(mac), request_mac(self.key, request_id, str(kind),
+                                                                            str(payload), float(created_at or 0)))
+        return bool(good and fresh and first)
 
     def progress(self, request_id: int, done: int, total: int) -> None:
         with closing(self._connect()) as con:

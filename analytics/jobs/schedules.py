@@ -1,8 +1,11 @@
 """Scheduled jobs: a cron expression, a job, its parameters, preview-only or apply.
 
-The job worker calls :func:`run_due` every few seconds. A due schedule runs as the actor
-who created it (role re-read from ``users`` when that account exists, so a demoted or
-disabled account stops its schedules). An applying schedule uses the request key
+The job worker calls :func:`run_due` every few seconds. A due schedule runs as the account
+that created it, with that account's *current* role re-read from ``users``: a demoted account's
+schedules run with its new rights, a disabled or unknown account's schedules fail (the stored
+``actor_role`` is informative only). The CLI's system actor (``cli:<os user>``) is not a
+``users`` row; its schedules run as it (admin), as the CLI would. Adding or removing a schedule
+is recorded in the access log (``schedule_change``). An applying schedule uses the request key
 ``schedule:<id>:<due time>`` so one due slot applies once even if the worker restarts.
 """
 
@@ -55,6 +58,9 @@ def add_schedule(con: duckdb.DuckDBPyConnection, actor: Actor, job: str, cron: s
         "VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, now())",
         [schedule_id, job, params_json, cron, apply or is_task, actor.username, actor.role],
     )
+    engine.access_log(con, actor, "schedule_change", schedule_id, None,
+                      {"change": "add", "job": job, "cron": cron, "apply": bool(apply or is_task),
+                       "params": json.loads(params_json)})
     return schedule_id
 
 
@@ -64,6 +70,7 @@ def remove_schedule(con: duckdb.DuckDBPyConnection, actor: Actor, schedule_id: s
     gone = con.execute("DELETE FROM job_schedules WHERE schedule_id = ?", [schedule_id]).fetchone()[0]
     if not gone:
         raise JobError(f"unknown schedule {schedule_id}")
+    engine.access_log(con, actor, "schedule_change", schedule_id, None, {"change": "remove"})
 
 
 def next_due(cron: str, after: dt.datetime) -> dt.datetime:
@@ -84,13 +91,15 @@ def list_schedules(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
-def _schedule_actor(con: duckdb.DuckDBPyConnection, username: str, role: str) -> Actor:
+def _schedule_actor(con: duckdb.DuckDBPyConnection, username: str) -> Actor:
     try:
         row = con.execute("SELECT role, active FROM users WHERE username = ?", [username]).fetchone()
     except duckdb.CatalogException:
         row = None
     if row is None:
-        return Actor(username, role, via="scheduler")
+        if username.startswith("cli:"):  # the CLI's system actor owns it: what the CLI may do
+            return Actor(username, "admin", via="scheduler")
+        raise AccessDenied(f"schedule owner {username} is not an account of this warehouse")
     if not row[1]:
         raise AccessDenied(f"schedule owner {username} is disabled")
     return Actor(username, row[0], via="scheduler")
@@ -128,13 +137,13 @@ def run_due(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> l
         "SELECT schedule_id, job, params, cron, apply, actor, actor_role, created_at, last_run_at "
         "FROM job_schedules WHERE enabled ORDER BY schedule_id"
     ).fetchall()
-    for sid, job, params, cron, do_apply, username, role, created_at, last_run_at in rows:
+    for sid, job, params, cron, do_apply, username, _role, created_at, last_run_at in rows:
         due = next_due(cron, last_run_at or created_at)
         if due > now:
             continue
         run_id = preview_id = None
         try:
-            actor = _schedule_actor(con, username, role)
+            actor = _schedule_actor(con, username)
             if job in TASKS:
                 run_id, status, message = run_task(con, actor, job)
             else:

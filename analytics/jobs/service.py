@@ -4,6 +4,14 @@ A request is a plain JSON-able dict (``kind`` plus arguments) so that it can tra
 queue; the result is ``{"ok", "exit_code", "lines", "error", "data"}``. Errors on purpose
 (:class:`HygieError`) become a result with their exit code; anything else is reported as a
 failure too, so the worker keeps serving.
+
+Who acts is never taken on the request's word. A request that came through the queue must
+carry ``_authenticated`` (set by :meth:`JobQueue.claim` from the row's MAC); then the actor is
+re-read from ``users``: an unknown or deactivated account is refused, and its role is the one
+stored there. Only two actors are not ``users`` rows: the CLI's system actor (``cli:<os user>``,
+admin: a signed request proves its sender reads the service account's key, i.e. can open the
+warehouse anyway) and a single-sign-on user (``via=oidc``, role from the identity provider,
+vouched for by the signing dashboard). Every refusal is in the access log (``request_refused``).
 """
 
 from __future__ import annotations
@@ -13,9 +21,11 @@ from typing import Any
 
 import duckdb
 
-from analytics.access.roles import Actor
+from analytics.access import access_log
+from analytics.access.roles import ROLES, Actor
 from analytics.errors import AccessDenied, HygieError, InvalidInput, JobError
 from analytics.jobs import engine, schedules
+from analytics.jobs.queue import AUTHENTICATED
 
 __all__ = ["KINDS", "execute", "resolve_actor"]
 
@@ -23,23 +33,48 @@ KINDS = ("run", "apply", "undo", "history", "changes", "schedule_add", "schedule
          "outbox", "outbox_send", "task")
 
 
+_VIAS = ("cli", "dashboard", "oidc")
+
+
+def _user_row(con: duckdb.DuckDBPyConnection, username: str) -> tuple[str, bool] | None:
+    try:
+        return con.execute("SELECT role, active FROM users WHERE username = ?", [username]).fetchone()
+    except duckdb.CatalogException:
+        return None
+
+
 def resolve_actor(con: duckdb.DuckDBPyConnection, request: dict[str, Any]) -> Actor:
-    """``as_user`` from the users table, else the actor the caller sent (the CLI's system actor)."""
+    """``as_user``, else the request's ``actor``, re-read from the users table (see the module doc)."""
     as_user = request.get("as_user")
     if as_user:
-        try:
-            row = con.execute("SELECT role, active FROM users WHERE username = ?", [as_user]).fetchone()
-        except duckdb.CatalogException:
-            row = None
+        row = _user_row(con, str(as_user))
         if row is None:
             raise AccessDenied(f"--as {as_user}: no such user")
         if not row[1]:
             raise AccessDenied(f"--as {as_user}: the account is disabled")
-        return Actor(as_user, row[0], via="cli")
+        return Actor(str(as_user), row[0], via="cli")
     actor = request.get("actor") or {}
-    if not actor.get("username") or not actor.get("role"):
+    if not isinstance(actor, dict) or not actor.get("username"):
         raise AccessDenied("the request names no actor")
-    return Actor(actor["username"], actor["role"], via=actor.get("via", "cli"))
+    name = str(actor["username"])
+    via = actor.get("via") if actor.get("via") in _VIAS else "cli"
+    row = _user_row(con, name)
+    if row is not None:
+        if not row[1]:
+            raise AccessDenied(f"{name}: the account is disabled")
+        return Actor(name, row[0], via=via)
+    if name.startswith("cli:") and via == "cli":
+        return Actor(name, "admin", via="cli")  # the system actor of a CLI on the service account
+    if via == "oidc" and actor.get("role") in ROLES:
+        return Actor(name, str(actor["role"]), via="oidc")
+    raise AccessDenied(f"{name}: no such user")
+
+
+def _refuse(con: duckdb.DuckDBPyConnection, request: dict[str, Any], reason: str) -> None:
+    actor = request.get("actor") if isinstance(request.get("actor"), dict) else {}
+    name = str(request.get("as_user") or actor.get("username") or "?")
+    access_log.record(con, name, "request_refused", str(request.get("kind"))[:50],
+                      detail={"reason": reason[:200], "job": str(request.get("job"))[:50]}, via="queue")
 
 
 def _run(con: duckdb.DuckDBPyConnection, actor: Actor, req: dict[str, Any],
@@ -149,7 +184,12 @@ def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
             progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Execute ``request`` on ``con`` and return its result dict (never raises for job faults)."""
     kind = request.get("kind")
+    request = dict(request)
+    authenticated = request.pop(AUTHENTICATED, None)  # present only on what came through the queue
     try:
+        if authenticated is False:
+            _refuse(con, request, "unverifiable queue request (no valid signature, replayed or stale)")
+            raise AccessDenied("queue request refused: it is not signed with this warehouse's queue key")
         if kind not in KINDS:
             raise InvalidInput(f"unknown request kind {kind!r}")
         if kind == "history":
@@ -159,7 +199,11 @@ def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
         elif kind == "outbox":
             out = _outbox(con, request)
         else:
-            actor = resolve_actor(con, request)
+            try:
+                actor = resolve_actor(con, request)
+            except AccessDenied as exc:
+                _refuse(con, request, str(exc))
+                raise
             if kind == "run":
                 out = _run(con, actor, request, progress)
             elif kind == "changes":

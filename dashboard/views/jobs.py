@@ -67,7 +67,8 @@ def _guarded() -> Iterator[None]:
 def _submit(kind: str, me: Actor, **payload: Any) -> None:
     """Hand a preview (``run`` without apply), an apply or an undo to the job worker; the page
     shows its progress from now on and never waits (a preview at 1M patients takes a minute)."""
-    who = {"username": me.username, "role": me.role, "via": "dashboard"}
+    # the worker re-reads the account from `users` (role, active); via says whether it is an SSO user
+    who = {"username": me.username, "role": me.role, "via": "oidc" if me.via == "oidc" else "dashboard"}
     request_id = _queue(state.db_path()).submit(kind, {**payload, "actor": who})
     st.session_state["jobs_pending"] = {"id": request_id, "kind": kind, **payload}
 
