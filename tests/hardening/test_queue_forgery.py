@@ -20,8 +20,9 @@ import pytest
 
 from analytics.access import auth
 from analytics.access.roles import Actor, system_actor
+from analytics.jobs import queue as job_queue
 from analytics.jobs import schedules
-from analytics.jobs.queue import JobQueue, queue_path, request_mac
+from analytics.jobs.queue import JobQueue, queue_path
 from analytics.jobs.worker import JobWorker
 from analytics.warehouse import connect
 from tests.analytics.jobs.conftest import populate
@@ -53,9 +54,11 @@ def served(fresh_db: Path):
 
 def _forge(db: Path, kind: str, payload: dict, mac: str | None = None) -> int:
     """Insert a request row straight into the queue file, as an attacker would."""
+    columns, values = "kind, payload, client_pid, created_at", [kind, json.dumps(payload), 1, time.time()]
+    if mac is not None:
+        columns, values = columns + ", mac", [*values, mac]
     with sqlite3.connect(queue_path(db)) as raw:
-        cur = raw.execute("INSERT INTO requests (kind, payload, client_pid, created_at, mac) VALUES (?, ?, 1, ?, ?)",
-                          [kind, json.dumps(payload), time.time(), mac])
+        cur = raw.execute(f"INSERT INTO requests ({columns}) VALUES (?, ?, ?, ?{', ?' if mac else ''})", values)
         return int(cur.lastrowid)
 
 
@@ -86,7 +89,7 @@ def test_a_row_with_a_wrong_mac_is_refused(served, how):
     con, db = served
     payload = {"actor": GHOST, **APPLY}
     if how.startswith("a MAC made"):
-        mac = request_mac(secrets.token_bytes(32), 999, "run", json.dumps(payload), time.time())
+        mac = job_queue.request_mac(secrets.token_bytes(32), 999, "run", json.dumps(payload), time.time())
     else:
         legit = JobQueue(queue_path(db)).submit("history", {})
         _answer(db, legit)
