@@ -1,25 +1,31 @@
-"""Login form, idle session timeout, logout, and optional OIDC sign-in (``st.login``).
+"""Login form, signed session cookie, idle and absolute timeouts, logout, optional OIDC (``st.login``).
 
-Passwords are checked by the engine (``analytics.access.auth.authenticate``: argon2, lock-out);
-this module only keeps the resulting :class:`~analytics.access.roles.Actor` in the session
-and forgets it after ``HYGIE_SESSION_TIMEOUT_MINUTES`` (default 30) of inactivity.
+Passwords are checked by the engine (``analytics.access.auth.authenticate``: argon2, lock-out).
+Served by ``hygie serve`` (its cookie routes installed, ``sessions.STORE.cookie_routes``), the
+signed-in user lives in the server's session store and the browser's HttpOnly cookie
+``hygie_session``, checked on every script run (:func:`current_actor`) and by every deferred
+action (:func:`deferred_guard`): a Streamlit session ID alone is no login, and F5 keeps the user
+signed in. Login hands a one-time ticket to the browser, which trades it for the cookie at
+``POST /_hygie/session`` and reloads. Without those routes (AppTest) the actor is kept in the
+Streamlit session as before, and a store session still backs deferred actions.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from analytics.access import auth, oidc
+from analytics.access import access_log, auth, oidc, sessions
 from analytics.access.roles import Actor
-from analytics.errors import HygieError
+from analytics.errors import AccessDenied, HygieError
 from dashboard import state
 from dashboard.i18n import t
 
-__all__ = ["current_actor", "login_page", "logout", "oidc_configured"]
+__all__ = ["current_actor", "deferred_guard", "login_page", "logout", "oidc_configured"]
 
 log = logging.getLogger("hygie.dashboard")
 
@@ -27,6 +33,9 @@ ACTOR_KEY = "hygie_actor"
 SEEN_KEY = "hygie_last_seen"
 EXPIRED_KEY = "hygie_expired"
 OIDC_REFUSED_KEY = "hygie_oidc_refused"
+SID_KEY = "hygie_sid"
+SESSION_ROUTE = "_hygie/session"
+ENDED = "session ended (logout, deactivation, idle or absolute timeout)"
 
 
 def timeout_minutes() -> float:
@@ -72,8 +81,15 @@ def _record_logout(actor: Actor, reason: str) -> None:
     auth.logout(state.con(), actor, reason=reason)
 
 
+def _cookie_mode() -> bool:
+    return sessions.STORE.cookie_routes
+
+
 def current_actor() -> Actor | None:
-    """The signed-in actor, or ``None`` (never signed in, logged out or idle too long)."""
+    """The signed-in actor, or ``None`` (never signed in, logged out, idle or too long)."""
+    sessions.STORE.idle_s = timeout_minutes() * 60
+    if _cookie_mode():
+        return _cookie_actor()
     actor = st.session_state.get(ACTOR_KEY)
     if actor is None:
         actor = _oidc_actor()
@@ -89,16 +105,112 @@ def current_actor() -> Actor | None:
         if actor.via == "oidc" and getattr(st.user, "is_logged_in", False):
             st.logout()  # else the identity provider's cookie would sign them straight back in
         return None
-    if actor.via == "dashboard":  # a local account: an admin may have demoted or deactivated it
-        current = auth.refresh_actor(state.con(), actor)
-        if current is None:
-            _record_logout(actor, "deactivated")
-            _forget()
-            return None
-        if current != actor:
-            st.session_state[ACTOR_KEY] = actor = current
+    actor = _follow_account(actor)
+    if actor is None:
+        return None
     st.session_state[SEEN_KEY] = now
+    _keep_store_session(actor)
     return actor
+
+
+def _follow_account(actor: Actor, sid: str | None = None) -> Actor | None:
+    """A local account as it is now (an admin may have demoted or deactivated it)."""
+    if actor.via != "dashboard":
+        return actor
+    current = auth.refresh_actor(state.con(), actor)
+    if current is None:
+        _record_logout(actor, "deactivated")
+        sessions.STORE.revoke(sid or st.session_state.get(SID_KEY))
+        _forget()
+        return None
+    if current != actor:
+        st.session_state[ACTOR_KEY] = current
+        if sid:
+            sessions.STORE.update_actor(sid, current)
+    return current
+
+
+def _keep_store_session(actor: Actor) -> None:
+    """Without the cookie routes (AppTest): a store session per Streamlit session, for deferred checks."""
+    sid = st.session_state.get(SID_KEY)
+    live = sessions.STORE.check_sid(sid, sessions.STORE.idle_s)
+    if live is None or live.actor.username != actor.username:
+        st.session_state[SID_KEY] = sessions.STORE.open(actor).sid
+    elif live.actor != actor:
+        sessions.STORE.update_actor(live.sid, actor)
+
+
+def _cookie_actor() -> Actor | None:
+    """The actor of the browser's session cookie (this connection's, not the Streamlit session's)."""
+    value = st.context.cookies.get(sessions.COOKIE)
+    sid = value.split(".", 1)[0] if value else None
+    before = sessions.STORE.peek(sid) if value else None
+    session = sessions.STORE.check(value, sessions.STORE.idle_s)
+    if session is None:
+        if before is not None:
+            _record_logout(before.actor, "timeout")  # the session ran out (idle or absolute)
+            _forget()
+            st.session_state[EXPIRED_KEY] = True
+        elif st.session_state.get(ACTOR_KEY) is not None:
+            _forget()  # joined without the cookie (a replayed session ID), or signed out elsewhere
+        oidc_actor = _oidc_actor()
+        if oidc_actor is not None:
+            _hand_over(oidc_actor)
+        return None
+    actor = _follow_account(session.actor, session.sid)
+    if actor is None:
+        return None
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[SID_KEY] = session.sid
+    return actor
+
+
+def _hand_over(actor: Actor) -> None:
+    """Give the browser a one-time ticket to trade for the HttpOnly cookie, then reload the page."""
+    ticket = sessions.STORE.ticket(actor)
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    route = "/" + "/".join(p for p in (base, SESSION_ROUTE) if p)
+    st.info(t("login.signing_in"))
+    st.html(
+        "<script>fetch(" + json.dumps(route) + ", {method: 'POST', credentials: 'same-origin', "
+        "headers: {'Content-Type': 'text/plain'}, body: " + json.dumps(ticket) + "})"
+        ".finally(() => window.location.reload());</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def deferred_guard() -> Callable[[], Actor]:
+    """A check for an action Streamlit runs later without rerunning the page (a download).
+
+    Called when the action runs, it returns the account as it is *then* (role re-read from
+    ``users``), or raises :class:`AccessDenied` — logged — when the session was revoked, idle
+    past the timeout or too old, or the account deactivated meanwhile.
+    """
+    sid = st.session_state.get(SID_KEY)
+    idle_s = sessions.STORE.idle_s
+    drawn_for = st.session_state.get(ACTOR_KEY)
+
+    def check() -> Actor:
+        session = sessions.STORE.check_sid(sid, idle_s, touch=False)
+        reason = ENDED if session is None else None
+        current: Actor | None = session.actor if session else None
+        cursor = state.root_connection().cursor()
+        try:
+            if session is not None and session.actor.via == "dashboard":
+                current = auth.refresh_actor(cursor, session.actor)
+                if current is None:
+                    sessions.STORE.revoke(sid)
+                    reason = "account deactivated"
+            if current is None:
+                who = drawn_for.username if drawn_for is not None else "?"
+                access_log.record(cursor, who, "request_refused", "download", detail={"reason": reason},
+                                  via="dashboard")
+                raise AccessDenied(f"download refused: {reason}")
+            return current
+        finally:
+            cursor.close()
+
+    return check
 
 
 def _forget() -> None:
@@ -107,10 +219,11 @@ def _forget() -> None:
 
 
 def logout() -> None:
-    """Forget the session (and the identity provider's cookie when OIDC was used)."""
+    """End the session (store and cookie), forget it (and the identity provider's cookie for OIDC)."""
     actor = st.session_state.get(ACTOR_KEY)
     if actor is not None:
         _record_logout(actor, "user")
+    sessions.STORE.revoke(st.session_state.get(SID_KEY))
     _forget()
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
@@ -150,6 +263,9 @@ def login_page() -> None:
     except HygieError as exc:
         kind = getattr(exc, "kind", None)
         st.error(t(f"login.error.{kind}") if kind in _LOGIN_ERRORS else str(exc))
+        return
+    if _cookie_mode():
+        _hand_over(actor)  # the cookie, not this Streamlit session, carries the login
         return
     st.session_state[ACTOR_KEY] = actor
     st.session_state[SEEN_KEY] = time.monotonic()

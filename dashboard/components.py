@@ -104,13 +104,17 @@ def export_button(
             st.caption(t("export.pseudonymised"))
         root = state.root_connection()
         snapshot = frame if callable(frame) else frame.copy()
+        recheck = auth.deferred_guard()
 
         def build() -> bytes:
+            # Streamlit runs this on the click, without rerunning the page: the session, the
+            # account and its role are checked again now (a deactivated or idle user gets nothing)
+            current = recheck()
             cursor = root.cursor()
             try:
                 table = snapshot(cursor) if callable(snapshot) else snapshot
                 return exports.export_frame(
-                    cursor, who, name, table, dialect, identified, aggregate=aggregate
+                    cursor, current, name, table, dialect, identified, aggregate=aggregate
                 )
             finally:
                 cursor.close()

@@ -61,6 +61,9 @@ FR: dict[str, str] = {
     "login.signed_in_as": "Connecté : **{user}** ({role})",
     "logout.button": "Se déconnecter",
     "logout.done": "Vous êtes déconnecté.",
+    "login.signing_in": "Connexion en cours…",
+    "download.refused": "Téléchargement refusé : votre session a pris fin ou vos droits ont changé. "
+    "Rechargez la page.",
     # --- overview ------------------------------------------------------------------------
     "overview.title": "Vue d'ensemble",
     "overview.loaded": "Données chargées",

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pandas as pd
 
-from analytics.access import passwords
+from analytics.access import passwords, sessions
 from analytics.access.access_log import record
 from analytics.access.roles import ROLES, Actor, Permission, require
 from analytics.errors import AccessDenied, AuthenticationError, InvalidInput
@@ -407,6 +407,7 @@ def deactivate(con: duckdb.DuckDBPyConnection, actor: Actor, username: str) -> N
         raise InvalidInput(f"'{name}' is the last active admin; make another admin first")
     con.execute("UPDATE users SET active = FALSE WHERE username = ?", [name])
     record(con, actor, "user_change", name, detail={"change": "deactivate"})
+    sessions.STORE.revoke_user(name)  # this server's signed-in sessions of that account end now
 
 
 def unlock(con: duckdb.DuckDBPyConnection, actor: Actor, username: str) -> bool:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics import exports
 from analytics.access.roles import Permission
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components import actor, can
 from dashboard.i18n import t
 
@@ -39,12 +39,14 @@ else:
     st.caption(t("export.pseudonymised"))
 
 root = state.root_connection()
+recheck = auth.deferred_guard()
 
 
 def build() -> bytes:
+    current = recheck()  # run on the click, not with the page: session, account and role checked now
     cursor = root.cursor()
     try:
-        return exports.export_table(cursor, me, table, dialect, identified).data
+        return exports.export_table(cursor, current, table, dialect, identified).data
     finally:
         cursor.close()
 
