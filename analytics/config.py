@@ -7,15 +7,28 @@ Values come from (highest first): explicit arguments, environment variables, the
 from __future__ import annotations
 
 import os
+import re
+import zoneinfo
 from pathlib import Path
 
-__all__ = ["DEFAULT_DB", "TIMEZONE", "default_db_path"]
+__all__ = ["DEFAULT_DB", "TIMEZONE", "default_db_path", "validated_timezone"]
 
 #: Where the warehouse lives unless ``--db`` or ``HYGIE_DB`` says otherwise.
 DEFAULT_DB = Path("data") / "hygie.duckdb"
 
-#: Local time of the hospital; every TIMESTAMPTZ is shown and bucketed in this zone.
-TIMEZONE = os.environ.get("HYGIE_TIMEZONE", "Europe/Paris")
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
+
+
+def validated_timezone(name: str) -> str:
+    """``name`` if it is an IANA time zone this machine knows (it reaches SQL), else ValueError."""
+    if not _ZONE_NAME.fullmatch(name) or name not in zoneinfo.available_timezones():
+        raise ValueError(f"HYGIE_TIMEZONE={name[:60]!r}: not a known IANA time zone (e.g. Europe/Paris)")
+    return name
+
+
+#: Local time of the hospital; every TIMESTAMPTZ is shown and bucketed in this zone. Checked
+#: against the time-zone database (an allow-list) before it is ever put into SQL.
+TIMEZONE = validated_timezone(os.environ.get("HYGIE_TIMEZONE", "Europe/Paris"))
 
 
 def default_db_path() -> Path:

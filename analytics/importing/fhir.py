@@ -122,6 +122,8 @@ def _first_bad_line(path: Path) -> tuple[int, str] | None:
                 return number, f"not valid JSON at column {exc.colno} ({exc.msg}); truncated line?"
             except UnicodeDecodeError:
                 return number, "undecodable bytes (FHIR NDJSON must be UTF-8)"
+            except RecursionError:  # the C parser stops at the interpreter's recursion limit
+                return number, "JSON nested too deeply (more levels than a FHIR resource has)"
             if not isinstance(value, dict):
                 return number, "not a JSON object"
     return None
