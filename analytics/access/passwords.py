@@ -6,7 +6,9 @@ Policy (checked by :func:`password_problems`, enforced by :func:`check_password`
 * not the username, and not containing it (case-insensitive, usernames of 3 characters or more);
 * not one of a small list of common passwords (:data:`COMMON_PASSWORDS`, compared case-insensitively);
 * at least 3 of the 4 character classes (lower case, upper case, digit, other) — or a passphrase
-  of 16 characters or more, whatever its classes ("quatre mots au hasard" is a good password).
+  of 16 characters or more, whatever its classes ("quatre mots au hasard" is a good password);
+* and, whatever its length, a zxcvbn strength score of at least 3 of 4 (``aaaaaaaaaaaaaaaa``,
+  ``abcdabcdabcdabcd`` or a name and a date are refused).
 
 The demo accounts deliberately bypass the policy (see ``auth.create_demo_accounts``).
 
@@ -130,7 +132,22 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
             "the password must mix at least 3 of: lower case, upper case, digits, other "
             f"characters (or be a passphrase of at least {PASSPHRASE_LENGTH} characters)"
         )
+    if not problems and _strength(password, username) < MIN_STRENGTH:
+        problems.append("the password is too easy to guess (repeated or common words, keyboard "
+                        "sequences, dates); add unrelated words")
     return problems
+
+
+#: zxcvbn's score (0 to 4) a password must reach: 3 is "safely unguessable" (about 10^10 guesses).
+MIN_STRENGTH = 3
+_STRENGTH_INPUT = 100  # zxcvbn slows down on long inputs; the first 100 characters decide
+
+
+def _strength(password: str, username: str | None) -> int:
+    from zxcvbn import zxcvbn
+
+    hints = [h for h in (username, "hygie", "hopital", "hospital", "motdepasse") if h]
+    return int(zxcvbn(password[:_STRENGTH_INPUT], user_inputs=hints)["score"])
 
 
 def check_password(password: str, username: str | None = None) -> None:

@@ -42,3 +42,16 @@ def test_a_200000_deep_json_line_is_refused_with_its_line_number(fresh_db: Path,
             import_file(con, "patients", path, actor=system_actor())
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaaaaaaaa", "abcdabcdabcdabcd", "1234567890123456", "motdepassemotdepasse"])
+def test_a_weak_passphrase_is_refused_whatever_its_length(fresh_db: Path, weak: str):
+    from analytics.access import auth
+
+    con = connect(fresh_db)
+    try:
+        with pytest.raises(InvalidInput, match="^password refused: the password is too easy to guess"):
+            auth.create_user(con, None, "anna", "admin", weak)
+        auth.create_user(con, None, "anna", "admin", "quatre mots au hasard")  # a real passphrase passes
+    finally:
+        con.close()
