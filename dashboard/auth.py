@@ -232,6 +232,15 @@ def logout() -> None:
 _LOGIN_ERRORS = ("invalid_credentials", "locked")
 
 
+def _client_address() -> str:
+    """The peer address of this connection (not a forwarded header: that would be spoofable);
+    ``loopback`` for a local browser or a reverse proxy on the same machine."""
+    try:
+        return st.context.ip_address or "loopback"
+    except Exception:  # noqa: BLE001 - no client context (bare runs)
+        return "loopback"
+
+
 def login_page() -> None:
     """The only page an anonymous visitor sees."""
     st.title(t("login.title"))
@@ -259,7 +268,7 @@ def login_page() -> None:
         st.error(t("login.missing"))
         return
     try:
-        actor = auth.authenticate(state.con(), username.strip(), password)
+        actor = auth.authenticate(state.con(), username.strip(), password, source=_client_address())
     except HygieError as exc:
         kind = getattr(exc, "kind", None)
         st.error(t(f"login.error.{kind}") if kind in _LOGIN_ERRORS else str(exc))

@@ -15,7 +15,17 @@ idle session timeout        HYGIE_AUTH_SESSION_TIMEOUT_MINUTES / 30
 
 Failures are counted per name *as typed*, whether an account exists or not, and the same
 message is given for an unknown name, a wrong password and a deactivated account: a login form
-never reveals which accounts exist. :class:`AuthenticationError` carries a stable ``kind`` for
+never reveals which accounts exist. When the caller knows where the attempt comes from
+(``source``: the dashboard passes the client's address), failures and the lock are counted per
+name *and* source, so that nobody can lock an account — the last admin included — from another
+address; on top, one source may try :data:`SOURCE_ATTEMPTS` logins per :data:`SOURCE_WINDOW_S`
+seconds (any names), remembered for at most :data:`MAX_SOURCES` sources (not ``loopback``: behind
+a reverse proxy on the same machine every user has that address, and the lock is then per name).
+At most
+``HYGIE_AUTH_MAX_CONCURRENT`` (4) password checks run at once (argon2id takes 64 MiB each): a
+burst of logins waits instead of filling the memory. An administrator can always lift a lock,
+even while the dashboard holds the warehouse: ``hygie users unlock NAME`` then goes through the
+server's job worker (signed queue request). :class:`AuthenticationError` carries a stable ``kind`` for
 the dashboard to translate (:data:`INVALID_CREDENTIALS`, :data:`LOCKED`, :data:`SESSION_EXPIRED`).
 """
 
@@ -24,6 +34,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,6 +87,47 @@ _MAX_TYPED = 128
 # Verified against when the name is unknown, so that the answer takes as long as for a real one.
 _DUMMY_HASH: str | None = None
 _NAME_LOCKS = [threading.Lock() for _ in range(64)]
+
+SOURCE_ATTEMPTS = 30
+SOURCE_WINDOW_S = 600.0
+MAX_SOURCES = 10_000
+_VERIFY_WAIT_S = 30.0
+
+
+def _max_concurrent() -> int:
+    raw = os.environ.get("HYGIE_AUTH_MAX_CONCURRENT", "4")
+    return int(raw) if raw.isdigit() and int(raw) >= 1 else 4
+
+
+_VERIFY_SLOTS = threading.BoundedSemaphore(_max_concurrent())
+
+
+class SourceLimiter:
+    """Login attempts per source in a sliding window, for a bounded number of sources."""
+
+    def __init__(self, attempts: int = SOURCE_ATTEMPTS, window_s: float = SOURCE_WINDOW_S,
+                 max_sources: int = MAX_SOURCES) -> None:
+        self.attempts, self.window_s, self.max_sources = attempts, window_s, max_sources
+        self._seen: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, source: str, now: float) -> bool:
+        """Count an attempt from ``source``; False when it is over its budget."""
+        with self._lock:
+            times = [t for t in self._seen.pop(source, []) if now - t < self.window_s]
+            if len(self._seen) >= self.max_sources:  # forget the least recently seen source
+                self._seen.pop(next(iter(self._seen)))
+            allowed = len(times) < self.attempts
+            if allowed:
+                times.append(now)
+            self._seen[source] = times[-self.attempts:]  # re-inserted: most recent last
+            return allowed
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+SOURCES = SourceLimiter()
 
 
 def _error(kind: str, message: str) -> AuthenticationError:
@@ -257,26 +309,42 @@ def authenticate(
     now: datetime | None = None,
     settings: AuthSettings | None = None,
     via: str = "dashboard",
+    source: str | None = None,
 ) -> Actor:
     """Check a local login and return the :class:`Actor`; record ``login`` or ``login_failed``.
 
     Raises :class:`AuthenticationError` with ``kind`` ``invalid_credentials`` (unknown name,
     wrong password or deactivated account: one message for all three) or ``locked`` (too many
-    consecutive failures: wait ``lockout_minutes``).
+    consecutive failures from this source, or too many attempts from it: wait).
     """
     moment = _now(now)
     cfg = settings or auth_settings(con)
     typed = _normalise(username)
-    # One attempt per name at a time in this process: parallel guesses cannot lose failure
-    # counts (read-modify-write) nor collide in DuckDB's optimistic transactions.
-    with _NAME_LOCKS[zlib.crc32(typed.encode()) % len(_NAME_LOCKS)]:
-        return _authenticate(con, typed, password, moment, cfg, via)
+    if source not in (None, "loopback") and not SOURCES.allow(str(source)[:100], time.monotonic()):
+        record(con, typed, "login_failed", typed, detail={"reason": "rate limited"}, now=moment, via=via)
+        raise _error(LOCKED, "too many login attempts from this address: try again later")
+    if not _VERIFY_SLOTS.acquire(timeout=_VERIFY_WAIT_S):
+        record(con, typed, "login_failed", typed, detail={"reason": "server busy"}, now=moment, via=via)
+        raise _error(LOCKED, "too many logins at once: try again in a moment")
+    try:
+        # One attempt per name at a time in this process: parallel guesses cannot lose failure
+        # counts (read-modify-write) nor collide in DuckDB's optimistic transactions.
+        with _NAME_LOCKS[zlib.crc32(typed.encode()) % len(_NAME_LOCKS)]:
+            return _authenticate(con, typed, password, moment, cfg, via, source)
+    finally:
+        _VERIFY_SLOTS.release()
+
+
+def _failure_key(typed: str, source: str | None) -> str:
+    """Whose failures count: the name, or the name from that source."""
+    return typed if source is None else f"{typed}@{str(source)[:100]}"
 
 
 def _authenticate(con: duckdb.DuckDBPyConnection, typed: str, password: str, moment: datetime,
-                  cfg: AuthSettings, via: str) -> Actor:
+                  cfg: AuthSettings, via: str, source: str | None = None) -> Actor:
     global _DUMMY_HASH
-    failures, locked_until = _failures(con, typed, moment)
+    key = _failure_key(typed, source)
+    failures, locked_until = _failures(con, key, moment)
     row = _user(con, typed)
     if row is not None and row[2]:
         good = passwords.verify_password(row[2], password)
@@ -289,11 +357,11 @@ def _authenticate(con: duckdb.DuckDBPyConnection, typed: str, password: str, mom
         record(con, typed, "login_failed", typed, detail={"reason": "locked"}, now=moment, via=via)
         raise _error(LOCKED, "too many failed attempts: the account is locked for a while; try again later")
     if not good or not row[3]:
-        _count_failure(con, typed, failures + 1, moment, cfg)
+        _count_failure(con, key, failures + 1, moment, cfg)
         record(con, typed, "login_failed", typed, detail={"reason": "invalid credentials"}, now=moment,
                via=via)
         raise _error(INVALID_CREDENTIALS, "invalid username or password")
-    con.execute("DELETE FROM login_failures WHERE username = ?", [typed])
+    con.execute("DELETE FROM login_failures WHERE username = ?", [key])
     if passwords.needs_rehash(row[2]):
         con.execute("UPDATE users SET password_hash = ? WHERE username = ?",
                     [passwords.hash_password(password), typed])
@@ -414,8 +482,10 @@ def unlock(con: duckdb.DuckDBPyConnection, actor: Actor, username: str) -> bool:
     """Clear the failure count and lock of a name; return whether there was anything to clear."""
     require(actor, Permission.MANAGE_USERS)
     typed = _normalise(username)
-    had = con.execute("SELECT count(*) FROM login_failures WHERE username = ?", [typed]).fetchone()[0]
-    con.execute("DELETE FROM login_failures WHERE username = ?", [typed])
+    # the name, and the name from every source (keys "name@address")
+    had = con.execute("SELECT count(*) FROM login_failures WHERE username = ? OR starts_with(username, ?)",
+                      [typed, typed + "@"]).fetchone()[0]
+    con.execute("DELETE FROM login_failures WHERE username = ? OR starts_with(username, ?)", [typed, typed + "@"])
     record(con, actor, "user_change", typed, detail={"change": "unlock"})
     return bool(had)
 

@@ -147,15 +147,11 @@ def deactivate_(ctx: click.Context, username: str, as_user: str | None) -> None:
 @as_option
 @click.pass_context
 def unlock_(ctx: click.Context, username: str, as_user: str | None) -> None:
-    """Clear the failed-login count and lock of USERNAME."""
-    from analytics.access.auth import unlock
+    """Clear the failed-login count and lock of USERNAME (through the server's job worker when the
+    dashboard holds the warehouse: an admin can always get back in)."""
+    from analytics.cli.jobs_cmd import _dispatch, _finish
 
-    con = _connect(ctx)
-    try:
-        cleared = unlock(con, cli_actor(con, as_user), username)
-    finally:
-        con.close()
-    click.echo(f"Account '{username}' unlocked." if cleared else f"'{username}' was not locked.")
+    _finish(_dispatch(ctx, {"kind": "user_unlock", "username": username, "as_user": as_user}))
 
 
 @users.group("token", cls=HygieGroup)

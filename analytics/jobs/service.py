@@ -30,7 +30,7 @@ from analytics.jobs.queue import AUTHENTICATED
 __all__ = ["KINDS", "execute", "resolve_actor"]
 
 KINDS = ("run", "apply", "undo", "history", "changes", "schedule_add", "schedule_list", "schedule_remove",
-         "outbox", "outbox_send", "task")
+         "outbox", "outbox_send", "task", "user_unlock")
 
 
 _VIAS = ("cli", "dashboard", "oidc")
@@ -221,6 +221,13 @@ def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
                 sid = schedules.add_schedule(con, actor, request["job"], request["cron"], request.get("params"),
                                              apply=bool(request.get("apply")))
                 out = {"lines": [f"schedule_id={sid}"], "data": {"schedule_id": sid}}
+            elif kind == "user_unlock":  # the admin's way in while the dashboard holds the warehouse
+                from analytics.access import auth
+
+                name = str(request["username"])
+                cleared = auth.unlock(con, actor, name)
+                out = {"lines": [f"Account '{name}' unlocked." if cleared else f"'{name}' was not locked."],
+                       "data": {"cleared": cleared}}
             else:
                 schedules.remove_schedule(con, actor, request["schedule_id"])
                 out = {"lines": [f"removed schedule {request['schedule_id']}"], "data": {}}
