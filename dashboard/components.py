@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Callable, Iterator
 
 import duckdb
@@ -19,6 +20,7 @@ from dashboard.i18n import t
 
 __all__ = [
     "actor",
+    "aggregate_safe",
     "export_button",
     "guarded",
     "page_window",
@@ -34,6 +36,19 @@ def actor() -> Actor:
     if current is None:  # a page reached without app.py (should not happen)
         st.stop()
     return current
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:;,']+)+[\\/]?")
+
+
+def aggregate_safe(text: str | None) -> str | None:
+    """``text`` (an engine message) for a user without the patient-data right: quoted values
+    (patient ids, raw cells) become ``'…'`` and server paths their last part."""
+    if not isinstance(text, str):
+        return text
+    text = _QUOTED.sub("'…'", text)
+    return _PATH.sub(lambda m: m.group(0).rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1], text)
 
 
 def can(permission: Permission) -> bool:

@@ -11,7 +11,7 @@ from analytics import importing
 from analytics.access.roles import Permission, require
 from analytics.errors import FileRefused, HygieError
 from dashboard import state
-from dashboard.components import actor, can, export_button, guarded, page_window
+from dashboard.components import actor, aggregate_safe, can, export_button, guarded, page_window
 from dashboard.i18n import engine_text, t
 from dashboard.uploads import ALLOWED_TYPES, import_dir, max_upload_mb, saved_upload, server_file
 
@@ -100,6 +100,8 @@ if not total:
 else:
     offset, limit = page_window(total, key="data_imports_page", page_size=20)
     frame = importing.imports_page(con, me, limit, offset)
+    if not can(Permission.VIEW_PATIENT_DATA):  # a refusal may quote a patient id or a server path
+        frame["message"] = [aggregate_safe(m) for m in frame["message"]]
     shown = frame.drop(columns=["import_id"])
     shown["table_name"] = [t(f"table.{name}") for name in shown["table_name"]]
     shown["status"] = [t(f"data.status.{s}") for s in shown["status"]]
