@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
+from analytics.access import auth
 from analytics.access.roles import Actor
 from analytics.warehouse import connect
+from analytics.warehouse.connection import copy_warehouse
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = dt.datetime.now(PARIS)
@@ -102,6 +103,9 @@ def template_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "hygie.duckdb"
     con = connect(path)
     populate(con)
+    # The admin of these tests is an account: the worker and the scheduler act as the account
+    # in `users` (an unknown one is refused), never as the role a request or a schedule carries.
+    auth.create_user(con, None, ADMIN.username, ADMIN.role, "Violet-Cactus-93-lantern")
     con.execute("CHECKPOINT")
     con.close()
     return path
@@ -112,7 +116,7 @@ def warehouse_path(template_warehouse: Path, db_path: Path, monkeypatch: pytest.
     """A populated warehouse file of this test's own; job outputs go to tmp_path/outputs."""
     monkeypatch.setenv("HYGIE_JOBS_OUTPUT_DIR", str(tmp_path / "outputs"))
     monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path / "test.secret"))
-    shutil.copyfile(template_warehouse, db_path)
+    copy_warehouse(template_warehouse, db_path)  # with its access-log key and anchor
     return db_path
 
 
