@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from analytics.warehouse.connection import copy_warehouse
 from tests import hygie_server
 
 HYGIE = hygie_server.HYGIE
@@ -92,7 +92,7 @@ def served(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
     """``hygie serve`` on a copy of the demo warehouse, its API on a free loopback port."""
     folder = tmp_path_factory.mktemp("served")
     db = folder / "hygie.duckdb"
-    shutil.copy(demo_template, db)
+    copy_warehouse(demo_template, db)  # with its access-log key and anchor
     tokens, patient = _prepare(db)
     api_port = hygie_server.free_port()
     env = dict(os.environ, HYGIE_API_MAX_BODY_KB="64", HYGIE_API_RATE_PER_MINUTE="60")

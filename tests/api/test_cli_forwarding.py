@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from analytics.warehouse.connection import copy_warehouse
 from tests.api.conftest import HYGIE, Served, patient_parameters
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("api_cli")]
@@ -29,7 +29,7 @@ def _hygie(db: Path, *args: str, stdin: str | None = None, cwd: Path | None = No
 def in_process(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Another copy of the demo warehouse, nobody serving it."""
     db = tmp_path_factory.mktemp("in-process") / "hygie.duckdb"
-    shutil.copy(demo_template, db)
+    copy_warehouse(demo_template, db)  # with its access-log key and anchor
     return db
 
 
@@ -139,7 +139,7 @@ def test_the_job_worker_serves_the_api_too(demo_template: Path, tmp_path: Path):
     from tests import hygie_server
 
     db = tmp_path / "hygie.duckdb"
-    shutil.copy(demo_template, db)
+    copy_warehouse(demo_template, db)  # with its access-log key and anchor
     port = hygie_server.free_port()
     with (tmp_path / "worker.log").open("w") as log:
         proc = subprocess.Popen([HYGIE, "--db", str(db), "jobs", "worker", "--api-port", str(port)],

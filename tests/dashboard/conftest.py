@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics.access.roles import Actor
 from analytics.warehouse import connect
+from analytics.warehouse.connection import copy_warehouse
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -132,7 +132,7 @@ def fresh_warehouse(tmp_path: Path, _filled_template: Path) -> Path:
     """A filled warehouse of its own, for tests that change data (a copy of the session's
     template: filling one takes a matching run and a document scan, a copy a few milliseconds)."""
     path = tmp_path / "hygie.duckdb"
-    shutil.copyfile(_filled_template, path)
+    copy_warehouse(_filled_template, path)  # with its access-log key and anchor (the chain verifies)
     return path
 
 
