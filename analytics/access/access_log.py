@@ -54,6 +54,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
@@ -98,6 +99,8 @@ ACTIONS = frozenset(
 )
 
 GENESIS_HASH = "0" * 64
+
+log = logging.getLogger("hygie.access")
 
 _SECRET_KEY = re.compile(r"pass(word|wd|phrase)?|secret|token|api[_-]?key|credential|hash", re.I)
 _REDACTED = "[redacted]"
@@ -296,7 +299,12 @@ def record(
                 cur.execute("ROLLBACK")
                 raise
             anchor.update(head_id=int(log_id), head_hash=row_hash)
-            chain.write_anchor(anchor)
+            try:
+                chain.write_anchor(anchor)
+            except OSError as exc:  # the row is committed: say so loudly, do not fail the caller
+                log.warning("access log: cannot write the anchor %s (%s); rows after log id %s are "
+                            "vouched for by the chain only until the next append succeeds",
+                            chain.anchor_path, exc.strerror, anchor.get("head_id"))
     finally:
         cur.close()
     return int(log_id)
