@@ -54,11 +54,19 @@ def _pairs_positions(con: duckdb.DuckDBPyConnection, ix: IndexArrays, sql: str) 
 
 
 def latest_model(con: duckdb.DuckDBPyConnection) -> Model | None:
-    """The model of the latest full run, if any."""
+    """The model of the latest full run, if any, and if it was fitted on today's comparison
+    levels: a model stored by an older Hygie (other levels per field) is not used — callers fall
+    back to the priors, and incremental matching runs a full detection that refits it."""
     row = con.execute(
         "SELECT params FROM match_runs WHERE kind = 'full' AND params IS NOT NULL ORDER BY started_at DESC LIMIT 1"
     ).fetchone()
-    return Model.from_json(json.loads(row[0])["model"]) if row else None
+    if not row:
+        return None
+    stored = json.loads(row[0]).get("model")
+    fields = (stored or {}).get("fields", {})
+    if any(fields.get(f, {}).get("levels") != list(FIELDS[f][1:]) for f in FIELDS):
+        return None
+    return Model.from_json(stored)
 
 
 def surplus_records(labels: np.ndarray) -> int:
