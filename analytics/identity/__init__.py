@@ -18,7 +18,7 @@ Public interface::
     find_collisions(con, actor, *, limit=1000) -> DataFrame          # records that contradict themselves
 """
 
-from analytics.identity.collisions import COLLISION_KINDS, find_collisions
+from analytics.identity.collisions import COLLISION_KINDS, count_collisions, find_collisions
 from analytics.identity.explain import explain_pair
 from analytics.identity.exports import export_clusters, export_pairs
 from analytics.identity.incremental import match_new_patients
@@ -45,6 +45,7 @@ __all__ = [
     "QueuePage",
     "duplicate_rate",
     "explain_pair",
+    "count_collisions",
     "find_collisions",
     "export_clusters",
     "export_pairs",

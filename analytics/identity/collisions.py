@@ -32,7 +32,7 @@ from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
 from analytics.identity.reviews import log_access
 
-__all__ = ["COLLISION_KINDS", "find_collisions", "nir_traits"]
+__all__ = ["COLLISION_KINDS", "count_collisions", "find_collisions", "nir_traits"]
 
 COLLISION_KINDS = ("ins_sex", "ins_birth_year", "ins_birth_month", "ins_birth_place", "overlapping_stays")
 
@@ -138,3 +138,13 @@ def find_collisions(con: duckdb.DuckDBPyConnection, actor: Actor, *, limit: int 
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     log_access(con, actor, "view", "collisions", len(frame), {"limit": limit})
     return frame
+
+
+def count_collisions(con: duckdb.DuckDBPyConnection, actor: Actor, *, window_minutes: int = 60) -> int:
+    """How many active records contradict themselves (the size of :func:`find_collisions`'s list
+    in patients): an aggregate, for the overview and the monthly report, so no trace."""
+    require(actor, Permission.VIEW_AGGREGATES)
+    return int(con.execute(f"""
+        SELECT count(DISTINCT patient_id) FROM (
+            SELECT patient_id FROM ({_INS_SQL}) UNION ALL SELECT patient_id FROM ({_STAYS_SQL}))
+    """, {"window": int(window_minutes)}).fetchall()[0][0])  # noqa: S608 - fixed SQL

@@ -147,14 +147,8 @@ def _reviews_and_jobs(con: duckdb.DuckDBPyConnection, report: MonthlyReport) -> 
 
 
 def _collisions(con: duckdb.DuckDBPyConnection, actor: Actor, report: MonthlyReport) -> None:
-    """Identities whose own records contradict themselves, when the engine can list them."""
-    try:
-        from analytics.identity import collisions  # added with the identity-safety work
-    except ImportError:
-        return
-    counter = getattr(collisions, "count_collisions", None)
-    if counter is not None:
-        report.collisions = int(counter(con, actor))
+    """Identities whose own records contradict themselves, as they stand when the report is made."""
+    report.collisions = identity.count_collisions(con, actor)
 
 
 def _imports(con: duckdb.DuckDBPyConnection, report: MonthlyReport) -> None:

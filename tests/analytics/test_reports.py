@@ -83,6 +83,9 @@ def month_con(con):
         [("d1", datetime(2026, 11, 29, 12, tzinfo=PARIS), None), ("d2", datetime(2026, 11, 5, tzinfo=PARIS), None),
          ("d3", datetime(2026, 11, 5, tzinfo=PARIS), None), ("d4", datetime(2026, 11, 5, tzinfo=PARIS), NOV)],
     )
+    # one record whose INS says a woman born in March 1975, recorded a man: a possible collision
+    con.execute("INSERT INTO patients (patient_id, birth_name, sex, birth_date, ins) "
+                "VALUES ('K1', 'X', 'M', DATE '1975-03-02', '275033523801222')")
     return con
 
 
@@ -103,6 +106,7 @@ def test_month_figures_count_only_the_month_and_mask_small_cells(month_con) -> N
     assert r.masked_types == 1
     assert r.clinicians == 6
     assert r.backlog == {"age_0_2d": 1, "age_3_7d": 0, "age_8_30d": 2, "age_over_30d": 0}
+    assert r.collisions == 1
 
 
 def test_the_pdf_says_the_figures_in_french(month_con) -> None:
@@ -111,6 +115,7 @@ def test_the_pdf_says_the_figures_in_french(month_con) -> None:
     assert "2,00 %" in text and "5,00 %" in text            # decimal comma
     assert "12 « même personne », < 10 « personnes différentes »" in text
     assert "Valeurs invalides chargées et signalées : 14" in text
+    assert "Collisions (un dossier, deux personnes) à vérifier : 1." in text
     assert "1 type(s) de document utilisé(s) par moins de 5 soignants ne sont pas détaillés" in text
     assert "3 document(s) attendaient une signature à la fin du mois, dont 2 depuis plus de 7 jours" in text
     assert "Rare" not in text                                # a masked row leaves no trace
