@@ -37,7 +37,8 @@ Pseudonyms are ``HMAC-SHA-256(secret, kind + ":" + value)``, hex, truncated to 1
 (64 bits) and prefixed by the kind (``pat_``, ``ins_``, ``doc_``...): the same patient gets the
 same pseudonym in every table of every extract made with one secret, so extracts still join,
 but without the secret a pseudonym cannot be brute-forced back to an IPP or a NIR (a plain hash
-of a NIR could). The secret lives outside the warehouse (:func:`load_secret`).
+of a NIR could). The secret lives outside the warehouse folder (:func:`load_secret`), and
+exports derive one key per pseudonym domain from it (:func:`domain_key`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ import pandas as pd
 
 from analytics.config import default_db_path
 from analytics.errors import InvalidInput
+from analytics.privacy.keys import load_key
 
 __all__ = [
     "COLUMN_POLICY",
@@ -144,37 +146,15 @@ _SIDE = re.compile(r"^(?P<base>.+?)(?P<side>_1|_2|_left|_right)$")
 QUASI_IDENTIFIERS = ("birth_year", "sex", "departement", "birth_departement")
 
 
-def load_secret(db_path: str | Path | None = None) -> bytes:
-    """The pseudonymisation key: ``HYGIE_SECRET_FILE``, else ``<warehouse>.secret`` beside it.
+def load_secret(db_path: str | Path | None = None, *, setting: str | None = None) -> bytes:
+    """The pseudonymisation key of warehouse ``db_path`` (default: ``HYGIE_DB`` or ./data).
 
-    The file is created on first use with 32 random bytes and mode 0600. It is never inside
-    the warehouse (an extract of the warehouse does not carry it) and ``*.secret`` files must
-    stay out of git. Losing it changes every pseudonym of later extracts.
+    Kept outside the warehouse folder, owner-only, created on first use: see
+    :mod:`analytics.privacy.keys` for where (``HYGIE_SECRET_FILE``, the setting
+    ``privacy.secret_file``, else the user's key folder) and what is refused. ``*.secret`` files
+    must stay out of git. Losing the key changes every pseudonym of later extracts.
     """
-    env = os.environ.get("HYGIE_SECRET_FILE")
-    if env:
-        path = Path(env)
-    else:
-        base = Path(db_path) if db_path is not None else default_db_path()
-        if str(base) == ":memory:":
-            raise InvalidInput("an in-memory warehouse has no secret file beside it; set HYGIE_SECRET_FILE")
-        path = base.with_name(base.name + ".secret")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # created meanwhile by another process: read theirs
-            pass
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(SECRET_BYTES))
-    try:
-        key = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the pseudonymisation secret ({exc.strerror})") from None
-    if len(key) < _MIN_SECRET:
-        raise InvalidInput(f"{path}: the pseudonymisation secret is too short (at least {_MIN_SECRET} bytes)")
-    return key
+    return load_key(db_path if db_path is not None else default_db_path(), setting)
 
 
 _EPHEMERAL = secrets.token_bytes(SECRET_BYTES)
@@ -190,7 +170,8 @@ def secret_for(con: duckdb.DuckDBPyConnection) -> bytes:
     path = row[0] if row else None
     if not path and not os.environ.get("HYGIE_SECRET_FILE"):
         return _EPHEMERAL
-    return load_secret(path)
+    setting = con.execute("SELECT value FROM settings WHERE key = 'privacy.secret_file'").fetchall()
+    return load_secret(path or None, setting=setting[0][0] if setting and setting[0][0] else None)
 
 
 def domain_key(secret: bytes, domain: str) -> bytes:

@@ -814,6 +814,24 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "files": "Fichiers",
         },
     },
+    "purge-expired": {
+        "text": {
+            "title": "Purger ce qui a dépassé sa durée de conservation",
+            "doc": "Retire les événements d'audit plus anciens que leur durée de conservation (réglage "
+            "retention.audit_events_days, 365 jours par défaut ; la CNIL recommande 6 mois à 1 an pour les "
+            "journaux de connexion), après les avoir archivés en Parquet lisible par le seul propriétaire. "
+            "L'annulation remet tout.",
+        },
+        "param": {"tables": "Tables", "as_of": "Jour de référence"},
+        "help": {
+            "tables": "Tables à purger : audit_events.",
+            "as_of": "Jour à partir duquel compter la durée de conservation (par défaut : aujourd'hui).",
+        },
+        "count": {
+            "audit_events rows removed": "Événements d'audit retirés",
+            "files": "Fichiers",
+        },
+    },
     "route-unsigned-documents": {
         "text": {
             "title": "Relancer les documents non signés",
@@ -1086,6 +1104,16 @@ ENGINE_MESSAGES: list[tuple[str, str]] = [
     (r"lower k below the setting privacy\.k=(?P<k>\d+)", "abaisser k sous le réglage privacy.k={k}"),
     (r"keep clinicians' identifiers in an extract",
      "garder les identifiants des soignants en clair dans une extraction"),
+    (r"(?P<table>\w+): kept (?P<days>\d+) days, removing what is older than (?P<day>\S+)",
+     "{table} : conservé {days} jours, retrait de ce qui est antérieur au {day}"),
+    (r"access_log: chain anchored at log_id (?P<id>\d+)",
+     "Journal des accès : chaîne ancrée à la ligne {id}"),
+    (r"setting retention\.(?P<table>\w+)_days=(?P<days>-?\d+) must lie within (?P<lo>\d+)–(?P<hi>\d+) days",
+     "Réglage retention.{table}_days={days} : la durée doit être comprise entre {lo} et {hi} jours."),
+    (r"setting retention\.(?P<table>\w+)_days=(?P<value>.+) is not a whole number of days",
+     "Réglage retention.{table}_days={value} : un nombre entier de jours est attendu."),
+    (r"job purge-expired: tables=(?P<value>.+): use (?P<allowed>.+)",
+     "Tables {value} : utilisez {allowed}, séparées par des virgules."),
 ]
 
 FR.update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,19 @@ from tests import figures
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "sample_data" / "small"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _key_folder(tmp_path_factory: pytest.TempPathFactory):
+    """Pseudonymisation keys made by tests go to a temporary folder, not ~/.config/hygie/keys
+    (subprocesses started by tests inherit it)."""
+    previous = os.environ.get("HYGIE_SECRET_DIR")
+    os.environ["HYGIE_SECRET_DIR"] = str(tmp_path_factory.mktemp("hygie-keys"))
+    yield
+    if previous is None:
+        os.environ.pop("HYGIE_SECRET_DIR", None)
+    else:
+        os.environ["HYGIE_SECRET_DIR"] = previous
 
 
 @pytest.fixture

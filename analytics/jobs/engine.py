@@ -304,7 +304,9 @@ def _execute(con: duckdb.DuckDBPyConnection, actor: Actor, prev: Preview, *, req
             rows = []
             for name, content in outputs:
                 safe = Path(name).name  # never a path chosen by the job's input
-                (tmp_dir / safe).write_bytes(content)
+                fd = os.open(tmp_dir / safe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(content)
                 written.append(str(final_dir / safe))
                 rows.append((run_id, str(final_dir / safe), hashlib.sha256(content).hexdigest(), len(content)))
             insert_frame(con, "job_outputs", pd.DataFrame(rows, columns=["run_id", "path", "sha256", "bytes"]))

@@ -205,6 +205,7 @@ def _load_builtin_jobs() -> None:
         monthly_report,
         normalise_identities,
         pseudonymised_extract,
+        purge_expired,
         route_unsigned_documents,
         unmerge_identity,
     )

@@ -130,19 +130,22 @@ def test_k_anonymity():
     assert k_anonymity(pd.DataFrame({"n": [1]})) is None
 
 
-def test_load_secret_creates_a_private_file_beside_the_warehouse(tmp_path, monkeypatch):
+def test_load_secret_creates_a_private_file_outside_the_warehouse_folder(tmp_path, monkeypatch):
+    """Moved from beside the warehouse (issue 14): tests/analytics/privacy/test_keys.py has the rest."""
     monkeypatch.delenv("HYGIE_SECRET_FILE", raising=False)
+    monkeypatch.setenv("HYGIE_SECRET_DIR", str(tmp_path / "keys"))
     db = tmp_path / "w" / "hygie.duckdb"
     key = load_secret(db)
-    path = tmp_path / "w" / "hygie.duckdb.secret"
+    [path] = list((tmp_path / "keys").iterdir())
     assert len(key) == 32 and path.read_bytes() == key
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert load_secret(db) == key
+    assert load_secret(db) == key and not (tmp_path / "w" / "hygie.duckdb.secret").exists()
 
 
 def test_load_secret_from_env_and_too_short(tmp_path, monkeypatch):
     path = tmp_path / "k.secret"
     path.write_bytes(b"short")
+    path.chmod(0o600)  # a key readable by others is refused first (tests/analytics/privacy/test_keys.py)
     monkeypatch.setenv("HYGIE_SECRET_FILE", str(path))
     with pytest.raises(InvalidInput, match="the pseudonymisation secret is too short"):
         load_secret()

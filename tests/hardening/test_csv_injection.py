@@ -120,7 +120,7 @@ def test_hygie_export_patients_is_inert(fresh_db: Path, tmp_path: Path, dialect,
     _load_hostile_patients(fresh_db, tmp_path)
     out = tmp_path / "out.csv"
     args = [HYGIE, "--db", str(fresh_db), "export", "patients", "--out", str(out), "--dialect", dialect]
-    env = {**os.environ, "HYGIE_SECRET_FILE": str(tmp_path / "hygie.secret")}
+    env = {**os.environ, "HYGIE_SECRET_FILE": str(tmp_path.with_name(tmp_path.name + "-keys") / "hygie.secret")}
     done = subprocess.run(args + (["--identified"] if identified else []), capture_output=True, text=True,
                           timeout=120, check=False, env=env)
     assert done.returncode == 0, done.stderr

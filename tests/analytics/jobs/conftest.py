@@ -112,10 +112,12 @@ def template_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def warehouse_path(template_warehouse: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A populated warehouse file of this test's own; job outputs go to tmp_path/outputs."""
+def warehouse_path(template_warehouse: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                   tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A populated warehouse file of this test's own; job outputs go to tmp_path/outputs, the
+    key to a folder of its own (a key inside the warehouse folder is refused)."""
     monkeypatch.setenv("HYGIE_JOBS_OUTPUT_DIR", str(tmp_path / "outputs"))
-    monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path / "test.secret"))
+    monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path_factory.mktemp("keys") / "test.secret"))
     copy_warehouse(template_warehouse, db_path)  # with its access-log key and anchor
     return db_path
 

@@ -151,8 +151,8 @@ def test_export_streams_a_table_larger_than_what_it_holds(con, tmp_path):
     assert peak < 10_000_000, f"peak {peak / 1e6:.0f} MB of Python memory for 20 MB of data"
 
 
-def test_extract_writes_through_the_neutralising_writer(con, monkeypatch, tmp_path):
-    monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path / "k.secret"))
+def test_extract_writes_through_the_neutralising_writer(con, monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path_factory.mktemp("keys") / "k.secret"))
     _crowd(con, 30)
     con.execute("UPDATE patients SET identity_status = '=HYPERLINK(\"http://x\",\"clic\")'")
     prev = jobs.preview(con, ADMIN, "pseudonymised-extract", {"on_small_groups": "generalise"})
