@@ -72,7 +72,7 @@ def test_three_sessions_render_their_pages_at_once(tabs, server):
     analyst, manager, viewer = tabs[1], tabs[0], tabs[2]
     analyst.get_by_role("combobox", name="Table").click()
     analyst.get_by_role("option", name="Patients (patients)", exact=True).click()
-    analyst.get_by_role("button", name="Télécharger le CSV (2500 lignes)").wait_for()
+    analyst.get_by_role("button", name="Télécharger le CSV (2500 lignes)").wait_for()  # before k-anonymity
     analyst.wait_for_function(IDLE)
     # the analyst's download runs while the two others rerun their pages
     with analyst.expect_download() as info:
@@ -81,7 +81,9 @@ def test_three_sessions_render_their_pages_at_once(tabs, server):
         viewer.get_by_test_id("stSidebarNav").get_by_role("link", name="Exports", exact=True).click()
     data = open(info.value.path(), "rb").read()
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert len(rows) == 2500
+    # k-anonymity (k=5) suppresses the patients still alone after generalisation: 103 of 2,500 on
+    # the demo hospital (docs/PRIVACY.md), as the end-to-end export test expects too
+    assert 0.95 * 2500 <= len(rows) < 2500
     assert not any(row["patient_id"].isdigit() for row in rows)  # an analyst only ever gets pseudonyms
     for page, heading in ((manager, "Vue d'ensemble"), (viewer, "Exports")):
         page.get_by_role("heading", name=heading, exact=True).first.wait_for()
