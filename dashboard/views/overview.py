@@ -11,7 +11,7 @@ import streamlit as st
 from analytics import identity, reports
 from analytics import timesinks as ts
 from analytics.reports.texts import fr_month
-from dashboard import state
+from dashboard import auth, state
 from dashboard.components import actor
 from dashboard.i18n import t
 
@@ -73,13 +73,15 @@ def report_download() -> None:
     # the previous month by default: the one a monthly report is about
     month = st.selectbox(t("overview.report_month"), months, index=1, key="report_month",
                          format_func=lambda m: fr_month(date.fromisoformat(f"{m}-01")))
-    who = actor()
     root = state.root_connection()
+    recheck = auth.deferred_guard()
 
     def build() -> bytes:
+        # run on the click without rerunning the page: the session and the account are checked now
+        current = recheck()
         cursor = root.cursor()
         try:
-            return reports.render_pdf(reports.monthly_report(cursor, who, month))
+            return reports.render_pdf(reports.monthly_report(cursor, current, month))
         finally:
             cursor.close()
 
