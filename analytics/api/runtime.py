@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from analytics.jobs.queue import pid_alive
+
 __all__ = ["ApiRuntime", "read_runtime", "remove_runtime", "runtime_path", "write_runtime"]
 
 
@@ -36,16 +38,6 @@ def runtime_path(db_path: str | Path) -> Path:
     return db.with_name(db.name + ".api.json")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def write_runtime(db_path: str | Path, runtime: ApiRuntime) -> Path:
     """Write the runtime file atomically, readable by the owner only."""
     path = runtime_path(db_path)
@@ -65,7 +57,7 @@ def read_runtime(db_path: str | Path) -> ApiRuntime | None:
         runtime = ApiRuntime(int(data["pid"]), str(data["address"]), int(data["port"]), str(data["cli_key"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return runtime if _alive(runtime.pid) else None
+    return runtime if pid_alive(runtime.pid) else None
 
 
 def remove_runtime(db_path: str | Path, pid: int | None = None) -> None:

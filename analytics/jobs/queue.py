@@ -30,7 +30,7 @@ from typing import Any
 from analytics.access.keys import load_key
 from analytics.errors import JobError
 
-__all__ = ["JobQueue", "queue_path"]
+__all__ = ["JobQueue", "pid_alive", "queue_path"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -86,7 +86,8 @@ def queue_path(db_path: str | Path) -> Path:
     return db.with_name(db.name + ".queue.sqlite")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (another account's process counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -161,7 +162,7 @@ class JobQueue:
             if row["status"] == "queued" and self.worker_pid() is None:
                 raise JobError(f"request {request_id} is queued but no job worker is running; "
                                "start the dashboard or `hygie jobs worker`")
-            if row["status"] == "running" and row["worker_pid"] and not _pid_alive(row["worker_pid"]):
+            if row["status"] == "running" and row["worker_pid"] and not pid_alive(row["worker_pid"]):
                 raise JobError(f"the job worker (process {row['worker_pid']}) stopped while running request "
                                f"{request_id}; nothing was applied unless `hygie jobs history` says so")
             if time.monotonic() > deadline:
@@ -189,7 +190,7 @@ class JobQueue:
             rows = con.execute("SELECT pid FROM workers WHERE heartbeat > ? ORDER BY heartbeat DESC",
                                [time.time() - HEARTBEAT_STALE_S]).fetchall()
         for (pid,) in rows:
-            if _pid_alive(pid):
+            if pid_alive(pid):
                 return int(pid)
         return None
 
@@ -241,7 +242,7 @@ class JobQueue:
             rows = con.execute("SELECT id, worker_pid FROM requests WHERE status = 'running'").fetchall()
         count = 0
         for rid, pid in rows:
-            if pid is None or pid == os.getpid() or not _pid_alive(pid):
+            if pid is None or pid == os.getpid() or not pid_alive(pid):
                 self.finish(rid, {"ok": False, "exit_code": 5, "lines": [],
                                   "error": "the job worker stopped while running this request; "
                                            "see `hygie jobs history` (the run is shown as interrupted)"})
