@@ -139,6 +139,19 @@ def fresh_warehouse(tmp_path: Path, _filled_template: Path) -> Path:
 _SERVED: set[str] = set()
 
 
+def _account(db: Path, username: str, role: str) -> None:
+    """Make ``username`` an account of ``db`` with ``role`` (once per warehouse)."""
+    from analytics.access import auth
+    from analytics.access.roles import system_actor
+
+    con = connect(db)
+    try:
+        if not con.execute("SELECT count(*) FROM users WHERE username = ?", [username]).fetchone()[0]:
+            auth.create_user(con, system_actor(), username, role, "Violet-Cactus-93-lantern")
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stop_job_workers():
     """Stop the job worker threads the app started (one per warehouse), so that no thread is
@@ -161,6 +174,7 @@ def app(monkeypatch: pytest.MonkeyPatch):
         _SERVED.add(str(db))
         at = AppTest.from_file(str(APP), default_timeout=30)
         if role is not None:
+            _account(db, f"test-{role}", role)  # the job worker acts only as an account in users
             at.session_state["hygie_actor"] = Actor(f"test-{role}", role)
         return at
 

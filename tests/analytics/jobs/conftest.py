@@ -103,9 +103,11 @@ def template_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "hygie.duckdb"
     con = connect(path)
     populate(con)
-    # The admin of these tests is an account: the worker and the scheduler act as the account
+    # The actors of these tests are accounts: the worker and the scheduler act as the account
     # in `users` (an unknown one is refused), never as the role a request or a schedule carries.
-    auth.create_user(con, None, ADMIN.username, ADMIN.role, "Violet-Cactus-93-lantern")
+    for account in (ADMIN, MANAGER, ANALYST, VIEWER):
+        auth.create_user(con, ADMIN if account is not ADMIN else None, account.username, account.role,
+                         "Violet-Cactus-93-lantern")
     con.execute("CHECKPOINT")
     con.close()
     return path
