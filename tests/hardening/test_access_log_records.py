@@ -47,6 +47,8 @@ def template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) 
     auth.create_user(con, None, ROOT.username, "admin", STRONG)
     auth.create_user(con, ROOT, MANAGER.username, "manager", STRONG)
     auth.create_user(con, ROOT, ANALYST.username, "analyst", STRONG)
+    # these tests are about the log, not k-anonymity: 8 patients reach k=2 (not 5) once 2 are suppressed
+    con.execute("INSERT INTO settings (key, value) VALUES ('privacy.k', '2'), ('privacy.max_suppressed_share', '0.5')")
     con.execute("CHECKPOINT")
     con.close()
     return path
