@@ -50,6 +50,21 @@ def con(db_path: Path):
     connection.close()
 
 
+@pytest.fixture(scope="session")
+def chromium():
+    """The one headless Chromium of the test process (Debian's, driven by Playwright): its sync
+    API allows a single running instance per thread, so every module that drives a browser
+    (tests/browser, the session-cookie attacks in tests/hardening) shares this one."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 # --- measured figures (tests/figures.py), summed over xdist workers -----------------------------
 _FIGURES: dict[str, collections.Counter[str]] = {}
 

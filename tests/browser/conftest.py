@@ -75,19 +75,6 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    """The one headless Chromium of the test process: Playwright's sync API allows a single
-    running instance per thread, so every browser test module shares this one."""
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="session")
 def browser(server, chromium):
     """Chromium, once the shared demo server is up."""
     return chromium

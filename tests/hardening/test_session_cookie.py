@@ -21,7 +21,6 @@ from analytics.access.roles import Actor
 from analytics.warehouse import connect
 from tests import hygie_server
 from tests.analytics.jobs.conftest import populate
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 STRONG = "Violet-Cactus-93-lantern"
 ROOT = Actor("root", "admin")
@@ -45,17 +44,6 @@ def _warehouse(folder: Path) -> Path:
 def _serve(folder: Path, **env: str):
     db = _warehouse(folder)
     return hygie_server.start(db, folder, dict(os.environ, **env)), db
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
