@@ -45,7 +45,9 @@ def test_demo_merge_unmerge_and_undos_pass_hl7apy_and_fhir_and_erase_nothing(tmp
     finally:
         con.close()
     a40 = [p for p in merge.outputs if Path(p).name.startswith("adt_a40_")]
-    assert len(a40) > 200 and qualified > 0
+    # only pairs the RNIV rules let merge unattended are merged without a reviewer (113 of the
+    # demo's 223 duplicates since the automatic-merge eligibility of issue 11)
+    assert len(a40) > 100 and qualified > 0
     with_ins = 0
     for run in runs:
         for p in run.outputs:
