@@ -71,8 +71,8 @@ def test_cli_refusals_exit_non_zero(warehouse_path: Path, description, args, exi
 
 
 def test_cli_as_a_user_takes_the_role_from_the_users_table(warehouse_path: Path):
-    con = connect(warehouse_path)
-    con.execute("INSERT INTO users (username, role, created_at) VALUES ('anna', 'analyst', now())")
+    con = connect(warehouse_path)  # anna is an analyst account of the template
+    assert con.execute("SELECT role FROM users WHERE username = 'anna'").fetchall() == [("analyst",)]
     con.close()
     assert _hygie(warehouse_path, "run", "normalise-identities", "--as", "anna").exit_code == 0
     refused = _hygie(warehouse_path, "run", "normalise-identities", "--as", "anna", "--apply", "--yes")
