@@ -6,8 +6,10 @@ Values come from (highest first): explicit arguments, environment variables, the
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import sys
 import zoneinfo
 from pathlib import Path
 
@@ -26,9 +28,27 @@ def validated_timezone(name: str) -> str:
     return name
 
 
+def _timezone_from_environment() -> str:
+    """``HYGIE_TIMEZONE`` (default Europe/Paris), checked; an unknown zone stops the process with
+    an ``Error:`` line naming the variable, the allowed values and the nearest known names (exit
+    code 2, as for any invalid input) instead of a traceback from whichever module imported this.
+    """
+    value = os.environ.get("HYGIE_TIMEZONE", "Europe/Paris")
+    try:
+        return validated_timezone(value)
+    except ValueError as exc:
+        known = zoneinfo.available_timezones()
+        near = difflib.get_close_matches(value[:60], sorted(known), n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(near)}?" if near else ""
+        print(f"Error: {exc}. Allowed values: the {len(known)} names of this machine's time-zone "
+              "database (tzdata), such as Europe/Paris, UTC, America/Cayenne, Indian/Reunion, "
+              f"Pacific/Noumea; unset HYGIE_TIMEZONE for Europe/Paris.{hint}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 #: Local time of the hospital; every TIMESTAMPTZ is shown and bucketed in this zone. Checked
 #: against the time-zone database (an allow-list) before it is ever put into SQL.
-TIMEZONE = validated_timezone(os.environ.get("HYGIE_TIMEZONE", "Europe/Paris"))
+TIMEZONE = _timezone_from_environment()
 
 
 def default_db_path() -> Path:

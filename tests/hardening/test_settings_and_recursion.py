@@ -22,14 +22,25 @@ HYGIE = str(Path(sys.executable).with_name("hygie"))
 def test_hygie_timezone_is_checked_against_the_time_zone_database_before_sql(fresh_db: Path, value: str):
     done = subprocess.run([HYGIE, "--db", str(fresh_db), "info"], capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, HYGIE_TIMEZONE=value))
-    assert done.returncode != 0
-    assert "not a known IANA time zone (e.g. Europe/Paris)" in done.stderr
+    assert done.returncode == 2  # invalid input, as for any other bad setting
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"Error: HYGIE_TIMEZONE={value[:60]!r}: not a known IANA time zone (e.g. Europe/Paris). "
+                                  "Allowed values: the "), done.stderr
+    assert "unset HYGIE_TIMEZONE for Europe/Paris" in done.stderr
+    assert done.stdout == ""
     con = connect(fresh_db)
     try:
         assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'pwned'").fetchone() \
             == (0,)
     finally:
         con.close()
+
+
+def test_a_misspelt_hygie_timezone_names_the_nearest_known_zones(fresh_db: Path):
+    done = subprocess.run([HYGIE, "--db", str(fresh_db), "info"], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, HYGIE_TIMEZONE="Europe/Pari"))
+    assert (done.returncode, done.stderr.count("\n")) == (2, 1), done.stderr
+    assert "Did you mean Europe/Paris" in done.stderr  # the nearest name first
 
 
 def test_a_200000_deep_json_line_is_refused_with_its_line_number(fresh_db: Path, tmp_path: Path):
