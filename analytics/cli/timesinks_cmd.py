@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,8 +15,6 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 #: Stated on every export and recorded with it (CNIL: no reuse of logs to assess individuals).
 PURPOSE = "organising work and choosing what to automate; not evaluating individuals"
 _NO_REASON = "(no reason given on the command line)"
-# OWASP CSV injection: text cells starting with these are prefixed with a quote.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _parse_date(option: str, value: str | None) -> date | None:
@@ -52,16 +49,6 @@ def _common(function):
     ):
         function = decorator(function)
     return function
-
-
-def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
-    for column in frame.columns:
-        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
-            frame[column] = frame[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
-    return frame
 
 
 def _settings(ts, con, idle_threshold: int | None, holidays: str | None):  # noqa: ANN001, ANN202
@@ -143,6 +130,7 @@ def export(ctx: click.Context, by: str, out: str, dialect: str, reason: str | No
     """Write the time-sinks table --by user|service|document_type|activity|week as CSV."""
     from analytics import timesinks as ts
     from analytics.access.access_log import record
+    from analytics.exports import to_csv_bytes
 
     start, end = _parse_date("--from", date_from), _parse_date("--to", date_to)
     con = open_warehouse(ctx)
@@ -151,14 +139,10 @@ def export(ctx: click.Context, by: str, out: str, dialect: str, reason: str | No
         actor = cli_actor(con, as_user)
         result = ts.export_table(con, by=by, date_from=start, date_to=end, role=_role(role),
                                  settings=settings, actor=actor, reason=reason or _NO_REASON)
-        frame = _neutralise(result.frame)
+        frame = result.frame
         target = Path(out)
         try:
-            if dialect == "excel-fr":
-                frame.to_csv(target, index=False, sep=";", decimal=",", encoding="utf-8-sig",
-                             quoting=csv.QUOTE_MINIMAL)
-            else:
-                frame.to_csv(target, index=False, encoding="utf-8")
+            target.write_bytes(to_csv_bytes(frame, dialect))  # Hygie's one writer: formulas neutralised
         except OSError as exc:
             raise InvalidInput(f"{target}: cannot write the export: {exc.strerror}") from None
         # Every export is recorded (aggregates per clinician/service/type/week: no patient rows).

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from analytics.errors import InvalidInput
+from analytics.exports import to_csv_bytes
 from analytics.jobs.registry import Change, ChangeSet, JobContext, Output, job
 
 WORKLIST_COLUMNS = ("document_id", "patient_id", "document_type", "title", "service", "author_id",
                     "created_at", "days_unsigned", "reason")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -26,26 +26,11 @@ class RouteParams:
             raise InvalidInput(f"job route-unsigned-documents: days={self.days} must be 0 or more")
 
 
-def _cell(value: object) -> str:
-    """CSV text cell, neutralised against formula injection (OWASP); numbers stay numbers."""
-    if value is None:
-        return ""
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def worklist_csv(rows: list[dict[str, object]]) -> bytes:
-    """A French-Excel worklist: ';' separator, UTF-8 with BOM."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    writer.writerow(WORKLIST_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(row[c]) for c in WORKLIST_COLUMNS])
-    return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+    """A French-Excel worklist (';', UTF-8 with BOM) written by Hygie's one CSV writer, which
+    neutralises formula-looking text (OWASP CSV injection) and keeps numbers as numbers."""
+    frame = pd.DataFrame([[row[c] for c in WORKLIST_COLUMNS] for row in rows], columns=list(WORKLIST_COLUMNS))
+    return to_csv_bytes(frame, "excel-fr")
 
 
 @job("route-unsigned-documents", params=RouteParams,

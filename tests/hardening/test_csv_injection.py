@@ -143,3 +143,68 @@ def test_a_cr_inside_a_cell_is_quoted_in_both_dialects(dialect, expected):
     data = to_csv_bytes(pd.DataFrame({"name": ["x\r=1+1", "\r=2"], "n": [-2, 3]}), dialect)
     assert data.decode("utf-8") == expected
     assert [r["name"] for r in _parse(data, dialect)] == ["x\r=1+1", "'\r=2"]
+
+
+# --- the writers that had a CSV writer of their own (issue 15, item 6: "one function") ---------
+
+ROGUE = [("NUL before a formula", '\x00=HYPERLINK("http://x","clic")'), ("CR inside a cell", "Note\r=1+1"),
+         ("formula", "=cmd|' /C calc'!A0")]
+
+
+def _cells(data: bytes, sep: str) -> list[str]:
+    """Every cell as a spreadsheet reads it: a bare CR or LF ends a record, NUL is dropped."""
+    text = data.decode("utf-8-sig").replace("\x00", "")
+    return [cell for row in csv.reader(io.StringIO(text, newline=""), delimiter=sep) for cell in row]
+
+
+def test_the_unsigned_documents_worklist_goes_through_the_shared_writer(fresh_db: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch):
+    """The job's own writer prefixed only text starting with a trigger: '\\x00=HYPERLINK(...)' went
+    out raw (a NUL and a live formula once a reader drops the NUL)."""
+    from analytics import jobs
+    from analytics.access import auth
+    from tests.analytics.jobs.conftest import populate
+
+    monkeypatch.setenv("HYGIE_JOBS_OUTPUT_DIR", str(tmp_path / "outputs"))
+    monkeypatch.setenv("HYGIE_SECRET_FILE", str(tmp_path / "keys" / "test.secret"))
+    admin = Actor("alice", "admin")
+    con = connect(fresh_db)
+    try:
+        populate(con)
+        auth.create_user(con, None, admin.username, admin.role, "Violet-Cactus-93-lantern")
+        for (_, value), document in zip(ROGUE, ("D1", "D2", "D4"), strict=True):
+            con.execute("UPDATE documents SET title = ? WHERE document_id = ?", [value, document])
+        run = jobs.apply(con, admin, jobs.preview(con, admin, "route-unsigned-documents", {"days": 7}).preview_id)
+    finally:
+        con.close()
+    written = sorted(Path(run.output_dir).glob("worklist_*.csv"))
+    data = b"".join(path.read_bytes() for path in written)
+    assert len(written) == 2 and b"\x00" not in data
+    cells = [c for path in written for c in _cells(path.read_bytes(), ";")]
+    assert not [c for c in cells if c.startswith(TRIGGERS)], cells
+    assert {"'=HYPERLINK(\"http://x\",\"clic\")", "Note\r=1+1", "'=cmd|' /C calc'!A0"} <= set(cells)
+
+
+@pytest.mark.parametrize("dialect", ["excel-fr", "standard"])
+def test_hygie_timesinks_export_goes_through_the_shared_writer(fresh_db: Path, tmp_path: Path, dialect: str):
+    """`hygie timesinks export` wrote with pandas' to_csv and LF records: a CR inside a document
+    type was left unquoted, so the '=1+1' after it began a record of its own, un-neutralised."""
+    con = connect(fresh_db)
+    try:
+        for i, (_, value) in enumerate(ROGUE):
+            con.executemany('INSERT INTO audit_events (event_id, user_id, "timestamp", activity, document_type) '
+                            "VALUES (?, 'DR1', CAST(? AS TIMESTAMPTZ), 'documentation', ?)",
+                            [(f"e{i}a", f"2026-03-0{i + 2} 10:00:00+01", value),
+                             (f"e{i}b", f"2026-03-0{i + 2} 10:03:00+01", value)])
+    finally:
+        con.close()
+    out = tmp_path / "types.csv"
+    done = subprocess.run([HYGIE, "--db", str(fresh_db), "timesinks", "export", "--by", "document_type",
+                           "--role", "all", "--out", str(out), "--dialect", dialect],
+                          capture_output=True, text=True, timeout=120, check=False, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    assert b"\x00" not in data
+    cells = _cells(data, SEP[dialect])
+    assert not [c for c in cells if c.startswith(TRIGGERS)], cells
+    assert {"'=HYPERLINK(\"http://x\",\"clic\")", "Note\r=1+1", "'=cmd|' /C calc'!A0"} <= set(cells)
