@@ -14,9 +14,20 @@ message and a non-zero exit code, and a dashboard page shows it with ``st.error`
         └── StalePreview      the data changed since the preview; preview again
 
 Messages name the file, row and field when there is one, and never carry a traceback.
+
+An error raised with a code of :data:`analytics.messages.ENGLISH` carries that ``code`` and its
+``params``; ``str()`` is the English sentence (CLI, logs) and a page shows the French text of
+``error.<code>`` (``dashboard/i18n.py``)::
+
+    raise InvalidInput("hours.start_after_end", start="18:00", end="08:00")
+
+A sentence that is not a code is kept as it is (``code`` None): the engine's errors move to
+codes one by one.
 """
 
 from __future__ import annotations
+
+from analytics.messages import ENGLISH
 
 __all__ = [
     "AccessDenied",
@@ -32,9 +43,23 @@ __all__ = [
 
 
 class HygieError(Exception):
-    """Base class of every error Hygie raises on purpose."""
+    """Base class of every error Hygie raises on purpose.
+
+    ``HygieError(code, **params)`` with a registered code, or ``HygieError(sentence)``.
+    """
 
     exit_code = 1
+
+    def __init__(self, code: str = "", /, **params: object) -> None:
+        if code in ENGLISH:
+            self.code: str | None = code
+            self.params: dict[str, object] = params
+            super().__init__(ENGLISH[code].format(**params))
+        else:
+            if params:
+                raise TypeError(f"{type(self).__name__}: parameters given with an unknown code {code!r}")
+            self.code, self.params = None, {}
+            super().__init__(code)
 
 
 class WarehouseError(HygieError):
@@ -55,8 +80,8 @@ class FileRefused(InvalidInput):
     ``report`` holds the import report (problems with file, line, column) when one was built.
     """
 
-    def __init__(self, message: str, report: object | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, /, report: object | None = None, **params: object) -> None:
+        super().__init__(code, **params)
         self.report = report
 
 

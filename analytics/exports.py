@@ -41,6 +41,7 @@ from analytics.access.access_log import record
 from analytics.access.roles import Actor, Permission, allowed
 from analytics.config import TIMEZONE
 from analytics.errors import AccessDenied, HygieError, InvalidInput, KAnonymityRefused
+from analytics.messages import english
 from analytics.privacy import kanon
 from analytics.privacy.kanon import privacy_settings
 from analytics.pseudonymise import domain_key, policy_for, pseudonymise_frame, secret_for
@@ -327,8 +328,7 @@ def build_export(
     is_aggregate = (aggregate or name in AGGREGATE_TABLES) and not _patient_columns(df, columns_policy)
     if not is_aggregate and not allowed(actor, Permission.EXPORT_PSEUDONYMISED):
         raise _refuse(con, actor, name, len(df), dialect,
-                      f"{actor.username} (role {actor.role}) may export aggregate tables only; "
-                      f"'{name}' holds patient-level rows")
+                      english("access.aggregates_only", user=actor.username, role=actor.role, table=name))
     if identified and not allowed(actor, Permission.EXPORT_IDENTIFIED):
         raise _refuse(con, actor, name, len(df), dialect,
                       f"{actor.username} (role {actor.role}) may not "

@@ -19,7 +19,7 @@ if str(_ROOT) not in sys.path:
 from analytics.access.roles import Actor, Permission, allowed  # noqa: E402
 from analytics.errors import HygieError  # noqa: E402
 from dashboard import auth, state  # noqa: E402
-from dashboard.i18n import t  # noqa: E402
+from dashboard.i18n import error_text, t  # noqa: E402
 
 log = logging.getLogger("hygie.dashboard")
 # Pages live in views/, not pages/: with a pages/ folder beside the main script Streamlit
@@ -101,7 +101,7 @@ def main() -> None:
             }
             st.navigation(_pages_for(actor)).run()
     except HygieError as exc:  # messages written for users: they name the file, row, field
-        st.error(str(exc))
+        st.error(error_text(exc))
     except Exception:  # never show internals to users; the server log has the traceback
         log.exception("unexpected error while rendering a page")
         st.error(t("error.generic"))

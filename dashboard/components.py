@@ -16,7 +16,7 @@ from analytics.access import access_log
 from analytics.access.roles import Actor, Permission, allowed
 from analytics.errors import HygieError
 from dashboard import auth, state
-from dashboard.i18n import t
+from dashboard.i18n import error_text, t
 
 __all__ = [
     "actor",
@@ -62,7 +62,7 @@ def guarded() -> Iterator[None]:
     try:
         yield
     except HygieError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     except Exception:
         log.exception("unexpected error in a dashboard action")
         st.error(t("error.generic"))

@@ -8,9 +8,12 @@ and chosen with ``HYGIE_LANG=en``.
 from __future__ import annotations
 
 import os
-import re
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["ENGINE_MESSAGES", "MESSAGES", "engine_text", "job_label", "t"]
+from analytics.messages import NESTED, NESTED_LISTS, coded, decode
+
+__all__ = ["ENGINE_ERRORS", "MESSAGES", "error_text", "job_label", "message_text", "result_error_text", "t"]
 
 FR: dict[str, str] = {
     # --- application shell ---------------------------------------------------------------
@@ -877,244 +880,205 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
-# Messages the engine writes in English (job notes, outcomes and refusals; import findings and
-# notices), each as a pattern matched against the whole message, with its French text. Groups
-# named "msg..." are translated in turn (a refusal inside a failure). A message that no pattern
-# matches is shown as the engine wrote it.
-ENGINE_MESSAGES: list[tuple[str, str]] = [
+# French text of each coded engine message (``analytics/messages.ENGLISH``), shown as
+# ``t("error.<code>", **params)``: refusals, job outcomes and notes, import findings and notices.
+ENGINE_ERRORS: dict[str, str] = {
     # --- jobs: outcomes and refusals ------------------------------------------------------
-    (r"(?:StalePreview|JobError|InvalidInput|AccessDenied): (?P<msg>.+)", "{msg}"),
-    (r"job (?P<job>\S+) failed and was rolled back \(run (?P<run>\S+)\): (?P<msg>.+)",
-     "Le travail {job} a échoué ; tout a été annulé, rien n'est modifié (exécution {run}) : {msg}"),
-    (r"preview (?P<id>\S+) is stale: the data read by (?P<job>\S+) changed since the preview; preview again",
-     "L'aperçu {id} n'est plus à jour : les données lues par {job} ont changé depuis ; refaites l'aperçu."),
-    (r"preview (?P<id>\S+) is stale: it is not the preview that was confirmed; preview again",
-     "L'aperçu {id} n'est pas celui qui a été confirmé ; refaites l'aperçu."),
-    (r"preview (?P<id>\S+) is stale: (?P<msg>.+); preview again",
-     "L'aperçu {id} n'est plus à jour ({msg}) ; refaites l'aperçu."),
-    (r"(?P<table>\w+) (?P<key>.+) no longer holds the values it had", "{table} {key} n'a plus les valeurs de l'aperçu"),
-    (r"(?P<table>\w+) (?P<key>\{.+) already exists", "{table} {key} existe déjà"),
-    (r"(?P<table>\w+): (?P<done>\d+) row\(s\) matched (?P<n>\d+) change\(s\)",
-     "{table} : {done} ligne(s) trouvée(s) pour {n} modification(s)"),
-    (r"preview (?P<id>\S+) belongs to an undo; it cannot be applied on its own",
-     "L'aperçu {id} appartient à une annulation : il ne peut pas être appliqué seul."),
-    (r"unknown preview (?P<id>\S+)", "Aperçu inconnu : {id}."),
-    (r"unknown run (?P<id>\S+)", "Exécution inconnue : {id}."),
-    (r"unknown job '(?P<job>[^']+)' \(known: (?P<known>.+)\)", "Travail inconnu « {job} » (travaux connus : {known})."),
-    (r"run (?P<run>\S+) is an analysis \((?P<job>\S+)\), not a cleanup change; nothing to undo",
-     "L'exécution {run} est une analyse ({job}), pas un nettoyage : rien à annuler."),
-    (r"run (?P<run>\S+) is itself an undo \(of run (?P<of>\S+)\); preview the job again instead",
-     "L'exécution {run} est elle-même une annulation (de {of}) : refaites plutôt un aperçu du travail."),
-    (r"run (?P<run>\S+) was already undone by run (?P<by>\S+)", "L'exécution {run} a déjà été annulée par {by}."),
-    (r"run (?P<run>\S+) did not succeed \(status (?P<status>\w+)\); nothing to undo",
-     "L'exécution {run} n'a pas réussi (statut {status}) : rien à annuler."),
-    (r"runs of (?P<job>\S+) cannot be undone", "Les exécutions de {job} ne peuvent pas être annulées."),
-    (r"cannot undo run (?P<run>\S+): run (?P<later>\S+) \((?P<job>\S+)\) changed the same rows later; undo it first",
-     "Impossible d'annuler {run} : l'exécution {later} ({job}) a modifié les mêmes lignes ensuite ; "
-     "annulez-la d'abord."),
-    (r"cannot undo run (?P<run>\S+): output file (?P<path>.+) was modified since the run",
-     "Impossible d'annuler {run} : le fichier produit {path} a été modifié depuis."),
-    (r"cannot undo run (?P<run>\S+): (?P<msg>.+) \(changed after the run, outside the jobs\)",
-     "Impossible d'annuler {run} : {msg} (modifié après l'exécution, hors des travaux)."),
-    (r"undo of run (?P<run>\S+)", "Annulation de l'exécution {run}"),
-    (r"undo of run (?P<run>\S+); removed (?P<n>\d+) file\(s\)",
-     "Annulation de l'exécution {run} ; {n} fichier(s) retiré(s)"),
-    (r"undo of run (?P<run>\S+); files it sent are kept: (?P<n>\d+); compensating messages written: (?P<m>\d+)",
-     "Annulation de l'exécution {run} ; les {n} fichier(s) déjà envoyés sont conservés ; "
-     "{m} message(s) de compensation écrits pour les systèmes destinataires"),
-    (r"undo of run (?P<run>\S+); files it sent are kept: (?P<n>\d+)",
-     "Annulation de l'exécution {run} ; les {n} fichier(s) déjà envoyés sont conservés"),
-    (r"interrupted: the process stopped before the run finished; nothing was applied",
-     "Interrompu : le processus s'est arrêté avant la fin ; rien n'a été appliqué."),
-    (r"the job worker stopped while running this request; see `hygie jobs history` \(the run is shown as "
-     r"interrupted\)", "Le service des travaux s'est arrêté pendant l'exécution ; l'historique la montre "
-     "comme interrompue."),
-    (r"apply request: preview_id and fingerprint are required", "Demande incomplète : aperçu et empreinte requis."),
-    (r"(?P<user>\S+) \(role (?P<role>\w+)\) may not (?P<msg>.+)", "Action refusée à {user} (rôle {role}) : {msg}."),
-    (r"view aggregates", "consulter les indicateurs"),
-    (r"view patient-level data", "consulter des données patient"),
-    (r"preview cleanup jobs", "prévisualiser des travaux de nettoyage"),
-    (r"apply or undo cleanup jobs", "appliquer ou annuler des travaux de nettoyage"),
-    (r"import data", "importer des données"),
+    "job.failed": "Le travail {job} a échoué ; tout a été annulé, rien n'est modifié (exécution {run}) : {message}",
+    "job.failed_run": "{message}",
+    "job.unknown": "Travail inconnu « {job} » (travaux connus : {known}).",
+    "preview.stale_data": "L'aperçu {preview} n'est plus à jour : les données lues par {job} ont changé depuis ; "
+                          "refaites l'aperçu.",
+    "preview.stale_not_confirmed": "L'aperçu {preview} n'est pas celui qui a été confirmé ; refaites l'aperçu.",
+    "preview.stale": "L'aperçu {preview} n'est plus à jour ({message}) ; refaites l'aperçu.",
+    "preview.of_undo": "L'aperçu {preview} appartient à une annulation : il ne peut pas être appliqué seul.",
+    "preview.unknown": "Aperçu inconnu : {preview}.",
+    "change.row_changed": "{table} {key} n'a plus les valeurs de l'aperçu",
+    "change.row_exists": "{table} {key} existe déjà",
+    "change.count_mismatch": "{table} : {done} ligne(s) trouvée(s) pour {n} modification(s)",
+    "run.unknown": "Exécution inconnue : {run}.",
+    "run.interrupted": "Interrompu : le processus s'est arrêté avant la fin ; rien n'a été appliqué.",
+    "worker.stopped": "Le service des travaux s'est arrêté pendant l'exécution ; l'historique la montre comme "
+                      "interrompue.",
+    "request.apply_incomplete": "Demande incomplète : aperçu et empreinte requis.",
+    "undo.analysis": "L'exécution {run} est une analyse ({job}), pas un nettoyage : rien à annuler.",
+    "undo.of_undo": "L'exécution {run} est elle-même une annulation (de {of}) : refaites plutôt un aperçu du "
+                    "travail.",
+    "undo.already": "L'exécution {run} a déjà été annulée par {by}.",
+    "undo.not_succeeded": "L'exécution {run} n'a pas réussi (statut {status}) : rien à annuler.",
+    "undo.not_undoable": "Les exécutions de {job} ne peuvent pas être annulées.",
+    "undo.later_run": "Impossible d'annuler {run} : l'exécution {later} ({job}) a modifié les mêmes lignes "
+                      "ensuite ; annulez-la d'abord.",
+    "undo.output_modified": "Impossible d'annuler {run} : le fichier produit {path} a été modifié depuis.",
+    "undo.changed_outside": "Impossible d'annuler {run} : {message} (modifié après l'exécution, hors des travaux).",
+    "undo.done": "Annulation de l'exécution {run}",
+    "undo.removed_files": "Annulation de l'exécution {run} ; {n} fichier(s) retiré(s)",
+    "undo.sent_kept": "Annulation de l'exécution {run} ; les {n} fichier(s) déjà envoyés sont conservés",
+    "undo.sent_kept_compensated": "Annulation de l'exécution {run} ; les {n} fichier(s) déjà envoyés sont "
+                                  "conservés ; {m} message(s) de compensation écrits pour les systèmes "
+                                  "destinataires",
+    # --- access -------------------------------------------------------------------------------
+    "access.denied": "Action refusée à {user} (rôle {role}) : {action}.",
+    "access.aggregates_only": "Export refusé à {user} (rôle {role}) : seuls les tableaux agrégés lui sont "
+                              "permis, et « {table} » contient des lignes par patient.",
+    "permission.view_aggregates": "consulter les indicateurs",
+    "permission.view_patient_data": "consulter des données patient",
+    "permission.view_identities": "voir l'identité des patients (noms, date et lieu de naissance, INS, "
+                                  "coordonnées)",
+    "permission.export_pseudonymised": "exporter des données pseudonymisées",
+    "permission.export_identified": "exporter des données identifiantes (non pseudonymisées)",
+    "permission.review_pairs": "examiner des paires de doublons",
+    "permission.job_preview": "prévisualiser des travaux de nettoyage",
+    "permission.job_apply": "appliquer ou annuler des travaux de nettoyage",
+    "permission.import_data": "importer des données",
+    "permission.manage_users": "gérer les comptes",
+    "permission.view_access_log": "consulter le journal des accès",
+    "permission.change_settings": "modifier les réglages",
+    "permission.view_clinician_times": "consulter les temps par soignant",
+    "privacy.lower_k": "abaisser k sous le réglage privacy.k={k}",
+    "privacy.choose_domain": "choisir un domaine de pseudonymes",
+    "privacy.keep_staff": "garder les identifiants des soignants en clair dans une extraction",
     # --- jobs: parameters ---------------------------------------------------------------------
-    (r"job (?P<job>\S+): unknown parameter (?P<name>\S+) \(known: (?P<known>.+)\)",
-     "{job} : paramètre inconnu {name} (paramètres connus : {known})."),
-    (r"job (?P<job>\S+): parameter (?P<name>\w+)=(?P<value>.+) must be one of (?P<allowed>.+)",
-     "{job} : le paramètre {name}={value} doit valoir l'une de ces valeurs : {allowed}."),
-    (r"job (?P<job>\S+): parameter (?P<name>\w+)=(?P<value>.+) is not a valid (?P<type>.+)",
-     "{job} : le paramètre {name}={value} n'est pas une valeur valide ({type})."),
-    (r"job (?P<job>\S+): parameter (?P<name>\w+) is required", "{job} : le paramètre {name} est obligatoire."),
-    (r"job archive-duplicate-documents: kinds=(?P<value>.+): use (?P<allowed>.+)",
-     "Types de doublons {value} : utilisez {allowed}, séparés par des virgules."),
-    (r"job merge-identities: survivorship=(?P<value>.+): use a comma list of (?P<allowed>.+)",
-     "Règle du dossier conservé {value} : utilisez une liste de {allowed}, séparés par des virgules."),
-    (r"job merge-identities: auto_merge_threshold=(?P<value>\S+) must be between 0\.95 and 1 .*",
-     "Seuil de fusion automatique {value} : il doit être compris entre 0,95 et 1."),
-    (r"job pseudonymised-extract: tables=(?P<value>.+): use (?P<allowed>.+)",
-     "Tables {value} : utilisez {allowed}, séparées par des virgules."),
-    (r"job pseudonymised-extract: k=(?P<k>-?\d+) must be at least 2", "k={k} : k doit valoir au moins 2."),
-    (r"job pseudonymised-extract: column (?P<col>.+) must be table\.column with a table in tables",
-     "Colonne {col} : écrivez table.colonne, avec une table choisie dans « Tables »."),
-    (r"job pseudonymised-extract: (?P<table>\w+) has no column (?P<col>.+)", "La table {table} n'a pas de colonne {col}."),
-    (r"pseudonymised-extract refused: some combinations of (?P<cols>.+) are shared by only (?P<n>\d+) "
-     r"patient\(s\), fewer than k=(?P<k>\d+); .*",
-     "Extraction refusée : certaines combinaisons de {cols} ne concernent que {n} patient(s), moins que "
-     "k={k}. Choisissez « Généraliser puis supprimer », la tranche d'âge, ou moins de colonnes."),
-    (r"job route-unsigned-documents: days=(?P<days>-?\d+) must be 0 or more",
-     "Jours sans signature {days} : la valeur doit être positive ou nulle."),
-    (r"unmerge-identity: no patient (?P<id>.+)", "Aucun patient {id}."),
-    (r"unmerge-identity: patient (?P<id>\S+) is not merged into another identity",
-     "Le patient {id} n'est fusionné dans aucune autre identité."),
-    (r"unmerge-identity: patient (?P<id>\S+) was not merged by a merge-identities run(?P<run>.*) that is still "
-     r"in effect", "Le patient {id} n'a pas été fusionné par une fusion{run} toujours en vigueur."),
-    (r"cannot unmerge (?P<id>\S+): (?P<table>\w+) (?P<key>\S+) changed since merge run (?P<run>\S+); .*",
-     "Impossible de défusionner {id} : {table} {key} a changé depuis la fusion {run} ; annulez d'abord "
-     "le changement plus récent."),
-    (r"schedule: '(?P<cron>.*)' is not a valid cron expression .*",
-     "Planification : « {cron} » n'est pas une expression cron valide (par exemple « 0 2 * * * » pour "
-     "chaque nuit à 2 h)."),
-    (r"schedule: (?P<job>\S+) takes no parameters", "Planification : {job} ne prend pas de paramètre."),
-    (r"unknown schedule (?P<id>\S+)", "Planification inconnue : {id}."),
-    (r"schedule owner (?P<user>\S+) is disabled", "Le compte {user} qui a créé la planification est désactivé."),
+    "param.unknown": "{job} : paramètre inconnu {name} (paramètres connus : {known}).",
+    "param.not_one_of": "{job} : le paramètre {name}={value} doit valoir l'une de ces valeurs : {allowed}.",
+    "param.invalid": "{job} : le paramètre {name}={value} n'est pas une valeur valide ({type}).",
+    "param.required": "{job} : le paramètre {name} est obligatoire.",
+    "param.kinds": "Types de doublons {value} : utilisez {allowed}, séparés par des virgules.",
+    "param.survivorship": "Règle du dossier conservé {value} : utilisez une liste de {allowed}, séparés par des "
+                          "virgules.",
+    "param.auto_merge_threshold": "Seuil de fusion automatique {value} : il doit être compris entre 0,95 et 1.",
+    "param.extract_tables": "Tables {value} : utilisez {allowed}, séparées par des virgules.",
+    "param.extract_k": "k={k} : k doit valoir au moins 2.",
+    "param.extract_column": "Colonne {column} : écrivez table.colonne, avec une table choisie dans « Tables ».",
+    "param.extract_no_column": "La table {table} n'a pas de colonne {column}.",
+    "param.route_days": "Jours sans signature {days} : la valeur doit être positive ou nulle.",
+    "param.purge_tables": "Tables {value} : utilisez {allowed}, séparées par des virgules.",
+    "extract.small_groups": "Extraction refusée : certaines combinaisons de {columns} ne concernent que {n} "
+                            "patient(s), moins que k={k}. Choisissez « Généraliser puis supprimer », la tranche "
+                            "d'âge, ou moins de colonnes.",
+    "extract.refused": "Extraction refusée. {message}",
+    "unmerge.no_patient": "Aucun patient {patient}.",
+    "unmerge.not_merged": "Le patient {patient} n'est fusionné dans aucune autre identité.",
+    "unmerge.no_merge_run": "Le patient {patient} n'a pas été fusionné par une fusion toujours en vigueur.",
+    "unmerge.not_that_run": "Le patient {patient} n'a pas été fusionné par la fusion {run}, ou elle n'est plus "
+                            "en vigueur.",
+    "unmerge.changed": "Impossible de défusionner {patient} : {table} {key} a changé depuis la fusion {run} ; "
+                       "annulez d'abord le changement plus récent.",
+    "schedule.bad_cron": "Planification : « {cron} » n'est pas une expression cron valide (par exemple "
+                         "« 0 2 * * * » pour chaque nuit à 2 h).",
+    "schedule.no_params": "Planification : {job} ne prend pas de paramètre.",
+    "schedule.unknown": "Planification inconnue : {schedule}.",
+    "schedule.owner_unknown": "Le compte {user} qui a créé la planification n'existe pas dans cet entrepôt.",
+    "schedule.owner_disabled": "Le compte {user} qui a créé la planification est désactivé.",
+    "report.bad_month": "Rapport : le mois « {month} » n'est pas au format AAAA-MM (par exemple 2026-11).",
+    "report.nothing": "Rapport : rien à présenter pour le mois {month}.",
+    "retention.not_whole": "Réglage retention.{table}_days={value} : un nombre entier de jours est attendu.",
+    "retention.out_of_bounds": "Réglage retention.{table}_days={days} : la durée doit être comprise entre {low} "
+                               "et {high} jours.",
     # --- jobs: preview notes ------------------------------------------------------------------
-    (r"phone numbers left unchanged \(not understood\): (?P<list>.+)",
-     "Téléphones laissés tels quels (non reconnus) : {list}"),
-    (r"no duplicate documents found yet", "Aucun document en double détecté pour l'instant."),
-    (r"report for (?P<month>\d{4}-\d{2}): (?P<file>\S+)", "Rapport du mois {month} : {file}"),
-    (r"report: month '(?P<month>.*)' is not of the form YYYY-MM \(e\.g\. 2026-11\)",
-     "Rapport : le mois « {month} » n'est pas au format AAAA-MM (par exemple 2026-11)."),
-    (r"documents not in the warehouse, ignored: (?P<list>.+)", "Documents absents de l'entrepôt, ignorés : {list}"),
-    (r"pair (?P<a>[^/\s]+)/(?P<b>\S+) not merged: reviewers marked them as not the same person",
-     "Paire {a}/{b} non fusionnée : jugée « personnes différentes » en revue."),
-    (r"pair (?P<a>[^/\s]+)/(?P<b>\S+) names an unknown patient; skipped",
-     "Paire {a}/{b} ignorée : elle désigne un patient inconnu."),
-    (r"group (?P<group>.+) skipped: reviewers marked (?P<a>\S+) and (?P<b>\S+) as not the same person",
-     "Groupe {group} ignoré : {a} et {b} ont été jugés « personnes différentes » en revue."),
-    (r"group (?P<group>.+) skipped: an identity is inactive without being merged",
-     "Groupe {group} ignoré : une identité est inactive sans avoir été fusionnée."),
-    (r"group (?P<group>.+) skipped by auto-merge: not every identity is QUAL or VALI",
-     "Groupe {group} écarté de la fusion automatique : toutes les identités ne sont pas QUAL ou VALI."),
-    (r"no match run yet: only reviewer-approved pairs considered",
-     "Pas encore de détection des doublons : seules les paires validées en revue sont prises en compte."),
-    (r"generalised: birth years → 10-year periods", "Généralisé : années de naissance → périodes de 10 ans"),
-    (r"generalised: birth periods → 20 years", "Généralisé : périodes de naissance → 20 ans"),
-    (r"generalised: birth département dropped", "Généralisé : département de naissance retiré"),
-    (r"generalised: département dropped", "Généralisé : département retiré"),
-    (r"suppressed (?P<n>\d+) row\(s\) still in groups smaller than k=(?P<k>\d+)",
-     "{n} ligne(s) supprimée(s), encore dans des groupes de moins de k={k} personnes"),
-    (r"k-anonymity is measured on the patients file only; none in this extract",
-     "Le k-anonymat se mesure sur le fichier patients seulement ; cette extraction n'en contient pas."),
-    (r"no active author nor service head for: (?P<list>.+)",
-     "Ni auteur actif ni chef de service pour : {list}"),
-    (r"from merge run (?P<run>\S+) \(survivor (?P<survivor>\S+)\)",
-     "D'après la fusion {run} (dossier conservé {survivor})"),
-    # --- imports: value findings (data_quality_findings.problem) and report notices -------------
-    (r"end before start; row not loaded", "Fin avant le début ; ligne non chargée"),
-    (r"(?P<msg>.+); row not loaded", "{msg} ; ligne non chargée"),
-    (r"not a valid date \(expected dd/mm/yyyy or yyyy-mm-dd\)", "Date invalide (attendu jj/mm/aaaa ou aaaa-mm-jj)"),
-    (r"birth date outside 1880-01-01\.\.today", "Date de naissance hors de la période du 01/01/1880 à aujourd'hui"),
-    (r"not a valid timestamp \(expected dd/mm/yyyy HH:MM\[:SS\] or ISO 8601\)",
-     "Horodatage invalide (attendu jj/mm/aaaa HH:MM[:SS] ou ISO 8601)"),
-    (r"unknown sex code \(expected M/F/U, H, 1/2, homme/femme, inconnu\)",
-     "Code sexe inconnu (attendu M/F/U, H, 1/2, homme/femme, inconnu)"),
-    (r"unknown identity status \(expected PROV, RECUP, VALI or QUAL\)",
-     "Statut d'identité inconnu (attendu PROV, RECUP, VALI ou QUAL)"),
-    (r"unknown activity \(expected documentation, chart_review, orders, inbox or other\)",
-     "Activité inconnue (attendu documentation, chart_review, orders, inbox ou other)"),
-    (r"unknown document status \(expected draft, signed, sent or archived\)",
-     "Statut de document inconnu (attendu draft, signed, sent ou archived)"),
-    (r"not a yes/no value \(expected oui/non, 1/0, true/false\)", "Ni oui ni non (attendu oui/non, 1/0, true/false)"),
-    (r"not an INSEE place code \(5 characters, e\.g\. 75056 or 2A004\)",
-     "Code lieu INSEE invalide (5 caractères, par exemple 75056 ou 2A004)"),
-    (r"not a French postcode \(5 digits\)", "Code postal français invalide (5 chiffres)"),
-    (r"not an e-mail address", "Adresse de courriel invalide"),
-    (r"malformed INS: (?P<n>\d+) characters, expected 15 \(13-character NIR \+ 2-digit key\)",
-     "INS mal formé : {n} caractères au lieu de 15 (NIR de 13 caractères + clé de 2 chiffres)"),
-    (r"malformed INS: not a NIR/NIA \(sex digit, year, month, departement, commune, order, key\)",
-     "INS mal formé : ce n'est pas un NIR/NIA (sexe, année, mois, département, commune, ordre, clé)"),
-    (r"malformed INS: key (?P<key>\S+) does not match the expected (?P<expected>\S+)",
-     "INS mal formé : la clé {key} ne correspond pas à la clé attendue {expected}"),
-    (r"looks like mojibake \(UTF-8 text read as Windows-1252\); value kept as is",
-     "Texte apparemment mal décodé (UTF-8 lu comme Windows-1252) ; valeur gardée telle quelle"),
-    # --- imports: files refused (nothing loaded) ------------------------------------------------
-    (r"(?P<file>[^:\n]+): line (?P<line>\d+): (?P<msg>.+)", "{file}, ligne {line} : {msg}"),
-    (r"(?P<file>[^:\n]+): somewhere in the file: (?P<msg>.+)", "{file}, quelque part dans le fichier : {msg}"),
-    (r"the file is empty \(no header, no rows\)", "le fichier est vide (ni en-tête ni ligne)"),
-    (r"the file is empty \(no resources\)", "le fichier est vide (aucune ressource)"),
-    (r"the file has a header but no data rows", "le fichier a un en-tête mais aucune ligne de données"),
-    (r"column (?P<col>\S+) is empty \(required\)", "la colonne {col} est vide (elle est obligatoire)"),
-    (r"repeated key (?P<key>.+) \(first on line (?P<first>\d+); (?P<n>\d+) rows in all\)",
-     "clé répétée {key} (déjà en ligne {first} ; {n} lignes en tout)"),
-    (r"column '(?P<col>.+)' appears twice in the header", "la colonne « {col} » apparaît deux fois dans l'en-tête"),
-    (r"missing required column (?P<col>\S+) \(accepted headers: (?P<list>.+); or use --map\)",
-     "colonne obligatoire {col} absente (en-têtes acceptés : {list})"),
-    (r"undecodable byte (?P<byte>0x[0-9A-F]{2}) \(not UTF-8, not Windows-1252\); re-export the file as UTF-8",
-     "octet {byte} illisible (ni UTF-8 ni Windows-1252) ; réexportez le fichier en UTF-8"),
-    (r"undecodable bytes \(not UTF-8\)", "octets illisibles (pas de l'UTF-8)"),
-    (r"(?P<n>\d+) fields where the header has (?P<m>\d+) \(ragged row\)",
-     "{n} champs alors que l'en-tête en a {m} (ligne irrégulière)"),
-    (r"unclosed quote \(a field opens '\"' and never closes it\)",
-     "guillemet non refermé (un champ ouvre « \" » sans le refermer)"),
-    # --- imports: report notices ---------------------------------------------------------------
-    (r"delimiter detected: (?P<msg>\w+)", "Séparateur détecté : {msg}"),
-    (r"semicolon", "point-virgule"),
-    (r"comma", "virgule"),
-    (r"tab", "tabulation"),
-    (r"pipe", "barre verticale"),
-    (r"--map (?P<src>.+)=\.\.\.: no column '(?P<col>.*)' in the file",
-     "Correspondance {src} : aucune colonne « {col} » dans le fichier"),
-    (r"ignored (?P<n>\d+) unknown column\(s\): (?P<list>.+) and (?P<more>\d+) more",
-     "{n} colonne(s) inconnue(s) ignorée(s) : {list} et {more} autre(s)"),
-    (r"ignored (?P<n>\d+) unknown column\(s\): (?P<list>.+)", "{n} colonne(s) inconnue(s) ignorée(s) : {list}"),
-    # --- duplicates: search before create ------------------------------------------------------
-    (r"search: give an INS, or a name and first names, or a birth date with the first letters of a name or "
-     r"first name",
-     "Pour rechercher, saisissez un INS, ou un nom et un prénom, ou une date de naissance avec les premières "
-     "lettres d'un nom ou d'un prénom."),
-    (r"birth_date: '(?P<value>.*)' is not a date \(expected dd/mm/yyyy\)",
-     "Date de naissance « {value} » invalide (attendu jj/mm/aaaa)."),
-    (r"four-eyes review: (?P<who>\S+) already said 'same person' on (?P<pair>\S+); another reviewer must confirm",
-     "Double validation : {who} a déjà jugé {pair} « même personne » ; un second relecteur doit confirmer."),
-    # --- privacy: k-anonymity, pseudonym domains, retention ------------------------------------
-    (r"k-anonymity: (?P<file>\S+) cannot reach k=(?P<k>\d+) on (?P<cols>.+): even generalised to the last "
-     r"rung, (?P<n>\d+) of (?P<total>\d+) rows \((?P<share>\d+)%\) are in groups smaller than k, more than the "
-     r"(?P<max>\d+)% that may be suppressed; .*",
-     "Export refusé pour protéger l'anonymat : {file} n'atteint pas k={k} sur {cols}. Même en généralisant "
-     "au maximum, {n} ligne(s) sur {total} ({share} %) restent dans des groupes de moins de {k} personnes, "
-     "plus que les {max} % qu'il est permis de supprimer. Exportez moins de colonnes ou de lignes, ou "
-     "demandez un export à un administrateur."),
-    (r"pseudonymised-extract refused: (?P<msg>k-anonymity: .+)", "Extraction refusée. {msg}"),
-    (r"k-anonymity enforced: k=(?P<k>\d+), smallest group (?P<n>\S+) on the joined view",
-     "k-anonymat appliqué : k={k}, plus petit groupe de {n} personnes sur la vue jointe des fichiers"),
-    (r"generalised: birth date → year", "Généralisé : date de naissance → année"),
-    (r"generalised: birth date → (?P<n>\d+)-year band", "Généralisé : date de naissance → tranche de {n} ans"),
-    (r"generalised: postcode → département", "Généralisé : code postal → département"),
-    (r"generalised: time stamps → date", "Généralisé : horodatages → jour"),
-    (r"generalised: time stamps → week", "Généralisé : horodatages → semaine"),
-    (r"generalised: time stamps → month", "Généralisé : horodatages → mois"),
-    (r"generalised: time stamps → year", "Généralisé : horodatages → année"),
-    (r"generalised: time stamps dropped", "Généralisé : horodatages retirés"),
-    (r"generalised: free text dropped", "Généralisé : texte libre retiré"),
-    (r"generalised: (?P<col>\w+) dropped", "Généralisé : colonne {col} retirée"),
-    (r"suppressed (?P<n>\d+) of (?P<total>\d+) row\(s\) of (?P<file>\S+) \(groups smaller than k=(?P<k>\d+)\)",
-     "{n} ligne(s) sur {total} supprimée(s) de {file} (groupes de moins de k={k} personnes)"),
-    (r"dropped from (?P<file>\S+) \(unique per row\): (?P<cols>.+)",
-     "Retiré de {file} (valeur unique par ligne) : {cols}"),
-    (r"choose a pseudonym domain", "choisir un domaine de pseudonymes"),
-    (r"lower k below the setting privacy\.k=(?P<k>\d+)", "abaisser k sous le réglage privacy.k={k}"),
-    (r"keep clinicians' identifiers in an extract",
-     "garder les identifiants des soignants en clair dans une extraction"),
-    (r"(?P<table>\w+): kept (?P<days>\d+) days, removing what is older than (?P<day>\S+)",
-     "{table} : conservé {days} jours, retrait de ce qui est antérieur au {day}"),
-    (r"access_log: chain anchored at log_id (?P<id>\d+)",
-     "Journal des accès : chaîne ancrée à la ligne {id}"),
-    (r"setting retention\.(?P<table>\w+)_days=(?P<days>-?\d+) must lie within (?P<lo>\d+)–(?P<hi>\d+) days",
-     "Réglage retention.{table}_days={days} : la durée doit être comprise entre {lo} et {hi} jours."),
-    (r"setting retention\.(?P<table>\w+)_days=(?P<value>.+) is not a whole number of days",
-     "Réglage retention.{table}_days={value} : un nombre entier de jours est attendu."),
-    (r"job purge-expired: tables=(?P<value>.+): use (?P<allowed>.+)",
-     "Tables {value} : utilisez {allowed}, séparées par des virgules."),
-]
+    "note.phones_unchanged": "Téléphones laissés tels quels (non reconnus) : {phones}",
+    "note.no_duplicate_documents": "Aucun document en double détecté pour l'instant.",
+    "note.report_written": "Rapport du mois {month} : {file}",
+    "note.documents_missing": "Documents absents de l'entrepôt, ignorés : {documents}",
+    "note.pair_not_same": "Paire {a}/{b} non fusionnée : jugée « personnes différentes » en revue.",
+    "note.pair_unknown": "Paire {a}/{b} ignorée : elle désigne un patient inconnu.",
+    "note.group_not_same": "Groupe {group} ignoré : {a} et {b} ont été jugés « personnes différentes » en revue.",
+    "note.group_inactive": "Groupe {group} ignoré : une identité est inactive sans avoir été fusionnée.",
+    "note.group_not_qualified": "Groupe {group} écarté de la fusion automatique : toutes les identités ne sont "
+                                "pas QUAL ou VALI.",
+    "note.no_match_run": "Pas encore de détection des doublons : seules les paires validées en revue sont prises "
+                         "en compte.",
+    "note.unroutable": "Ni auteur actif ni chef de service pour : {documents}",
+    "note.unmerge_from": "D'après la fusion {run} (dossier conservé {survivor})",
+    "note.retention": "{table} : conservé {days} jours, retrait de ce qui est antérieur au {day}",
+    # --- privacy: k-anonymity -----------------------------------------------------------------
+    "kanon.refused": "Export refusé pour protéger l'anonymat : {file} n'atteint pas k={k} sur {columns}. Même en "
+                     "généralisant au maximum, {small} ligne(s) sur {total} ({share} %) restent dans des groupes "
+                     "de moins de {k} personnes, plus que les {max_share} % qu'il est permis de supprimer. "
+                     "Exportez moins de colonnes ou de lignes, ou demandez un export à un administrateur.",
+    "kanon.enforced": "k-anonymat appliqué : k={k}, plus petit groupe de {smallest} personnes sur la vue jointe "
+                      "des fichiers",
+    "kanon.generalised": "Généralisé : {step}",
+    "kanon.suppressed": "{n} ligne(s) sur {total} supprimée(s) de {file} (groupes de moins de k={k} personnes)",
+    "kanon.dropped_unique": "Retiré de {file} (valeur unique par ligne) : {columns}",
+    "step.birth_year": "date de naissance → année",
+    "step.birth_band": "date de naissance → tranche de {n} ans",
+    "step.postcode": "code postal → département",
+    "step.time_date": "horodatages → jour",
+    "step.time_week": "horodatages → semaine",
+    "step.time_month": "horodatages → mois",
+    "step.time_year": "horodatages → année",
+    "step.time_dropped": "horodatages retirés",
+    "step.free_text_dropped": "texte libre retiré",
+    "step.column_dropped": "colonne {column} retirée",
+    # --- imports: value findings --------------------------------------------------------------
+    "finding.not_loaded": "{message} ; ligne non chargée",
+    "finding.end_before_start": "Fin avant le début",
+    "finding.bad_date": "Date invalide (attendu jj/mm/aaaa ou aaaa-mm-jj)",
+    "finding.birth_date_range": "Date de naissance hors de la période du 01/01/1880 à aujourd'hui",
+    "finding.bad_timestamp": "Horodatage invalide (attendu jj/mm/aaaa HH:MM[:SS] ou ISO 8601)",
+    "finding.bad_sex": "Code sexe inconnu (attendu M/F/U, H, 1/2, homme/femme, inconnu)",
+    "finding.bad_identity_status": "Statut d'identité inconnu (attendu PROV, RECUP, VALI ou QUAL)",
+    "finding.bad_activity": "Activité inconnue (attendu documentation, chart_review, orders, inbox ou other)",
+    "finding.bad_doc_status": "Statut de document inconnu (attendu draft, signed, sent ou archived)",
+    "finding.bad_bool": "Ni oui ni non (attendu oui/non, 1/0, true/false)",
+    "finding.bad_birth_place": "Code lieu INSEE invalide (5 caractères, par exemple 75056 ou 2A004)",
+    "finding.bad_postcode": "Code postal français invalide (5 chiffres)",
+    "finding.bad_email": "Adresse de courriel invalide",
+    "finding.ins_length": "INS mal formé : {n} caractères au lieu de 15 (NIR de 13 caractères + clé de 2 chiffres)",
+    "finding.ins_not_nir": "INS mal formé : ce n'est pas un NIR/NIA (sexe, année, mois, département, commune, "
+                           "ordre, clé)",
+    "finding.ins_key": "INS mal formé : la clé {found} ne correspond pas à la clé attendue {expected}",
+    "finding.mojibake": "Texte apparemment mal décodé (UTF-8 lu comme Windows-1252) ; valeur gardée telle quelle",
+    "finding.no_attribute_code": "Aucun code d'attribut d'identité (attendu des codes comme DOUT, FICT, HOMD, HOMA)",
+    "finding.unknown_attributes": "Code(s) d'attribut d'identité inconnu(s) {codes} (connus : {known}) ; valeur "
+                                  "gardée telle quelle",
+    "finding.ins_mismatch": "L'INS ne correspond pas à ces données du dossier : {traits} (le NIR code le sexe, "
+                            "l'année et le mois de naissance, le lieu de naissance) ; valeur gardée",
+    "trait.sex": "sexe",
+    "trait.birth_year": "année de naissance",
+    "trait.birth_month": "mois de naissance",
+    "trait.birth_place": "lieu de naissance",
+    # --- imports: files refused ---------------------------------------------------------------
+    "import.at_line": "{file}, ligne {line} : {message}",
+    "import.somewhere": "{file}, quelque part dans le fichier : {message}",
+    "import.empty": "le fichier est vide (ni en-tête ni ligne)",
+    "import.empty_fhir": "le fichier est vide (aucune ressource)",
+    "import.no_rows": "le fichier a un en-tête mais aucune ligne de données",
+    "import.required_empty": "la colonne {column} est vide (elle est obligatoire)",
+    "import.repeated_key": "clé répétée {key} (déjà en ligne {first} ; {n} lignes en tout)",
+    "import.header_twice": "la colonne « {column} » apparaît deux fois dans l'en-tête",
+    "import.missing_column": "colonne obligatoire {column} absente (en-têtes acceptés : {accepted})",
+    "import.both_map": "les colonnes « {first} » et « {second} » correspondent toutes deux à {target} ; "
+                       "choisissez-en une",
+    "import.undecodable_byte": "octet {byte} illisible (ni UTF-8 ni Windows-1252) ; réexportez le fichier en UTF-8",
+    "import.mixed_encoding": "octets {bytes} illisibles (le reste du fichier est en UTF-8 : encodages mélangés) ; "
+                             "réexportez le fichier en UTF-8",
+    "import.undecodable": "octets illisibles (pas de l'UTF-8)",
+    "import.ragged": "{n} champs alors que l'en-tête en a {m} (ligne irrégulière)",
+    "import.unclosed_quote": "guillemet non refermé (un champ ouvre « \" » sans le refermer)",
+    # --- imports: report notices --------------------------------------------------------------
+    "notice.delimiter": "Séparateur détecté : {delimiter}",
+    "delimiter.semicolon": "point-virgule",
+    "delimiter.comma": "virgule",
+    "delimiter.tab": "tabulation",
+    "delimiter.pipe": "barre verticale",
+    "notice.map_missing": "Correspondance {source} : aucune colonne « {column} » dans le fichier",
+    "notice.unknown_columns": "{n} colonne(s) inconnue(s) ignorée(s) : {columns}",
+    "notice.unknown_columns_more": "{n} colonne(s) inconnue(s) ignorée(s) : {columns} et {more} autre(s)",
+    # --- duplicates: search before create, reviews --------------------------------------------
+    "search.not_enough": "Pour rechercher, saisissez un INS, ou un nom et un prénom, ou une date de naissance "
+                         "avec les premières lettres d'un nom ou d'un prénom.",
+    "search.bad_date": "Date « {value} » invalide (attendu jj/mm/aaaa).",
+    "review.four_eyes": "Double validation : {user} a déjà jugé {pair} « même personne » ; un second relecteur "
+                        "doit confirmer.",
+    # --- time sinks: settings -----------------------------------------------------------------
+    "hours.start_after_end": "Heures de travail : le début ({start}) doit précéder la fin ({end}).",
+    "hours.idle_not_whole": "Seuil d'inactivité : un nombre entier de secondes est attendu (reçu {value}).",
+    "hours.idle_range": "Seuil d'inactivité : {value} s est hors de l'intervalle 1–{high} s.",
+}
+
+FR.update({f"error.{code}": text for code, text in ENGINE_ERRORS.items()})
 
 FR.update(
     {
@@ -1139,21 +1103,34 @@ def t(key: str, /, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-_COMPILED: list[tuple[re.Pattern[str], str]] = []
-
-
-def engine_text(message: str | None) -> str:
-    """The French text of an English engine message (see ``ENGINE_MESSAGES``); as is if unknown."""
+def message_text(message: str | None) -> str:
+    """The French text of an English engine sentence (``analytics.messages``), read back to its
+    code; a sentence the engine has not coded is shown as it is."""
     if not message:
         return message or ""
-    if not _COMPILED:
-        _COMPILED.extend((re.compile(pattern, re.DOTALL), french) for pattern, french in ENGINE_MESSAGES)
-    for pattern, french in _COMPILED:
-        found = pattern.fullmatch(message)
-        if found:
-            values = {k: engine_text(v) if k.startswith("msg") else v for k, v in found.groupdict().items()}
-            return french.format(**values)
-    return message
+    found = decode(message)
+    return _french(*found) if found else message
+
+
+def error_text(error: BaseException) -> str:
+    """The French text of an engine error: from its code and parameters when it carries them."""
+    found = coded(error)
+    return _french(*found) if found else str(error)
+
+
+def result_error_text(result: Mapping[str, Any]) -> str:
+    """The French text of a failed job-queue answer (``error_code``/``error_params``, else ``error``)."""
+    code = result.get("error_code")
+    if isinstance(code, str) and f"error.{code}" in FR:
+        return _french(code, result.get("error_params") or {})
+    return message_text(result.get("error") or (result.get("data") or {}).get("message") or "")
+
+
+def _french(code: str, params: Mapping[str, object]) -> str:
+    values = {k: message_text(str(v)) if k in NESTED
+              else ", ".join(message_text(part) for part in str(v).split(", ")) if k in NESTED_LISTS
+              else v for k, v in params.items()}
+    return t(f"error.{code}", **values)
 
 
 def job_label(job: str, kind: str, name: str) -> str:

@@ -20,7 +20,7 @@ from analytics.errors import HygieError
 from analytics.jobs.queue import JobQueue, queue_path
 from dashboard import state
 from dashboard.components import actor, can
-from dashboard.i18n import engine_text, t
+from dashboard.i18n import result_error_text, t
 
 __all__ = ["task_button"]
 
@@ -46,8 +46,7 @@ def _panel(task: str, running_label: str) -> None:
         st.session_state.pop(_key(task), None)
         st.session_state[f"task_outcome_{task}"] = (
             ("success", t("task.done")) if result.get("ok") and (result.get("data") or {}).get("status") == "succeeded"
-            else ("error", t("task.failed", message=engine_text(result.get("error")
-                                                                or (result.get("data") or {}).get("message") or ""))))
+            else ("error", t("task.failed", message=result_error_text(result))))
         st.rerun(scope="app")
     panel = st.status(t("task.queued") if row["status"] == "queued" else running_label, state="running")
     if row["status"] == "queued" and queue.worker_pid() is None:

@@ -125,4 +125,4 @@ def allowed(actor: Actor, permission: Permission) -> bool:
 def require(actor: Actor, permission: Permission) -> None:
     """Raise :class:`AccessDenied` unless ``actor``'s role grants ``permission``."""
     if not allowed(actor, permission):
-        raise AccessDenied(f"{actor.username} (role {actor.role}) may not {permission.value}")
+        raise AccessDenied("access.denied", user=actor.username, role=actor.role, action=permission.value)

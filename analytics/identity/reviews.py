@@ -84,8 +84,7 @@ def _four_eyes_same(con: duckdb.DuckDBPyConnection, actor: Actor, p1: str, p2: s
         "ORDER BY decided_at DESC LIMIT 1", [p1, p2]).fetchall()
     if latest and latest[0][0] == SAME_PENDING:
         if latest[0][1] == actor.username:
-            raise InvalidInput(f"four-eyes review: {actor.username} already said 'same person' on {p1}/{p2}; "
-                               "another reviewer must confirm")
+            raise InvalidInput("review.four_eyes", user=actor.username, pair=f"{p1}/{p2}")
         return "same"
     return SAME_PENDING
 

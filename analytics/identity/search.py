@@ -46,7 +46,7 @@ def parse_birth_date(value: object, field: str = "birth_date") -> dt.date | None
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise InvalidInput(f"{field}: '{value}' is not a date (expected dd/mm/yyyy)")
+    raise InvalidInput("search.bad_date", field=field, value=value)
 
 
 def _enough(birth_name: str | None, used_name: str | None, first_names: str | None, date: dt.date | None,
@@ -57,8 +57,7 @@ def _enough(birth_name: str | None, used_name: str | None, first_names: str | No
     first = bool((first_names or "").strip())
     if (ins or "").strip() or (name and first) or (date is not None and (name or first)):
         return
-    raise InvalidInput("search: give an INS, or a name and first names, or a birth date with the first letters "
-                       "of a name or first name")
+    raise InvalidInput("search.not_enough")
 
 
 def _none(value: object) -> object:

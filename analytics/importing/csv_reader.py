@@ -16,6 +16,7 @@ from analytics.importing.detect import DELIMITER_NAMES, find_undecodable, sniff,
 from analytics.importing.headers import resolve_headers
 from analytics.importing.source import Source
 from analytics.importing.validate import quote_ident, trimmed
+from analytics.messages import english
 
 __all__ = ["csv_source", "explain_csv_error"]
 
@@ -24,17 +25,21 @@ def explain_csv_error(exc: duckdb.Error, label: str, width: int) -> str:
     """A one-line message (file, line, problem) from DuckDB's CSV error text."""
     text = str(exc)
     line_match = re.search(r"CSV Error on Line: (\d+)", text)
-    where = f"line {line_match.group(1)}" if line_match else "somewhere in the file"
+
+    def where(message: str) -> str:
+        if line_match:
+            return english("import.at_line", file=label, line=line_match.group(1), message=message)
+        return english("import.somewhere", file=label, message=message)
+
     found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if found:
-        return (f"{label}: {where}: {found.group(2)} fields where the header has {found.group(1)} "
-                f"(ragged row)")
+        return where(english("import.ragged", n=found.group(2), m=found.group(1)))
     if "unterminated quote" in text.lower():
-        return f"{label}: {where}: unclosed quote (a field opens '\"' and never closes it)"
+        return where(english("import.unclosed_quote"))
     if "unicode" in text.lower():
-        return f"{label}: {where}: undecodable bytes (not UTF-8)"
+        return where(english("import.undecodable"))
     first = text.splitlines()[0].removeprefix("Invalid Input Error: ")
-    return f"{label}: {where}: {first}"
+    return where(first)
 
 
 def _build(path: Path, read_path: Path, encoding: str, delimiter: str, headers: list[str],
@@ -59,10 +64,8 @@ def _build(path: Path, read_path: Path, encoding: str, delimiter: str, headers: 
                 # The head was plain ASCII: the file is 8-bit after all. Transcode and retry once.
                 return _from_8bit(path, "latin-1", delimiter, headers, positions, notices, workdir, label)
             if bad is not None:
-                raise InvalidInput(
-                    f"{label}: line {bad[0]}: undecodable bytes {bad[2][:2].hex(' ').upper()} "
-                    f"(the file is UTF-8 elsewhere: mixed encodings); re-export the file as UTF-8"
-                )
+                raise InvalidInput("import.at_line", file=label, line=bad[0], message=english(
+                    "import.mixed_encoding", bytes=bad[2][:2].hex(" ").upper()))
         raise InvalidInput(explain_csv_error(exc, label, width))
 
     return Source(sql=sql, params=[str(read_path), delimiter], format="csv", columns=list(positions.values()),
@@ -91,8 +94,8 @@ def csv_source(path: Path, table: str, mapping: dict[str, str] | None, workdir: 
     named = [h for h in dialect.headers if h]  # a trailing separator gives an unnamed last column
     if len(set(named)) != len(named):
         dup = next(h for h in named if named.count(h) > 1)
-        raise InvalidInput(f"{label}: line 1: column '{dup}' appears twice in the header")
-    notices = [f"delimiter detected: {DELIMITER_NAMES[dialect.delimiter]}", *notices]
+        raise InvalidInput("import.at_line", file=label, line=1, message=english("import.header_twice", column=dup))
+    notices = [english("notice.delimiter", delimiter=DELIMITER_NAMES[dialect.delimiter]), *notices]
     if dialect.needs_transcoding:
         return _from_8bit(path, dialect.encoding, dialect.delimiter, dialect.headers, positions, notices,
                           workdir, label)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analytics.errors import InvalidInput
+from analytics.messages import english
 
 __all__ = ["Dialect", "find_undecodable", "sniff", "transcode_to_utf8"]
 
@@ -123,13 +124,11 @@ def sniff(path: Path) -> Dialect:
         text = codecs.getincrementaldecoder(codec)().decode(head, final=False)
     except UnicodeDecodeError as exc:
         line = 1 + head.count(b"\n", 0, exc.start)
-        raise InvalidInput(
-            f"{path.name}: line {line}: undecodable byte 0x{head[exc.start]:02X} "
-            f"(not UTF-8, not Windows-1252); re-export the file as UTF-8"
-        ) from None
+        raise InvalidInput("import.at_line", file=path.name, line=line,
+                           message=english("import.undecodable_byte", byte=f"0x{head[exc.start]:02X}")) from None
     text = text.lstrip("\ufeff")
     if not text.strip():
-        raise InvalidInput(f"{path.name}: line 1: the file is empty (no header, no rows)")
+        raise InvalidInput("import.at_line", file=path.name, line=1, message=english("import.empty"))
     delimiter = _choose_delimiter(text)
     header_line = text.splitlines()[0]
     headers = next(csv.reader([header_line], delimiter=delimiter, quotechar='"'))

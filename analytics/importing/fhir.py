@@ -20,6 +20,7 @@ import duckdb
 from analytics.errors import InvalidInput
 from analytics.identity.attributes import ATTRIBUTE_CODES
 from analytics.importing.source import Source
+from analytics.messages import english
 
 __all__ = ["RESOURCE_TYPES", "fhir_source"]
 
@@ -136,7 +137,7 @@ def fhir_source(path: Path, table: str) -> Source:
         raise InvalidInput(f"{label}: FHIR import is available for patients, documents and audit (not {table})")
     expected = RESOURCE_TYPES[table]
     if path.stat().st_size == 0 or not path.read_bytes()[:4096].strip():
-        raise InvalidInput(f"{label}: line 1: the file is empty (no resources)")
+        raise InvalidInput("import.at_line", file=label, line=1, message=english("import.empty_fhir"))
     projections = ", ".join(f"NULLIF(trim(CAST({expr} AS VARCHAR)), '') AS \"{name}\""
                             for name, expr in _COLUMNS[table].items())
     sql = (f"SELECT j->>'resourceType' AS _resource_type, {projections} FROM ("

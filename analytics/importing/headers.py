@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from analytics.errors import InvalidInput
+from analytics.messages import english
 
 __all__ = ["TABLES", "TableSpec", "normalise_header", "resolve_headers"]
 
@@ -196,18 +197,19 @@ def resolve_headers(
             unknown.append(header or f"(unnamed column {position + 1})")
             continue
         if target in claimed:
-            raise InvalidInput(
-                f"{file_label}: line 1: columns '{claimed[target]}' and '{header}' both map to "
-                f"{table}.{target}; choose one with --map"
-            )
+            raise InvalidInput("import.at_line", file=file_label, line=1, message=english(
+                "import.both_map", first=claimed[target], second=header, target=f"{table}.{target}"))
         claimed[target] = header
         matched[position] = target
     for src in mapping or {}:
         if normalise_header(src) not in {normalise_header(h) for h in headers}:
-            notices.append(f"--map {src}=...: no column '{src}' in the file")
+            notices.append(english("notice.map_missing", source=src, column=src))
     if unknown:
         # Name at most _SHOWN_UNKNOWN of them: a 10^5-column header must not become a 1 MB notice.
         shown = ", ".join(unknown[:_SHOWN_UNKNOWN])
-        more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""
-        notices.append(f"ignored {len(unknown)} unknown column(s): {shown}{more}")
+        if len(unknown) > _SHOWN_UNKNOWN:
+            notices.append(english("notice.unknown_columns_more", n=len(unknown), columns=shown,
+                                   more=len(unknown) - _SHOWN_UNKNOWN))
+        else:
+            notices.append(english("notice.unknown_columns", n=len(unknown), columns=shown))
     return matched, notices

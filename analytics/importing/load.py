@@ -38,6 +38,7 @@ from analytics.importing.validate import (
     problem_sql,
     quote_ident,
 )
+from analytics.messages import english
 from analytics.warehouse.connection import database_path, disk_full, warehouse_fault
 
 __all__ = ["TABLE_ALIASES", "import_file", "mark_interrupted_imports"]
@@ -143,7 +144,7 @@ def _identity_checks(spec: TableSpec, source: Source) -> list[str]:
         checks = []
         if "sex" in cols:
             sex = f"({_conv(spec, 'sex')})"
-            checks.append(f"CASE WHEN {sex} IN ('M', 'F') AND ({nir['nir_sex']}) <> {sex} THEN 'sex' END")
+            checks.append(f"CASE WHEN {sex} IN ('M', 'F') AND ({nir['nir_sex']}) <> {sex} THEN 'sex' END")  # trait.*
         if "birth_date" in cols:
             bd = f"({_conv(spec, 'birth_date')})"
             checks.append(f"CASE WHEN ({nir['nir_yy']}) <> year({bd}) % 100 THEN 'birth year' END")
@@ -169,13 +170,14 @@ def _loadable(spec: TableSpec, source: Source) -> str:
 def _check_structure(con, spec: TableSpec, source: Source, label: str) -> int:
     rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
     if rows == 0:
-        raise InvalidInput(f"{label}: line 2: the file has a header but no data rows")
+        raise InvalidInput("import.at_line", file=label, line=2, message=english("import.no_rows"))
     if source.check:
         source.check(con, STAGE_VIEW)
     for col in spec.required:
         line = con.execute(f"SELECT min(_line) FROM {STAGE_VIEW} WHERE {quote_ident('m_' + col)}").fetchone()[0]
         if line is not None:
-            raise InvalidInput(f"{label}: line {line}: column {col} is empty (required)")
+            raise InvalidInput("import.at_line", file=label, line=line,
+                               message=english("import.required_empty", column=col))
     keys = [quote_ident("k_" + c) for c in spec.key]
     dup = con.execute(
         f"SELECT {', '.join(keys)}, min(_line), count(*) FROM {STAGE_VIEW} WHERE {_loadable(spec, source)} "
@@ -187,8 +189,8 @@ def _check_structure(con, spec: TableSpec, source: Source, label: str) -> int:
         lines = [r[0] for r in con.execute(
             f"SELECT _line FROM {STAGE_VIEW} WHERE {match} ORDER BY _line LIMIT 2", list(values)).fetchall()]
         shown = ", ".join(f"{c} '{v}'" for c, v in zip(spec.key, values, strict=True))
-        raise InvalidInput(f"{label}: line {lines[1]}: repeated key {shown} (first on line {lines[0]}; "
-                           f"{dup[-1]} rows in all)")
+        raise InvalidInput("import.at_line", file=label, line=lines[1],
+                           message=english("import.repeated_key", key=shown, first=lines[0], n=dup[-1]))
     return rows
 
 
@@ -347,8 +349,8 @@ def _import_file(con, table: str, path: str | Path, *, source: str, mapping: dic
         if missing:
             synonyms = [missing[0]] + sorted(
                 k.upper() for k, v in spec.synonyms.items() if v == missing[0] and k != missing[0])[:5]
-            raise InvalidInput(f"{label}: line 1: missing required column {missing[0]} "
-                               f"(accepted headers: {', '.join(synonyms)}; or use --map)")
+            raise InvalidInput("import.at_line", file=label, line=1, message=english(
+                "import.missing_column", column=missing[0], accepted=", ".join(synonyms)))
         for attempt in range(3):
             con.execute("BEGIN TRANSACTION")
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from analytics.identity.attributes import normalise_attributes_sql
+from analytics.messages import english
 
 __all__ = [
     "KINDS",
@@ -226,23 +227,16 @@ def convert_sql(kind: str, r: str) -> str:
 def problem_sql(kind: str, r: str) -> str:
     """SQL explaining why ``convert_sql(kind, r)`` gave NULL (evaluated on failing rows only)."""
     if kind == "birth_date":
-        return (f"CASE WHEN {_date(r)} IS NULL THEN 'not a valid date (expected dd/mm/yyyy or yyyy-mm-dd)' "
-                f"ELSE 'birth date outside 1880-01-01..today' END")
+        return (f"CASE WHEN {_date(r)} IS NULL THEN {_text('finding.bad_date')} "
+                f"ELSE {_text('finding.birth_date_range')} END")
     simple = {
-        "date": "'not a valid date (expected dd/mm/yyyy or yyyy-mm-dd)'",
-        "timestamp": "'not a valid timestamp (expected dd/mm/yyyy HH:MM[:SS] or ISO 8601)'",
-        "sex": "'unknown sex code (expected M/F/U, H, 1/2, homme/femme, inconnu)'",
-        "identity_status": "'unknown identity status (expected PROV, RECUP, VALI or QUAL)'",
-        "identity_attributes": "'no identity attribute code (expected codes such as DOUT, FICT, HOMD, HOMA)'",
-        "activity": "'unknown activity (expected documentation, chart_review, orders, inbox or other)'",
-        "doc_status": "'unknown document status (expected draft, signed, sent or archived)'",
-        "bool": "'not a yes/no value (expected oui/non, 1/0, true/false)'",
-        "birth_place": "'not an INSEE place code (5 characters, e.g. 75056 or 2A004)'",
-        "postcode": "'not a French postcode (5 digits)'",
-        "email": "'not an e-mail address'",
+        "date": "finding.bad_date", "timestamp": "finding.bad_timestamp", "sex": "finding.bad_sex",
+        "identity_status": "finding.bad_identity_status", "identity_attributes": "finding.no_attribute_code",
+        "activity": "finding.bad_activity", "doc_status": "finding.bad_doc_status", "bool": "finding.bad_bool",
+        "birth_place": "finding.bad_birth_place", "postcode": "finding.bad_postcode", "email": "finding.bad_email",
     }
     if kind in simple:
-        return simple[kind]
+        return _text(simple[kind])
     if kind == "ins":
         n = _ins_norm(r)
         return (
@@ -254,6 +248,11 @@ def problem_sql(kind: str, r: str) -> str:
             f"lpad(CAST({_ins_expected_key(n)} AS VARCHAR), 2, '0') END"
         )
     raise ValueError(f"kind {kind!r} has no problem text")
+
+
+def _text(code: str) -> str:
+    """The English text of a finding without parameters, as an SQL literal."""
+    return "'" + english(code).replace("'", "''") + "'"
 
 
 # UTF-8 bytes of an accented letter decoded as Windows-1252: 'é' -> 'Ã©', '’' -> 'â€™'.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from analytics.errors import InvalidInput
 from analytics.jobs.registry import Change, ChangeSet, JobContext, job
+from analytics.messages import english
 
 KINDS = ("exact", "near", "retyped")
 
@@ -43,7 +44,7 @@ class ArchiveParams:
     def validate(self) -> None:
         bad = [k for k in self.kinds_list() if k not in KINDS]
         if bad or not self.kinds_list():
-            raise InvalidInput(f"job archive-duplicate-documents: kinds={self.kinds!r}: use {', '.join(KINDS)}")
+            raise InvalidInput("param.kinds", value=repr(self.kinds), allowed=", ".join(KINDS))
 
     def kinds_list(self) -> list[str]:
         return [k.strip() for k in self.kinds.split(",") if k.strip()]
@@ -61,7 +62,7 @@ def archive_duplicate_documents(ctx: JobContext, p: ArchiveParams) -> ChangeSet:
         row = ctx.rows("SELECT match_run_id FROM document_duplicates ORDER BY match_run_id DESC LIMIT 1")
         run_id = row[0]["match_run_id"] if row else None
     if run_id is None:
-        return ChangeSet(counts={"groups": 0, "documents archived": 0}, notes=["no duplicate documents found yet"])
+        return ChangeSet(counts={"groups": 0, "documents archived": 0}, notes=[english("note.no_duplicate_documents")])
     pairs = ctx.rows(
         "SELECT document_id_1, document_id_2 FROM document_duplicates WHERE match_run_id = ? AND list_contains(?, kind)",
         [run_id, p.kinds_list()],
@@ -90,7 +91,7 @@ def archive_duplicate_documents(ctx: JobContext, p: ArchiveParams) -> ChangeSet:
         live = [docs[d] for d in group if d in docs and docs[d]["status"] != "archived"]
         missing = [d for d in group if d not in docs]
         if missing:
-            notes.append(f"documents not in the warehouse, ignored: {', '.join(missing)}")
+            notes.append(english("note.documents_missing", documents=", ".join(missing)))
         if len(live) < 2:
             continue
         groups += 1

@@ -16,6 +16,7 @@ import pandas as pd
 
 from analytics.errors import JobError
 from analytics.jobs.registry import TABLE_KEYS, Change, canonical_json
+from analytics.messages import english
 
 __all__ = ["apply_batch", "batches", "fingerprint", "insert_frame", "store_changes"]
 
@@ -139,19 +140,19 @@ def apply_batch(con: duckdb.DuckDBPyConnection, preview_id: str, batch: tuple[st
             f'SELECT c.row_key FROM {src} JOIN "{table}" t ON {key_match} ORDER BY c.seq LIMIT 1', args  # noqa: S608
         ).fetchone()
         if clash:
-            raise stale(f"{table} {clash[0]} already exists")
+            raise stale(english("change.row_exists", table=table, key=clash[0]))
         col_list = ", ".join(f'"{c}"' for c in cols)
         values = ", ".join(_cast("c.after", c, types) for c in cols)
         con.execute(f'INSERT INTO "{table}" ({col_list}) SELECT {values} FROM {src} ORDER BY c.seq', args)  # noqa: S608
         return n
     bad = first_mismatch("c.before")
     if bad:
-        raise stale(f"{table} {bad} no longer holds the values it had")
+        raise stale(english("change.row_changed", table=table, key=bad))
     if op == "update":
         sets = ", ".join(f'"{c}" = {_cast("c.after", c, types)}' for c in cols)
         done = con.execute(f'UPDATE "{table}" AS t SET {sets} FROM {src} WHERE {key_match}', args).fetchone()[0]  # noqa: S608
     else:
         done = con.execute(f'DELETE FROM "{table}" AS t USING {src} WHERE {key_match}', args).fetchone()[0]  # noqa: S608
     if done != n:
-        raise stale(f"{table}: {done} row(s) matched {n} change(s)")
+        raise stale(english("change.count_mismatch", table=table, done=done, n=n))
     return n

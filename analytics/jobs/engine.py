@@ -45,6 +45,7 @@ from analytics.jobs.registry import (
     params_to_json,
     parse_params,
 )
+from analytics.messages import english
 
 __all__ = [
     "Preview",
@@ -68,7 +69,7 @@ Progress = Callable[[int, int], None]
 #: but serialising makes "two runs touching the same rows" end in a clean StalePreview.
 _APPLY_LOCK = threading.RLock()
 
-INTERRUPTED_MESSAGE = "interrupted: the process stopped before the run finished; nothing was applied"
+INTERRUPTED_MESSAGE = english("run.interrupted")
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def get_preview(con: duckdb.DuckDBPyConnection, preview_id: str) -> Preview:
         [preview_id],
     ).fetchone()
     if row is None:
-        raise JobError(f"unknown preview {preview_id}")
+        raise JobError("preview.unknown", preview=preview_id)
     summary = json.loads(row[5] or "{}")
     return Preview(row[0], row[1], json.loads(row[2] or "{}"), row[3], row[4], summary.get("counts", {}),
                    summary.get("notes", []), summary.get("outputs", []), row[6])
@@ -275,10 +276,7 @@ def _execute(con: duckdb.DuckDBPyConnection, actor: Actor, prev: Preview, *, req
         if check_fingerprint:
             current = fingerprint(con, spec.name, canonical_json(prev.params), spec.reads)
             if current != prev.fingerprint:
-                raise StalePreview(
-                    f"preview {prev.preview_id} is stale: the data read by {spec.name} changed since "
-                    "the preview; preview again"
-                )
+                raise StalePreview("preview.stale_data", preview=prev.preview_id, job=spec.name)
         todo = batches(con, prev.preview_id, batch_size)
         total = prev.change_count
         done = 0
@@ -314,7 +312,7 @@ def _execute(con: duckdb.DuckDBPyConnection, actor: Actor, prev: Preview, *, req
             raise RuntimeError(f"injected fault after {done} change(s)")
         if undo_of:
             con.execute("UPDATE job_runs SET status = 'undone', undone_by = ? WHERE run_id = ?", [run_id, undo_of])
-        message = f"undo of run {undo_of}" if undo_of else None
+        message = english("undo.done", run=undo_of) if undo_of else None
         con.execute(
             "UPDATE job_runs SET status = 'succeeded', finished_at = now(), rows_changed = ?, message = ?, "
             "output_dir = ? WHERE run_id = ?",
@@ -333,7 +331,7 @@ def _execute(con: duckdb.DuckDBPyConnection, actor: Actor, prev: Preview, *, req
         )
         if isinstance(exc, HygieError) or not isinstance(exc, Exception):
             raise
-        raise JobError(f"job {spec.name} failed and was rolled back (run {run_id}): {text}") from exc
+        raise JobError("job.failed", job=spec.name, run=run_id, message=text) from exc
     if tmp_dir is not None:
         tmp_dir.rename(final_dir)
     return Run(run_id, spec.name, "succeeded", prev.change_count, message,
@@ -366,9 +364,9 @@ def apply(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str, progres
     require(actor, Permission.JOB_APPLY)
     prev = get_preview(con, preview_id)
     if expected_fingerprint is not None and expected_fingerprint != prev.fingerprint:
-        raise StalePreview(f"preview {preview_id} is stale: it is not the preview that was confirmed; preview again")
+        raise StalePreview("preview.stale_not_confirmed", preview=preview_id)
     if _is_undo_preview(con, preview_id):
-        raise JobError(f"preview {preview_id} belongs to an undo; it cannot be applied on its own")
+        raise JobError("preview.of_undo", preview=preview_id)
     key = request_key or preview_id
     with _APPLY_LOCK:
         existing = _existing_request(con, key)
@@ -376,7 +374,7 @@ def apply(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: str, progres
             return existing
 
         def stale(detail: str) -> Exception:
-            return StalePreview(f"preview {preview_id} is stale: {detail}; preview again")
+            return StalePreview("preview.stale", preview=preview_id, message=detail)
 
         try:
             run = _execute(con, actor, prev, request_key=key, undo_of=None, check_fingerprint=True,
@@ -407,7 +405,7 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     cur = con.execute("SELECT * FROM job_runs WHERE run_id = ?", [run_id])
     row = cur.fetchone()
     if row is None:
-        raise JobError(f"unknown run {run_id}")
+        raise JobError("run.unknown", run=run_id)
     return dict(zip([d[0] for d in cur.description], row, strict=True))
 
 
@@ -422,16 +420,16 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
     with _APPLY_LOCK:
         run = get_run(con, run_id)
         if run["job"] in TASKS:
-            raise JobError(f"run {run_id} is an analysis ({run['job']}), not a cleanup change; nothing to undo")
+            raise JobError("undo.analysis", run=run_id, job=run["job"])
         spec = get_job(run["job"])
         if run["undo_of"]:
-            raise JobError(f"run {run_id} is itself an undo (of run {run['undo_of']}); preview the job again instead")
+            raise JobError("undo.of_undo", run=run_id, of=run["undo_of"])
         if run["status"] == "undone":
-            raise JobError(f"run {run_id} was already undone by run {run['undone_by']}")
+            raise JobError("undo.already", run=run_id, by=run["undone_by"])
         if run["status"] != "succeeded":
-            raise JobError(f"run {run_id} did not succeed (status {run['status']}); nothing to undo")
+            raise JobError("undo.not_succeeded", run=run_id, status=run["status"])
         if not spec.undoable:
-            raise JobError(f"runs of {spec.name} cannot be undone")
+            raise JobError("undo.not_undoable", job=spec.name)
         later = con.execute(
             "SELECT DISTINCT r.run_id, r.job, r.started_at FROM job_changes a "
             "JOIN job_changes b ON a.table_name = b.table_name AND a.row_key = b.row_key "
@@ -441,15 +439,13 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
             {"run": run_id, "started": run["started_at"]},
         ).fetchone()
         if later:
-            raise JobError(
-                f"cannot undo run {run_id}: run {later[0]} ({later[1]}) changed the same rows later; undo it first"
-            )
+            raise JobError("undo.later_run", run=run_id, later=later[0], job=later[1])
         files = con.execute("SELECT path, sha256 FROM job_outputs WHERE run_id = ? ORDER BY path", [run_id]).fetchall()
         if spec.undo_removes_outputs:
             for path, digest in files:
                 p = Path(path)
                 if p.exists() and hashlib.sha256(p.read_bytes()).hexdigest() != digest:
-                    raise JobError(f"cannot undo run {run_id}: output file {path} was modified since the run")
+                    raise JobError("undo.output_modified", run=run_id, path=path)
         undo_pid = _new_id("u")
         now = _now(con)
         count = run["rows_changed"] or 0
@@ -477,7 +473,7 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
         prev = get_preview(con, undo_pid)
 
         def stale(detail: str) -> Exception:
-            return JobError(f"cannot undo run {run_id}: {detail} (changed after the run, outside the jobs)")
+            return JobError("undo.changed_outside", run=run_id, message=detail)
 
         result = _execute(con, actor, prev, request_key=None, undo_of=run_id, check_fingerprint=False,
                           progress=progress, output_dir=None, batch_size=batch_size, fail_after=fail_after,
@@ -492,13 +488,13 @@ def undo(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str, progress: Pr
         if removed and Path(removed[0]).parent.exists() and not any(Path(removed[0]).parent.iterdir()):
             Path(removed[0]).parent.rmdir()
     elif files:
-        sent = f"; compensating messages written: {len(result.outputs)}" if result.outputs else ""
-        result = Run(result.run_id, result.job, result.status, result.rows_changed,
-                     f"undo of run {run_id}; files it sent are kept: {len(files)}{sent}", result.output_dir,
+        kept = (english("undo.sent_kept_compensated", run=run_id, n=len(files), m=len(result.outputs))
+                if result.outputs else english("undo.sent_kept", run=run_id, n=len(files)))
+        result = Run(result.run_id, result.job, result.status, result.rows_changed, kept, result.output_dir,
                      result.outputs, False, run_id)
     if removed:
         result = Run(result.run_id, result.job, result.status, result.rows_changed,
-                     f"undo of run {run_id}; removed {len(removed)} file(s)", None, [], False, run_id)
+                     english("undo.removed_files", run=run_id, n=len(removed)), None, [], False, run_id)
     access_log(con, actor, "job_undo", spec.name, result.rows_changed, {"run_id": result.run_id, "undo_of": run_id})
     if result.outputs:  # compensating messages with patient data left the warehouse
         access_log(con, actor, "export", spec.name, len(result.outputs),

@@ -22,6 +22,7 @@ from analytics.errors import InvalidInput
 from analytics.jobs.archive_duplicate_documents import UnionFind
 from analytics.jobs.merge_messages import merge_outputs
 from analytics.jobs.registry import Change, ChangeSet, JobContext, Output, job
+from analytics.messages import english
 
 STATUS_RANK = {"QUAL": 0, "VALI": 1, "RECUP": 1, "PROV": 2}
 SURVIVORSHIP_KEYS = ("status", "created_at", "patient_id")
@@ -54,11 +55,9 @@ class MergeParams:
     def validate(self) -> None:
         keys = self.survivorship_keys()
         if not keys or any(k not in SURVIVORSHIP_KEYS for k in keys):
-            raise InvalidInput(f"job merge-identities: survivorship={self.survivorship!r}: "
-                               f"use a comma list of {', '.join(SURVIVORSHIP_KEYS)}")
+            raise InvalidInput("param.survivorship", value=repr(self.survivorship), allowed=", ".join(SURVIVORSHIP_KEYS))
         if not 0.95 <= self.auto_merge_threshold <= 1.0:
-            raise InvalidInput(f"job merge-identities: auto_merge_threshold={self.auto_merge_threshold} "
-                               "must be between 0.95 and 1 (auto-merge needs a strict threshold)")
+            raise InvalidInput("param.auto_merge_threshold", value=self.auto_merge_threshold)
 
     def survivorship_keys(self) -> list[str]:
         return [k.strip() for k in self.survivorship.split(",") if k.strip()]
@@ -157,10 +156,10 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
             continue
         if _pair(ra, rb) in not_same or _pair(a, b) in not_same:
             excluded += 1
-            notes.append(f"pair {a}/{b} not merged: reviewers marked them as not the same person")
+            notes.append(english("note.pair_not_same", a=a, b=b))
             continue
         if ra not in patients or rb not in patients:
-            notes.append(f"pair {a}/{b} names an unknown patient; skipped")
+            notes.append(english("note.pair_unknown", a=a, b=b))
             continue
         uf.union(ra, rb)
     keys = p.survivorship_keys()
@@ -173,16 +172,15 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
         conflict = next(((a, b) for a in group for b in group if a < b and (a, b) in not_same), None)
         if conflict:
             skipped += 1
-            notes.append(f"group {', '.join(group)} skipped: reviewers marked {conflict[0]} and {conflict[1]} "
-                         "as not the same person")
+            notes.append(english("note.group_not_same", group=", ".join(group), a=conflict[0], b=conflict[1]))
             continue
         if any(not m["active"] for m in members):
             skipped += 1
-            notes.append(f"group {', '.join(group)} skipped: an identity is inactive without being merged")
+            notes.append(english("note.group_inactive", group=", ".join(group)))
             continue
         if p.auto_merge and any(m["identity_status"] not in ("QUAL", "VALI") for m in members):
             skipped += 1
-            notes.append(f"group {', '.join(group)} skipped by auto-merge: not every identity is QUAL or VALI")
+            notes.append(english("note.group_not_qualified", group=", ".join(group)))
             continue
         members.sort(key=lambda m: _sort_key(m, keys))
         survivor, losers = dict(members[0]), members[1:]
@@ -231,5 +229,5 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
         "pairs marked not the same": excluded,
     }
     if run_id is None and p.include_clusters:
-        notes.append("no match run yet: only reviewer-approved pairs considered")
+        notes.append(english("note.no_match_run"))
     return ChangeSet(changes=changes, outputs=outputs, counts=counts, notes=notes)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from analytics.errors import InvalidInput
 from analytics.jobs.registry import ChangeSet, JobContext, Output, job
+from analytics.messages import english
 from analytics.reports import month_bounds, monthly_report, previous_month, render_pdf
 
 
@@ -36,7 +37,7 @@ def monthly_report_job(ctx: JobContext, p: MonthlyReportParams) -> ChangeSet:
     month = p.resolved(ctx)
     report = monthly_report(ctx.con, ctx.actor, month, now=ctx.now, record=False)
     if report is None:  # pragma: no cover - monthly_report always returns a report
-        raise InvalidInput(f"monthly-report: nothing to report for {month}")
+        raise InvalidInput("report.nothing", month=month)
     name = f"rapport_mensuel_{month}.pdf"
     return ChangeSet(outputs=[Output(name, render_pdf(report))], counts={"files": 1},
-                     notes=[f"report for {month}: {name}"])
+                     notes=[english("note.report_written", month=month, file=name)])

@@ -10,6 +10,7 @@ from typing import Literal
 import phonenumbers
 
 from analytics.jobs.registry import Change, ChangeSet, JobContext, job
+from analytics.messages import english
 
 NAME_FIELDS = ("birth_name", "used_name", "first_names", "used_first_name")
 _SPACES = re.compile(r"\s+")
@@ -102,5 +103,5 @@ def normalise_identities(ctx: JobContext, p: NormaliseParams) -> ChangeSet:
     notes = []
     if bad_phones:
         shown = ", ".join(bad_phones[:10]) + (" ..." if len(bad_phones) > 10 else "")
-        notes.append(f"phone numbers left unchanged (not understood): {shown}")
+        notes.append(english("note.phones_unchanged", phones=shown))
     return ChangeSet(changes=changes, counts=counts, notes=notes)

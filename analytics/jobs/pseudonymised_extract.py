@@ -23,6 +23,7 @@ from analytics.access.roles import Permission, allowed, require
 from analytics.errors import AccessDenied, InvalidInput, JobError, KAnonymityRefused
 from analytics.exports import to_csv_bytes
 from analytics.jobs.registry import ChangeSet, JobContext, Output, job
+from analytics.messages import english
 from analytics.privacy import kanon
 from analytics.pseudonymise import domain_key, pseudonymise_frame, secret_for
 
@@ -47,13 +48,12 @@ class ExtractParams:
     def validate(self) -> None:
         bad = [t for t in self.table_list() if t not in TABLES]
         if bad or not self.table_list():
-            raise InvalidInput(f"job pseudonymised-extract: tables={self.tables!r}: use {', '.join(TABLES)}")
+            raise InvalidInput("param.extract_tables", value=repr(self.tables), allowed=", ".join(TABLES))
         if self.k is not None and self.k < 2:
-            raise InvalidInput(f"job pseudonymised-extract: k={self.k} must be at least 2")
+            raise InvalidInput("param.extract_k", k=self.k)
         for item in self.column_list():
             if "." not in item or item.split(".", 1)[0] not in self.table_list():
-                raise InvalidInput(f"job pseudonymised-extract: column {item!r} must be table.column "
-                                   "with a table in tables")
+                raise InvalidInput("param.extract_column", column=repr(item))
 
     def table_list(self) -> list[str]:
         return [t.strip() for t in self.tables.split(",") if t.strip()]
@@ -78,23 +78,20 @@ def _first_groups(frames: dict[str, pd.DataFrame], k: int) -> None:
         return
     smallest = int(patients.groupby(present, dropna=False).size().min())
     if smallest < k:
-        raise JobError(
-            f"pseudonymised-extract refused: some combinations of {', '.join(present)} are shared "
-            f"by only {smallest} patient(s), fewer than k={k}; use on_small_groups=generalise, "
-            "birth_date=age_band or fewer columns"
-        )
+        raise JobError("extract.small_groups", columns=", ".join(present), n=smallest, k=k)
 
 
 def _check_rights(ctx: JobContext, p: ExtractParams, k: int, setting: int) -> None:
     admin = allowed(ctx.actor, Permission.EXPORT_IDENTIFIED)
     if k < setting and not admin:
-        raise AccessDenied(f"{ctx.actor.username} (role {ctx.actor.role}) may not lower k below the "
-                           f"setting privacy.k={setting}")
+        raise AccessDenied("access.denied", user=ctx.actor.username, role=ctx.actor.role,
+                           action=english("privacy.lower_k", k=setting))
     if p.domain and not admin:
-        raise AccessDenied(f"{ctx.actor.username} (role {ctx.actor.role}) may not choose a pseudonym domain")
+        raise AccessDenied("access.denied", user=ctx.actor.username, role=ctx.actor.role,
+                           action=english("privacy.choose_domain"))
     if p.staff == "keep" and not admin:
-        raise AccessDenied(f"{ctx.actor.username} (role {ctx.actor.role}) may not keep clinicians' "
-                           "identifiers in an extract")
+        raise AccessDenied("access.denied", user=ctx.actor.username, role=ctx.actor.role,
+                           action=english("privacy.keep_staff"))
 
 
 @job("pseudonymised-extract", params=ExtractParams, reads=TABLES, undo_removes_outputs=True)
@@ -129,7 +126,7 @@ def pseudonymised_extract(ctx: JobContext, p: ExtractParams) -> ChangeSet:
         if chosen:
             missing = [c for c in chosen if c not in frame.columns]
             if missing:
-                raise InvalidInput(f"job pseudonymised-extract: {table} has no column {missing[0]}")
+                raise InvalidInput("param.extract_no_column", table=table, column=missing[0])
             frame = frame[chosen]
         birth = frame["birth_date"] if "birth_date" in frame.columns else None
         out = pseudonymise_frame(frame, key, {"ins": "drop"}, staff=p.staff,  # the pseudonym links; no INS
@@ -145,7 +142,7 @@ def pseudonymised_extract(ctx: JobContext, p: ExtractParams) -> ChangeSet:
         files, plan = kanon.enforce(pseudonymised, k=k, max_suppressed_share=settings.max_suppressed_share,
                                     patients="patients" if "patients" in pseudonymised else None)
     except KAnonymityRefused as exc:
-        raise JobError(f"pseudonymised-extract refused: {exc}") from None
+        raise JobError("extract.refused", message=str(exc)) from None
     notes += plan.notes()
     outputs: list[Output] = []
     for table, out in files.items():

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from analytics.errors import InvalidInput
 from analytics.jobs.registry import Change, ChangeSet, JobContext, Output, job
+from analytics.messages import english
 
 TABLES = ("audit_events",)
 DEFAULT_DAYS = 365
@@ -32,7 +33,7 @@ class PurgeParams:
     def validate(self) -> None:
         bad = [t for t in self.table_list() if t not in TABLES]
         if bad or not self.table_list():
-            raise InvalidInput(f"job purge-expired: tables={self.tables!r}: use {', '.join(TABLES)}")
+            raise InvalidInput("param.purge_tables", value=repr(self.tables), allowed=", ".join(TABLES))
 
     def table_list(self) -> list[str]:
         return [t.strip() for t in self.tables.split(",") if t.strip()]
@@ -46,9 +47,9 @@ def retention_days(ctx: JobContext, table: str) -> int:
     try:
         days = int(raw)
     except ValueError:
-        raise InvalidInput(f"setting {key}={raw!r} is not a whole number of days") from None
+        raise InvalidInput("retention.not_whole", table=table, value=repr(raw)) from None
     if not BOUNDS[0] <= days <= BOUNDS[1]:
-        raise InvalidInput(f"setting {key}={days} must lie within {BOUNDS[0]}–{BOUNDS[1]} days")
+        raise InvalidInput("retention.out_of_bounds", table=table, days=days, low=BOUNDS[0], high=BOUNDS[1])
     return days
 
 
@@ -79,7 +80,7 @@ def purge_expired(ctx: JobContext, p: PurgeParams) -> ChangeSet:
         cutoff = dt.datetime.combine(day - dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC)
         rows = _expired(ctx, cutoff)
         counts[f"{table} rows removed"] = len(rows)
-        notes.append(f"{table}: kept {days} days, removing what is older than {cutoff.date().isoformat()}")
+        notes.append(english("note.retention", table=table, days=days, day=cutoff.date().isoformat()))
         if not rows:
             continue
         changes += [Change(table, {"event_id": r["event_id"]}, r, None, origin=f"older than {days} days")

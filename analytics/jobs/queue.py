@@ -29,6 +29,7 @@ from typing import Any
 
 from analytics.access.keys import load_key
 from analytics.errors import JobError
+from analytics.messages import english
 
 __all__ = ["JobQueue", "pid_alive", "queue_path"]
 
@@ -244,7 +245,6 @@ class JobQueue:
         for rid, pid in rows:
             if pid is None or pid == os.getpid() or not pid_alive(pid):
                 self.finish(rid, {"ok": False, "exit_code": 5, "lines": [],
-                                  "error": "the job worker stopped while running this request; "
-                                           "see `hygie jobs history` (the run is shown as interrupted)"})
+                                  "error": english("worker.stopped"), "error_code": "worker.stopped"})
                 count += 1
         return count

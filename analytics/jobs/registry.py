@@ -223,7 +223,7 @@ def get_job(name: str) -> JobSpec:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise JobError(f"unknown job '{name}' (known: {', '.join(sorted(_REGISTRY))})") from None
+        raise JobError("job.unknown", job=name, known=", ".join(sorted(_REGISTRY))) from None
 
 
 def _type_name(tp: Any) -> str:
@@ -246,7 +246,8 @@ def _convert(job_name: str, name: str, tp: Any, raw: Any) -> Any:
         return _convert(job_name, name, inner[0], raw)
     if origin is typing.Literal:
         if raw not in args:
-            raise InvalidInput(f"job {job_name}: parameter {name}={raw!r} must be one of {', '.join(map(str, args))}")
+            raise InvalidInput("param.not_one_of", job=job_name, name=name, value=repr(raw),
+                               allowed=", ".join(map(str, args)))
         return raw
     try:
         if tp is bool:
@@ -269,9 +270,7 @@ def _convert(job_name: str, name: str, tp: Any, raw: Any) -> Any:
         if tp is dt.date:
             return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
     except (TypeError, ValueError):
-        raise InvalidInput(
-            f"job {job_name}: parameter {name}={raw!r} is not a valid {_type_name(tp)}"
-        ) from None
+        raise InvalidInput("param.invalid", job=job_name, name=name, value=repr(raw), type=_type_name(tp)) from None
     raise InvalidInput(f"job {job_name}: parameter {name} has an unsupported type {tp!r}")
 
 
@@ -285,9 +284,7 @@ def parse_params(spec: JobSpec, raw: dict[str, Any] | None) -> Any:
     names = {f.name for f in dataclasses.fields(spec.params_type)}
     unknown = sorted(set(raw) - names)
     if unknown:
-        raise InvalidInput(
-            f"job {spec.name}: unknown parameter {unknown[0]} (known: {', '.join(sorted(names)) or 'none'})"
-        )
+        raise InvalidInput("param.unknown", job=spec.name, name=unknown[0], known=", ".join(sorted(names)) or "none")
     values = {k: _convert(spec.name, k, hints[k], v) for k, v in raw.items()}
     try:
         params = spec.params_type(**values)

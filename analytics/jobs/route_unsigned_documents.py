@@ -11,6 +11,7 @@ import pandas as pd
 from analytics.errors import InvalidInput
 from analytics.exports import to_csv_bytes
 from analytics.jobs.registry import Change, ChangeSet, JobContext, Output, job
+from analytics.messages import english
 
 WORKLIST_COLUMNS = ("document_id", "patient_id", "document_type", "title", "service", "author_id",
                     "created_at", "days_unsigned", "reason")
@@ -23,7 +24,7 @@ class RouteParams:
 
     def validate(self) -> None:
         if self.days < 0:
-            raise InvalidInput(f"job route-unsigned-documents: days={self.days} must be 0 or more")
+            raise InvalidInput("param.route_days", days=self.days)
 
 
 def worklist_csv(rows: list[dict[str, object]]) -> bytes:
@@ -84,8 +85,8 @@ def route_unsigned_documents(ctx: JobContext, p: RouteParams) -> ChangeSet:
         outputs.append(Output(f"worklist_{safe}.csv", worklist_csv(items)))
     notes = []
     if unroutable:
-        notes.append("no active author nor service head for: " + ", ".join(unroutable[:10])
-                     + (" ..." if len(unroutable) > 10 else ""))
+        notes.append(english("note.unroutable",
+                             documents=", ".join(unroutable[:10]) + (" ..." if len(unroutable) > 10 else "")))
     counts = {"documents routed": len(changes), "signers": len(per_signer),
               "to service heads": sum(1 for c in changes if c.after and c.after["reason"] == "service_head"),
               "not routable": len(unroutable)}

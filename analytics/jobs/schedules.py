@@ -47,10 +47,10 @@ def add_schedule(con: duckdb.DuckDBPyConnection, actor: Actor, job: str, cron: s
     is_task = job in TASKS
     require(actor, Permission.JOB_APPLY if apply or is_task else Permission.JOB_PREVIEW)
     if is_task and params:
-        raise InvalidInput(f"schedule: {job} takes no parameters")
+        raise InvalidInput("schedule.no_params", job=job)
     spec = None if is_task else get_job(job)
     if not croniter.is_valid(cron):
-        raise InvalidInput(f"schedule: '{cron}' is not a valid cron expression (e.g. '0 2 * * *' for 02:00 daily)")
+        raise InvalidInput("schedule.bad_cron", cron=cron)
     params_json = "{}" if spec is None else params_to_json(parse_params(spec, params))
     schedule_id = f"s{uuid.uuid4().hex[:10]}"
     con.execute(
@@ -69,7 +69,7 @@ def remove_schedule(con: duckdb.DuckDBPyConnection, actor: Actor, schedule_id: s
     require(actor, Permission.JOB_APPLY)
     gone = con.execute("DELETE FROM job_schedules WHERE schedule_id = ?", [schedule_id]).fetchone()[0]
     if not gone:
-        raise JobError(f"unknown schedule {schedule_id}")
+        raise JobError("schedule.unknown", schedule=schedule_id)
     engine.access_log(con, actor, "schedule_change", schedule_id, None, {"change": "remove"})
 
 
@@ -99,9 +99,9 @@ def _schedule_actor(con: duckdb.DuckDBPyConnection, username: str) -> Actor:
     if row is None:
         if username.startswith("cli:"):  # the CLI's system actor owns it: what the CLI may do
             return Actor(username, "admin", via="scheduler")
-        raise AccessDenied(f"schedule owner {username} is not an account of this warehouse")
+        raise AccessDenied("schedule.owner_unknown", user=username)
     if not row[1]:
-        raise AccessDenied(f"schedule owner {username} is disabled")
+        raise AccessDenied("schedule.owner_disabled", user=username)
     return Actor(username, row[0], via="scheduler")
 
 

@@ -107,7 +107,7 @@ def _apply(con: duckdb.DuckDBPyConnection, actor: Actor, req: dict[str, Any],
            progress: engine.Progress | None) -> dict[str, Any]:
     """Apply a stored preview the user confirmed (the dashboard's request), by id and fingerprint."""
     if not req.get("preview_id") or not req.get("fingerprint"):
-        raise InvalidInput("apply request: preview_id and fingerprint are required")
+        raise InvalidInput("request.apply_incomplete")
     run = engine.apply(con, actor, req["preview_id"], progress, request_key=req.get("request_key"),
                        expected_fingerprint=req["fingerprint"])
     return {"lines": run.summary_lines(), "data": _run_data(run)}
@@ -232,8 +232,14 @@ def execute(con: duckdb.DuckDBPyConnection, request: dict[str, Any],
                 schedules.remove_schedule(con, actor, request["schedule_id"])
                 out = {"lines": [f"removed schedule {request['schedule_id']}"], "data": {}}
     except HygieError as exc:
-        return {"ok": False, "exit_code": exc.exit_code, "error": str(exc), "lines": [], "data": {}}
+        return {"ok": False, "exit_code": exc.exit_code, "error": str(exc), "lines": [], "data": {},
+                "error_code": exc.code, "error_params": {k: _plain(v) for k, v in exc.params.items()}}
     except Exception as exc:  # noqa: BLE001 - reported, the worker keeps serving
         err = JobError(f"{type(exc).__name__}: {exc}")
         return {"ok": False, "exit_code": err.exit_code, "error": str(err), "lines": [], "data": {}}
     return {"ok": True, "exit_code": 0, "error": None, **out}
+
+
+def _plain(value: object) -> object:
+    """A JSON-able error parameter (the answer crosses the queue as JSON)."""
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from analytics.errors import InvalidInput, JobError
 from analytics.jobs.merge_messages import unmerge_outputs
 from analytics.jobs.registry import Change, ChangeSet, JobContext, canonical_json, job
+from analytics.messages import english
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class UnmergeParams:
 
     def validate(self) -> None:
         if not self.patient_id:
-            raise InvalidInput("job unmerge-identity: parameter patient_id is required")
+            raise InvalidInput("param.required", job="unmerge-identity", name="patient_id")
 
 
 @job("unmerge-identity", params=UnmergeParams, reads=("patients", "documents", "audit_events"))
@@ -30,9 +31,9 @@ def unmerge_identity(ctx: JobContext, p: UnmergeParams) -> ChangeSet:
     """
     current_row = ctx.rows("SELECT active, merged_into FROM patients WHERE patient_id = ?", [p.patient_id])
     if not current_row:
-        raise JobError(f"unmerge-identity: no patient {p.patient_id}")
+        raise JobError("unmerge.no_patient", patient=p.patient_id)
     if current_row[0]["merged_into"] is None:
-        raise JobError(f"unmerge-identity: patient {p.patient_id} is not merged into another identity")
+        raise JobError("unmerge.not_merged", patient=p.patient_id)
     key = canonical_json({"patient_id": p.patient_id})
     found = ctx.rows(
         "SELECT r.run_id FROM job_changes c JOIN job_runs r USING (run_id) "
@@ -42,8 +43,9 @@ def unmerge_identity(ctx: JobContext, p: UnmergeParams) -> ChangeSet:
         {"key": key, "run": p.run_id},
     )
     if not found:
-        raise JobError(f"unmerge-identity: patient {p.patient_id} was not merged by a merge-identities run"
-                       + (f" {p.run_id}" if p.run_id else "") + " that is still in effect")
+        if p.run_id:
+            raise JobError("unmerge.not_that_run", patient=p.patient_id, run=p.run_id)
+        raise JobError("unmerge.no_merge_run", patient=p.patient_id)
     run_id = found[0]["run_id"]
     logged = ctx.rows(
         "SELECT seq, table_name, row_key, before, after FROM job_changes WHERE run_id = ? AND origin = ? ORDER BY seq",
@@ -64,8 +66,7 @@ def unmerge_identity(ctx: JobContext, p: UnmergeParams) -> ChangeSet:
             (current[0][c] is None) != (after[c] is None) or (after[c] is not None and not _same(current[0][c], after[c]))
             for c in cols
         ):
-            raise JobError(f"cannot unmerge {p.patient_id}: {table} {key_val} changed since merge run {run_id}; "
-                           "undo the later change first")
+            raise JobError("unmerge.changed", patient=p.patient_id, table=table, key=key_val, run=run_id)
         if table == "patients" and "merged_into" in after:
             survivor = after["merged_into"]
         changes.append(Change(table, row_key, after, before, origin=p.patient_id))
@@ -86,7 +87,7 @@ def unmerge_identity(ctx: JobContext, p: UnmergeParams) -> ChangeSet:
         "documents pointed back": sum(1 for c in changes if c.table == "documents"),
         "audit events pointed back": sum(1 for c in changes if c.table == "audit_events"),
     }
-    notes = [f"from merge run {run_id} (survivor {survivor})"]
+    notes = [english("note.unmerge_from", run=run_id, survivor=survivor)]
     if outputs:
         notes.append(f"receivers: ADT^A28/A31 and FHIR patches restore the identities; the "
                      f"{counts['documents pointed back']} document(s) and the stays they moved to {survivor} "

@@ -44,6 +44,7 @@ import pandas as pd
 
 from analytics.config import TIMEZONE
 from analytics.errors import InvalidInput, KAnonymityRefused
+from analytics.messages import english
 
 __all__ = [
     "EVENT_QI",
@@ -86,11 +87,11 @@ class Rung:
 
     def describe(self) -> list[str]:
         """What this rung generalised, in words (for the report and the access log)."""
-        out = ["birth date → " + ("year" if self.birth == 1 else f"{self.birth}-year band"),
-               "postcode → département",
-               "time stamps dropped" if self.time == "none" else f"time stamps → {self.time}",
-               "free text dropped"]
-        out += [f"{c} dropped" for c in self.drop]
+        out = [english("step.birth_year") if self.birth == 1 else english("step.birth_band", n=self.birth),
+               english("step.postcode"),
+               english("step.time_dropped") if self.time == "none" else english(f"step.time_{self.time}"),
+               english("step.free_text_dropped")]
+        out += [english("step.column_dropped", column=c) for c in self.drop]
         return out
 
 
@@ -298,12 +299,12 @@ class Plan:
         """The report in sentences (job notes, CLI summary)."""
         if not self.enforced:
             return []
-        notes = [f"k-anonymity enforced: k={self.k}, smallest group {self.smallest_group} on the joined view"]
-        notes += [f"generalised: {step}" for step in self.rung.describe()]  # type: ignore[union-attr]
-        notes += [f"suppressed {len(ix)} of {self.rows_in[n]} row(s) of {n} (groups smaller than k={self.k})"
+        notes = [english("kanon.enforced", k=self.k, smallest=self.smallest_group)]
+        notes += [english("kanon.generalised", step=step) for step in self.rung.describe()]  # type: ignore[union-attr]
+        notes += [english("kanon.suppressed", n=len(ix), total=self.rows_in[n], file=n, k=self.k)
                   for n, ix in self.suppressed.items() if len(ix)]
-        notes += [f"dropped from {n} (unique per row): {', '.join(cols)}" for n, cols in self.dropped_unique.items()
-                  if cols]
+        notes += [english("kanon.dropped_unique", file=n, columns=", ".join(cols))
+                  for n, cols in self.dropped_unique.items() if cols]
         return notes
 
 
@@ -371,12 +372,8 @@ def plan(
             result.smallest_group = int(min((s.min() for s in kept if len(s)), default=0)) or None
             return result
     share, name, small, total, cols = worst
-    raise KAnonymityRefused(
-        f"k-anonymity: {name} cannot reach k={k} on {', '.join(cols)}: even generalised to the last "
-        f"rung, {small} of {total} rows ({share:.0%}) are in groups smaller than k, more than the "
-        f"{max_suppressed_share:.0%} that may be suppressed; export fewer columns or rows, or ask an "
-        "administrator"
-    )
+    raise KAnonymityRefused("kanon.refused", file=name, k=k, columns=", ".join(cols), small=small, total=total,
+                            share=round(share * 100), max_share=round(max_suppressed_share * 100))
 
 
 def apply_plan(df: pd.DataFrame, result: Plan, name: str) -> pd.DataFrame:

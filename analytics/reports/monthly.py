@@ -39,7 +39,7 @@ def month_bounds(month: str) -> tuple[date, date]:
         year, number = (int(part) for part in month.split("-"))
         first = date(year, number, 1)
     except (ValueError, TypeError):
-        raise InvalidInput(f"report: month '{month}' is not of the form YYYY-MM (e.g. 2026-11)") from None
+        raise InvalidInput("report.bad_month", month=month) from None
     return first, date(year, number, calendar.monthrange(year, number)[1])
 
 

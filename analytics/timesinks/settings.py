@@ -70,17 +70,12 @@ class TimeSinkSettings:
 
     def __post_init__(self) -> None:
         if isinstance(self.idle_threshold_s, bool) or not isinstance(self.idle_threshold_s, int):
-            raise InvalidInput(
-                f"idle threshold: expected a whole number of seconds, got {self.idle_threshold_s!r}"
-            )
+            raise InvalidInput("hours.idle_not_whole", value=repr(self.idle_threshold_s))
         if not 1 <= self.idle_threshold_s <= MAX_IDLE_THRESHOLD_S:
-            raise InvalidInput(
-                f"idle threshold: {self.idle_threshold_s} s is outside 1–{MAX_IDLE_THRESHOLD_S} s"
-            )
+            raise InvalidInput("hours.idle_range", value=self.idle_threshold_s, high=MAX_IDLE_THRESHOLD_S)
         if not self.workday_start < self.workday_end:
-            raise InvalidInput(
-                f"working hours: start {self.workday_start:%H:%M} is not before end {self.workday_end:%H:%M}"
-            )
+            raise InvalidInput("hours.start_after_end", start=f"{self.workday_start:%H:%M}",
+                               end=f"{self.workday_end:%H:%M}")
 
     @property
     def clock_hours(self) -> float:

@@ -12,7 +12,7 @@ from analytics.access.roles import Permission, require
 from analytics.errors import FileRefused, HygieError
 from dashboard import state
 from dashboard.components import actor, aggregate_safe, can, export_button, guarded, page_window
-from dashboard.i18n import engine_text, t
+from dashboard.i18n import error_text, message_text, t
 from dashboard.uploads import ALLOWED_TYPES, import_dir, max_upload_mb, saved_upload, server_file
 
 TABLES = ("patients", "documents", "audit_events", "staff", "schedules")
@@ -66,7 +66,7 @@ if can(Permission.IMPORT_DATA):
                                                        actor=me)
                     except FileRefused as exc:
                         report = exc.report
-                        st.error(t("data.refused", message=engine_text(str(exc))))
+                        st.error(t("data.refused", message=error_text(exc)))
         if report is not None:
             st.session_state["data_report"] = report
             if report.findings_count:  # the findings list below opens on this import
@@ -88,7 +88,7 @@ if can(Permission.IMPORT_DATA):
         st.caption(t("data.detected", format=report.format, encoding=report.encoding or "—",
                      delimiter=report.delimiter or "—"))
         for notice in report.notices:
-            st.caption(engine_text(notice))
+            st.caption(message_text(notice))
         if report.status == "loaded":
             st.success(t("data.loaded"))
 
@@ -105,7 +105,7 @@ else:
     shown = frame.drop(columns=["import_id"])
     shown["table_name"] = [t(f"table.{name}") for name in shown["table_name"]]
     shown["status"] = [t(f"data.status.{s}") for s in shown["status"]]
-    shown["message"] = [engine_text(m) if isinstance(m, str) else "" for m in shown["message"]]
+    shown["message"] = [message_text(m) if isinstance(m, str) else "" for m in shown["message"]]
     st.dataframe(shown, hide_index=True, column_config={
         "started_at": st.column_config.DatetimeColumn(t("data.col.when"), format="DD/MM/YYYY HH:mm"),
         "table_name": t("data.table"), "file_name": t("data.col.file"), "format": t("data.col.format"),
@@ -128,7 +128,7 @@ else:
         count = importing.import_findings_count(con, me, chosen)
         f_offset, f_limit = page_window(count, key="data_findings_page")
         findings = importing.import_findings(con, me, chosen, f_limit, f_offset)
-        shown_findings = findings.assign(problem=[engine_text(p) for p in findings["problem"]])
+        shown_findings = findings.assign(problem=[message_text(p) for p in findings["problem"]])
         st.dataframe(shown_findings, hide_index=True, column_config={
             "line": t("data.col.line"), "column_name": t("data.col.column"), "record_key": t("data.col.key"),
             "raw_value": t("data.col.raw"), "problem": t("data.col.problem"),

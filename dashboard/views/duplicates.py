@@ -12,7 +12,6 @@ import streamlit as st
 from analytics import documents, identity
 from analytics.access.roles import Permission
 from analytics.config import TIMEZONE
-from analytics.errors import InvalidInput
 from analytics.identity.explain import explain_pairs
 from analytics.identity.reviews import SAME_PENDING
 from dashboard import charts, state
@@ -23,7 +22,7 @@ from dashboard.components import (
     guarded,
     page_window,
 )
-from dashboard.i18n import engine_text, t
+from dashboard.i18n import t
 from dashboard.task_button import task_button
 
 PAGE_SIZE = 25
@@ -335,14 +334,11 @@ with tab_search:
         searched = st.form_submit_button(t("dup.search"), type="primary", icon=":material/search:")
     if searched:
         st.session_state.pop("dup_found", None)
-        with guarded():
-            try:
-                st.session_state["dup_found"] = identity.search_identities(
-                    con, me, birth_name=name or None, first_names=first or None,
-                    birth_date=born or None, sex=sex or None, ins=ins or None, limit=10,
-                )
-            except InvalidInput as exc:  # the engine speaks English; the desk reads French
-                raise InvalidInput(engine_text(str(exc))) from exc
+        with guarded():  # a refusal shows in French from its code
+            st.session_state["dup_found"] = identity.search_identities(
+                con, me, birth_name=name or None, first_names=first or None,
+                birth_date=born or None, sex=sex or None, ins=ins or None, limit=10,
+            )
     if (found := st.session_state.get("dup_found")) is not None:
         _search_results(found)
 

@@ -8,10 +8,8 @@ worker records; the user may leave the page and find the outcome when coming bac
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import streamlit as st
@@ -32,7 +30,7 @@ from dashboard.components import (
     page_window,
     record_view,
 )
-from dashboard.i18n import engine_text, job_label, t
+from dashboard.i18n import job_label, message_text, result_error_text, t
 
 #: Seconds between two looks at a running request.
 POLL_S = 1.0
@@ -54,16 +52,6 @@ def _title(job: str) -> str:
     return _fr(job, "text", "title", job)
 
 
-@contextlib.contextmanager
-def _guarded() -> Iterator[None]:
-    """:func:`guarded`, with the engine's English refusal shown in French."""
-    with guarded():
-        try:
-            yield
-        except HygieError as exc:
-            raise HygieError(engine_text(str(exc))) from exc
-
-
 def _submit(kind: str, me: Actor, **payload: Any) -> None:
     """Hand a preview (``run`` without apply), an apply or an undo to the job worker; the page
     shows its progress from now on and never waits (a preview at 1M patients takes a minute)."""
@@ -77,7 +65,7 @@ def _finish(pending: dict[str, Any], result: dict[str, Any]) -> None:
     """Turn the worker's answer into the message shown at the top of the page."""
     st.session_state.pop("jobs_pending", None)
     if not result.get("ok"):
-        st.session_state["jobs_error"] = t("jobs.failed", message=engine_text(result.get("error")))
+        st.session_state["jobs_error"] = t("jobs.failed", message=result_error_text(result))
         return
     data = result.get("data") or {}
     if pending["kind"] == "run":  # a preview the worker computed and stored
@@ -193,7 +181,7 @@ with st.form(f"jobs_params_{name}"):
                                       disabled=busy, help=t("jobs.busy") if busy else None)
 
 if previewed and not busy:
-    with _guarded():
+    with guarded():
         require(me, Permission.JOB_PREVIEW)  # refused here at once; the worker checks again
         st.session_state.pop("jobs_preview", None)
         _submit("run", me, job=name, params={k: v for k, v in values.items() if v is not None})
@@ -206,7 +194,7 @@ if preview is not None and preview.job == name:
     for i, (what, count) in enumerate(preview.counts.items()):
         cols[i % len(cols)].metric(job_label(preview.job, "count", what), count)
     for note in preview.notes:
-        st.caption(engine_text(note))
+        st.caption(message_text(note))
     offset, limit = page_window(preview.change_count, key="jobs_preview_page")
     changes = jobs.preview_changes(con, me, preview.preview_id, limit=limit, offset=offset)  # this page only
     window = changes[["table_name", "op", "row_key", "before", "after"]].copy()
@@ -227,7 +215,7 @@ if preview is not None and preview.job == name:
     def confirm_apply() -> None:
         st.write(t("jobs.confirm_text", job=_title(preview.job), count=preview.change_count))
         if st.button(t("jobs.confirm"), type="primary", key="jobs_confirm_apply"):
-            with _guarded():
+            with guarded():
                 st.session_state.pop("jobs_confirming", None)
                 # the worker applies exactly this preview, refused if its fingerprint went stale
                 _submit("apply", me, preview_id=preview.preview_id, fingerprint=preview.fingerprint, job=preview.job)
@@ -265,7 +253,7 @@ else:
     shown["job"] = [t("jobs.undo_label", job=_title(j)) if isinstance(u, str) else _title(j)
                     for j, u in zip(shown["job"], shown["undo_of"], strict=True)]
     shown["status"] = [t(f"jobs.status.{s}") for s in shown["status"]]
-    shown["message"] = [engine_text(m) if isinstance(m, str) else "" for m in shown["message"]]
+    shown["message"] = [message_text(m) if isinstance(m, str) else "" for m in shown["message"]]
     for column in ("undo_of", "undone_by"):
         shown[column] = shown[column].fillna("")
     shown["rows_changed"] = shown["rows_changed"].astype("Int64")  # empty while a run is going
@@ -288,7 +276,7 @@ else:
         def confirm_undo() -> None:
             st.write(t("jobs.undo_text", run=run_id))
             if st.button(t("jobs.confirm"), type="primary", key="jobs_confirm_undo"):
-                with _guarded():
+                with guarded():
                     st.session_state.pop("jobs_undoing", None)
                     _submit("undo", me, run_id=run_id, job=run_jobs[run_id])
                     st.rerun()
@@ -304,7 +292,7 @@ st.divider()
 st.subheader(t("jobs.messages"))
 st.caption(t("jobs.messages_help"))
 box = None
-with _guarded():
+with guarded():
     box = outbox.outbox(con)
 if box is not None and box.empty:
     st.info(t("jobs.no_messages"))
@@ -333,7 +321,7 @@ elif box is not None:
         st.warning(t("jobs.messages_pending", n=waiting))
         if may_apply and st.button(t("jobs.messages_send"), icon=":material/send:", key="jobs_send_messages",
                                    disabled=busy, help=t("jobs.busy") if busy else None):
-            with _guarded():
+            with guarded():
                 _submit("outbox_send", me)
                 st.rerun()
 
@@ -341,7 +329,7 @@ elif box is not None:
 st.divider()
 st.subheader(t("jobs.schedules"))
 frame = None  # stays None if the schedules cannot be read (guarded shows the error)
-with _guarded():
+with guarded():
     frame = schedules.list_schedules(con)
     if frame.empty:
         st.info(t("jobs.no_schedules"))
@@ -364,7 +352,7 @@ with st.expander(t("jobs.schedule_add")), st.form("jobs_schedule"):
     cron = st.text_input(t("jobs.col.cron"), value="0 2 * * *", help=t("jobs.cron_help"), key="jobs_sched_cron")
     apply_it = st.checkbox(t("jobs.schedule_apply"), key="jobs_sched_apply", disabled=not may_apply)
     if st.form_submit_button(t("jobs.schedule_submit")):
-        with _guarded():
+        with guarded():
             schedule_id = schedules.add_schedule(con, me, what, cron.strip(), apply=apply_it)
             st.session_state["jobs_flash"] = t("jobs.scheduled", id=schedule_id)
             st.rerun()
@@ -372,7 +360,7 @@ if may_apply and frame is not None and not frame.empty:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     gone = c1.selectbox(t("jobs.schedule_remove_pick"), list(frame["schedule_id"]), key="jobs_sched_remove")
     if c2.button(t("jobs.schedule_remove"), key="jobs_sched_remove_btn", icon=":material/delete:"):
-        with _guarded():
+        with guarded():
             schedules.remove_schedule(con, me, gone)
             st.session_state["jobs_flash"] = t("jobs.unscheduled", id=gone)
             st.rerun()

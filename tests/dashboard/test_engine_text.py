@@ -13,7 +13,8 @@ import pytest
 
 from analytics import jobs
 from analytics.importing import validate
-from dashboard.i18n import engine_text, job_label, t
+from dashboard.i18n import job_label, t
+from dashboard.i18n import message_text as engine_text
 
 CASES = [
     ("a preview note with its list", "phone numbers left unchanged (not understood): 12, 34",
