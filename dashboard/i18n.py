@@ -1069,7 +1069,7 @@ ENGINE_ERRORS: dict[str, str] = {
     # --- duplicates: search before create, reviews --------------------------------------------
     "search.not_enough": "Pour rechercher, saisissez un INS, ou un nom et un prénom, ou une date de naissance "
                          "avec les premières lettres d'un nom ou d'un prénom.",
-    "search.bad_date": "Date « {value} » invalide (attendu jj/mm/aaaa).",
+    "search.bad_date": "Date de naissance « {value} » invalide (attendu jj/mm/aaaa).",
     "review.four_eyes": "Double validation : {user} a déjà jugé {pair} « même personne » ; un second relecteur "
                         "doit confirmer.",
     # --- time sinks: settings -----------------------------------------------------------------

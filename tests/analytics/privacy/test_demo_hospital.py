@@ -21,7 +21,7 @@ from analytics import jobs
 from analytics.access.roles import Actor
 from analytics.errors import JobError
 from analytics.warehouse import connect
-from dashboard.i18n import engine_text
+from dashboard.i18n import error_text
 from tests.analytics.privacy.conftest import HYGIE
 
 ANALYST = Actor("analyst", "analyst")
@@ -133,6 +133,6 @@ def test_an_extract_that_cannot_reach_k_is_refused_in_french(demo_hospital, monk
     finally:
         con.close()
     assert str(err.value).startswith("pseudonymised-extract refused: k-anonymity: documents cannot reach k=5 on ")
-    french = engine_text(str(err.value))
+    french = error_text(err.value)
     assert french.startswith("Extraction refusée. Export refusé pour protéger l'anonymat : documents n'atteint "
                              "pas k=5 sur ") and "Exportez moins de colonnes" in french
