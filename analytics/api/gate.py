@@ -11,9 +11,12 @@ response and hide the status from the log). In order:
 3. the body is read up to the route's limit (``Content-Length`` above it is refused before
    reading; a chunked body is cut when it passes it): **413**;
 4. the route runs with the actor in ``request.state.actor``;
-5. the call is written to the access log (``via=api``): action ``view`` with the route and the
-   status, or ``login_failed`` for a refused token. ``GET /health`` is not logged (it carries no
-   data and monitoring probes it every few seconds).
+5. the route's answer is held (our routes answer in one piece) while the call is written to
+   the access log (``via=api``): action ``view`` with the route and the status, or
+   ``login_failed`` for a refused token; only once that row is committed does the answer leave,
+   so a client holding a response knows its call is in the log (a write that fails turns the
+   answer into a **503**). ``GET /health`` is not logged (it carries no data and monitoring
+   probes it every few seconds).
 
 Every refusal is an OperationOutcome in French; nothing in the warehouse changes.
 """
@@ -164,11 +167,14 @@ class Gate:
         finally:
             cur.close()
 
-    def _log(self, actor: Actor | str, action: str, obj: str, detail: dict[str, Any]) -> None:
+    def _log(self, actor: Actor | str, action: str, obj: str, detail: dict[str, Any]) -> bool:
+        """Commit the call's access-log row; ``False`` (and the trace in the server log) if it fails."""
         try:
             record(self.con, actor, action, obj, detail=detail, via="api")
-        except Exception:  # the answer is already given; the server log keeps the trace
+        except Exception:  # the caller answers 503 instead of an answer that is not in the log
             log.exception("access log write failed for %s", obj)
+            return False
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -177,12 +183,10 @@ class Gate:
         started = time.perf_counter()
         method, path = scope["method"], scope["path"]
         client = (scope.get("client") or ("?", 0))[0]
-        status = {"code": 500}
+        held: list[dict[str, Any]] = []
 
-        async def send_logged(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
+        async def hold(message: dict[str, Any]) -> None:
+            held.append(message)
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
         authorization = headers.get("authorization")
@@ -206,19 +210,38 @@ class Gate:
             body = await _read_body(scope, receive, limit)
             state["actor"] = actor if isinstance(actor, Actor) else None
             state["client"] = client
-            await self.app(scope, _replay(body, receive), send_logged)
+            await self.app(scope, _replay(body, receive), hold)
         except Refusal as refusal:
-            payload = error_response_body(refusal.text, refusal.code)
-            await send_logged({"type": "http.response.start", "status": refusal.status, "headers": [
-                (b"content-type", b"application/fhir+json; charset=utf-8"),
-                (b"content-length", str(len(payload)).encode()),
-                *((k.lower().encode(), v.encode()) for k, v in refusal.headers.items())]})
-            await send({"type": "http.response.body", "body": payload})
+            held[:] = _answer(refusal.status, error_response_body(refusal.text, refusal.code), refusal.headers)
             if refusal.log_as is not None:
                 actor = refusal.log_as
-        finally:
-            if (method, path) != ("GET", "/health"):
-                detail = {"status": status["code"], "ms": round((time.perf_counter() - started) * 1000, 1),
-                          "client": client, **(state.get("log_detail") or {})}
-                action = "login_failed" if status["code"] == 401 else "view"
-                await run_in_threadpool(self._log, actor, action, f"api {method} {path}"[:200], detail)
+        except Exception:  # noqa: BLE001 - Starlette re-raises after its 500 answer (already logged)
+            if not (held and held[-1].get("type") == "http.response.body" and not held[-1].get("more_body")):
+                log.exception("API route %s %s failed without an answer", method, path)
+                held = []
+        if not held:  # no complete answer from the route: never hang the client
+            held = _answer(500, error_response_body(
+                "Erreur interne du serveur ; l'incident est consigné dans le journal du serveur.", "exception"))
+        # The answer is held until its access-log row is committed: a client that has a response
+        # can rely on the call being in the log, even if the server stops right after.
+        if (method, path) != ("GET", "/health"):
+            status = int(held[0]["status"])
+            detail = {"status": status, "ms": round((time.perf_counter() - started) * 1000, 1),
+                      "client": client, **(state.get("log_detail") or {})}
+            action = "login_failed" if status == 401 else "view"
+            logged = await run_in_threadpool(self._log, actor, action, f"api {method} {path}"[:200], detail)
+            if not logged:
+                held = _answer(503, error_response_body(
+                    "Le journal des accès n'a pas pu être écrit : la réponse n'est pas délivrée. "
+                    "Réessayez ; si cela persiste, consultez le journal du serveur.", "exception"))
+        for message in held:
+            await send(message)
+
+
+def _answer(status: int, payload: bytes, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The ASGI messages of a complete FHIR JSON answer."""
+    return [{"type": "http.response.start", "status": status, "headers": [
+                (b"content-type", b"application/fhir+json; charset=utf-8"),
+                (b"content-length", str(len(payload)).encode()),
+                *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items())]},
+            {"type": "http.response.body", "body": payload}]

@@ -38,6 +38,7 @@ class Served:
     proc: Any
     tokens: dict[str, str] = field(default_factory=dict)
     patient: dict[str, Any] = field(default_factory=dict)
+    answered: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, status) of logged calls
 
     def call(self, method: str, path: str, body: bytes | dict | None = None, token: str | None = "analyst",
              headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
@@ -54,6 +55,8 @@ class Served:
             raw = answer.read()
         finally:
             conn.close()
+        if path != "/health":  # every other answered call must be in the access log
+            self.answered.append((method, path, answer.status))
         try:
             parsed: Any = json.loads(raw)
         except ValueError:
