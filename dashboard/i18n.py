@@ -231,6 +231,9 @@ FR: dict[str, str] = {
     "jobs.doc": "Ce que fait ce travail",
     "jobs.params": "**Paramètres**",
     "jobs.no_params": "Ce travail n'a pas de paramètre.",
+    "jobs.param.choose": "Choisissez une ou plusieurs valeurs",
+    "jobs.param.default": "Par défaut",
+    "jobs.param.previous_month": "Le mois précédent",
     "jobs.preview": "Prévisualiser",
     "jobs.previewing": "Calcul de l'aperçu (aucune donnée n'est modifiée)…",
     "jobs.previewing_job": "Calcul de l'aperçu de « {job} » (aucune donnée n'est modifiée)…",
@@ -666,10 +669,11 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
         "param": {"kinds": "Types de doublons", "match_run_id": "Exécution de détection"},
         "help": {
-            "kinds": "Types de doublons à archiver, séparés par des virgules : exact (identiques), near "
-            "(quasi identiques), retyped (ressaisis).",
+            "kinds": "Types de doublons à archiver : identiques, quasi identiques, ressaisis.",
             "match_run_id": "Exécution de la détection des documents en double (par défaut : la dernière).",
         },
+        "choice": {"kinds=exact": "Identiques", "kinds=near": "Quasi identiques",
+                   "kinds=retyped": "Ressaisis (même contenu, autre type)"},
         "count": {"groups": "Groupes", "documents archived": "Documents archivés"},
     },
     "merge-identities": {
@@ -697,8 +701,8 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "match_run_id": "Exécution de la détection des doublons (par défaut : la dernière).",
             "include_clusters": "Fusionner les groupes classés « doublon » par la détection.",
             "include_reviewed": "Fusionner les paires jugées « même personne » en revue.",
-            "survivorship": "Ordre de choix du dossier conservé, séparé par des virgules : status "
-            "(statut d'identité), created_at (le plus ancien), patient_id.",
+            "survivorship": "Critères de choix du dossier conservé, dans l'ordre où vous les choisissez : "
+            "statut d'identité, date de création (le plus ancien), identifiant patient.",
             "complete_fields": "Remplir les champs vides du dossier conservé avec ceux des dossiers absorbés.",
             "auto_merge": "Mode sans surveillance : seulement les groupes dont toutes les paires atteignent "
             "le seuil de fusion automatique et dont toutes les identités sont QUAL ou VALI.",
@@ -706,6 +710,11 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "sending_facility": "MSH-4 des messages ADT^A40.",
             "receiving_application": "MSH-5 des messages ADT^A40.",
             "receiving_facility": "MSH-6 des messages ADT^A40.",
+        },
+        "choice": {
+            "survivorship=status": "Statut d'identité (le plus fiable d'abord)",
+            "survivorship=created_at": "Date de création (le plus ancien)",
+            "survivorship=patient_id": "Identifiant patient",
         },
         "count": {
             "groups merged": "Groupes fusionnés",
@@ -786,7 +795,7 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "domain": "Domaine de pseudonymes",
         },
         "help": {
-            "tables": "Tables à extraire, séparées par des virgules : patients, documents, audit_events.",
+            "tables": "Tables à extraire : patients, documents, traces d'activité.",
             "columns": "Colonnes à garder, au format table.colonne séparées par des virgules "
             "(par défaut : toutes).",
             "k": "Taille minimale d'un groupe partageant les mêmes quasi-identifiants (par défaut : le "
@@ -800,6 +809,9 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "domaine, pour que deux extractions ne puissent pas être jointes).",
         },
         "choice": {
+            "tables=patients": "Patients",
+            "tables=documents": "Documents",
+            "tables=audit_events": "Traces d'activité",
             "birth_date=year": "Année de naissance",
             "birth_date=age_band": "Tranche d'âge de 10 ans",
             "on_small_groups=refuse": "Refuser l'extraction",
@@ -827,9 +839,10 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
         "param": {"tables": "Tables", "as_of": "Jour de référence"},
         "help": {
-            "tables": "Tables à purger : audit_events.",
+            "tables": "Tables à purger.",
             "as_of": "Jour à partir duquel compter la durée de conservation (par défaut : aujourd'hui).",
         },
+        "choice": {"tables=audit_events": "Événements d'audit"},
         "count": {
             "audit_events rows removed": "Événements d'audit retirés",
             "files": "Fichiers",

@@ -38,7 +38,8 @@ class UnionFind:
 
 @dataclass(frozen=True)
 class ArchiveParams:
-    kinds: str = field(default="exact,near", metadata={"help": "duplicate kinds to archive (exact,near,retyped)"})
+    kinds: str = field(default="exact,near", metadata={"help": "duplicate kinds to archive (exact,near,retyped)",
+                                                       "choices": KINDS, "multiple": True})
     match_run_id: str | None = field(default=None, metadata={"help": "duplicate-detection run (default: latest)"})
 
     def validate(self) -> None:

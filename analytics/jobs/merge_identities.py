@@ -42,12 +42,14 @@ class MergeParams:
     include_clusters: bool = field(default=True, metadata={"help": "merge the run's 'match' clusters"})
     include_reviewed: bool = field(default=True, metadata={"help": "merge pairs reviewers marked 'same'"})
     survivorship: str = field(default="status,created_at,patient_id",
-                              metadata={"help": "survivor order: status, created_at (oldest), patient_id"})
+                              metadata={"help": "survivor order: status, created_at (oldest), patient_id",
+                                        "choices": SURVIVORSHIP_KEYS, "multiple": True})
     complete_fields: bool = field(default=True, metadata={"help": "fill the survivor's empty fields from losers"})
     auto_merge: bool = field(default=False, metadata={
         "help": "unattended mode: clusters only where every pair scores >= auto_merge_threshold "
                 "and every identity is QUAL or VALI"})
-    auto_merge_threshold: float = field(default=0.99, metadata={"help": "strict score for auto_merge (>= 0.95)"})
+    auto_merge_threshold: float = field(default=0.99, metadata={"help": "strict score for auto_merge (>= 0.95)",
+                                                                "min": 0.95, "max": 1.0})
     sending_facility: str = field(default="HOPITAL", metadata={"help": "MSH-4 of the ADT^A40 messages"})
     receiving_application: str = field(default="", metadata={"help": "MSH-5"})
     receiving_facility: str = field(default="", metadata={"help": "MSH-6"})

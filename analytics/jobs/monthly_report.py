@@ -16,7 +16,8 @@ from analytics.reports import month_bounds, monthly_report, previous_month, rend
 
 @dataclass(frozen=True)
 class MonthlyReportParams:
-    month: str = field(default="", metadata={"help": "month to report, YYYY-MM (default: the previous month)"})
+    month: str = field(default="", metadata={"help": "month to report, YYYY-MM (default: the previous month)",
+                                             "shape": "month"})
 
     def validate(self) -> None:
         if self.month:

@@ -32,10 +32,12 @@ TABLES = ("patients", "documents", "audit_events")
 
 @dataclass(frozen=True)
 class ExtractParams:
-    tables: str = field(default="patients", metadata={"help": "comma list of patients, documents, audit_events"})
+    tables: str = field(default="patients", metadata={"help": "comma list of patients, documents, audit_events",
+                                                      "choices": TABLES, "multiple": True})
     columns: str = field(default="", metadata={"help": "optional table.column list to keep (default: all)"})
     k: int | None = field(default=None, metadata={
-        "help": "smallest group size on the quasi-identifiers (default: setting privacy.k; lower: admin only)"})
+        "help": "smallest group size on the quasi-identifiers (default: setting privacy.k; lower: admin only)",
+        "min": 2})
     birth_date: Literal["year", "age_band"] = field(default="year", metadata={"help": "birth year or 10-year age band"})
     on_small_groups: Literal["refuse", "generalise"] = field(
         default="refuse", metadata={"help": "below k: refuse, or generalise further then suppress"})

@@ -27,7 +27,8 @@ BOUNDS = (30, 3650)
 
 @dataclass(frozen=True)
 class PurgeParams:
-    tables: str = field(default="audit_events", metadata={"help": "tables to purge: audit_events"})
+    tables: str = field(default="audit_events", metadata={"help": "tables to purge: audit_events",
+                                                          "choices": TABLES, "multiple": True})
     as_of: dt.date | None = field(default=None, metadata={"help": "reference day (default: today)"})
 
     def validate(self) -> None:

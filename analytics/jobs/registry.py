@@ -124,10 +124,23 @@ class JobContext:
 
 @dataclass(frozen=True)
 class ParamSpec:
+    """A job parameter as the CLI and the pages show it.
+
+    Besides its type, a parameter may declare in its field's metadata the values it takes
+    (``choices``), that it is a comma list of them (``multiple``, order kept: survivorship is
+    an order), its bounds (``min``, ``max``) and a text's ``shape`` (``month``: YYYY-MM); the
+    jobs page builds its widget from these.
+    """
+
     name: str
     type_name: str
     default: Any
     help: str
+    choices: tuple[str, ...] = ()
+    multiple: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    shape: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,7 +168,10 @@ class JobSpec:
         out = []
         for f in dataclasses.fields(self.params_type):
             default = f.default if f.default is not dataclasses.MISSING else None
-            out.append(ParamSpec(f.name, _type_name(hints[f.name]), default, f.metadata.get("help", "")))
+            meta = f.metadata
+            out.append(ParamSpec(f.name, _type_name(hints[f.name]), default, meta.get("help", ""),
+                                 tuple(meta.get("choices", ())), bool(meta.get("multiple", False)),
+                                 meta.get("min"), meta.get("max"), meta.get("shape", "")))
         return out
 
 

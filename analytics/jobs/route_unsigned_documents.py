@@ -19,7 +19,7 @@ WORKLIST_COLUMNS = ("document_id", "patient_id", "document_type", "title", "serv
 
 @dataclass(frozen=True)
 class RouteParams:
-    days: int = field(default=7, metadata={"help": "route drafts unsigned for more than this many days"})
+    days: int = field(default=7, metadata={"help": "route drafts unsigned for more than this many days", "min": 0})
     as_of: dt.date | None = field(default=None, metadata={"help": "reference day (default: today)"})
 
     def validate(self) -> None:

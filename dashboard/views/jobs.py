@@ -8,6 +8,7 @@ worker records; the user may leave the page and find the outcome when coming bac
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -19,7 +20,7 @@ from analytics.access.roles import Actor, Permission, require
 from analytics.errors import HygieError
 from analytics.jobs import schedules
 from analytics.jobs.queue import JobQueue, queue_path
-from analytics.jobs.registry import TASKS
+from analytics.jobs.registry import TASKS, ParamSpec
 from analytics.messaging import outbox
 from dashboard import state
 from dashboard.components import (
@@ -152,24 +153,58 @@ with st.expander(t("jobs.doc")):
     st.markdown(_fr(name, "text", "doc", spec.doc or "—"))
 
 
-def _param_widget(param) -> object | None:
+def _param_widget(param: ParamSpec) -> object | None:
+    """The widget of one parameter, built from its declared type, choices and bounds."""
     label = job_label(name, "param", param.name)
     help_text = _fr(name, "help", param.name, param.help) or None
     key = f"jobs_param_{name}_{param.name}"
     kind = param.type_name
-    if kind == "bool":
+    optional = kind.endswith(" | None")
+    base = kind.removesuffix(" | None")
+
+    def choice(value: str) -> str:
+        return _fr(name, "choice", f"{param.name}={value}", value)
+
+    if param.multiple and param.choices:  # a comma list of known values, in the order picked
+        default = [v for v in str(param.default or "").split(",") if v in param.choices]
+        picked = st.multiselect(label, param.choices, default=default, help=help_text, key=key,
+                                format_func=choice, placeholder=t("jobs.param.choose"))
+        return ",".join(picked)  # none picked: the job refuses it, in French
+    if base == "bool":
         return st.checkbox(label, value=bool(param.default), help=help_text, key=key)
-    if kind == "int":
-        return int(st.number_input(label, value=int(param.default or 0), step=1, help=help_text, key=key))
-    if kind == "float":
-        return float(st.number_input(label, value=float(param.default or 0.0), help=help_text, key=key))
-    if "|" in kind and " | None" not in kind and all(part for part in kind.split("|")):
+    if base in ("int", "float"):
+        number = int if base == "int" else float
+        value = None if param.default is None and optional else number(param.default or 0)
+        low = None if param.minimum is None else number(param.minimum)
+        high = None if param.maximum is None else number(param.maximum)
+        got = st.number_input(label, min_value=low, max_value=high, value=value, help=help_text, key=key,
+                              step=number(1) if base == "int" else 0.01, format=None if base == "int" else "%.2f",
+                              placeholder=t("jobs.param.default"))
+        return None if got is None else number(got)
+    if base == "date":
+        day = st.date_input(label, value=param.default, format="DD/MM/YYYY", help=help_text, key=key)
+        return day.isoformat() if isinstance(day, dt.date) else None
+    if param.shape == "month":
+        months = _recent_months(dt.date.today(), 24)
+        return st.selectbox(label, ["", *months], help=help_text, key=key,
+                            format_func=lambda m: _month_label(m) if m else t("jobs.param.previous_month")) or None
+    if "|" in kind and not optional and all(part for part in kind.split("|")):
         options = kind.split("|")
         index = options.index(str(param.default)) if str(param.default) in options else 0
-        return st.selectbox(label, options, index=index, help=help_text, key=key,
-                            format_func=lambda v: _fr(name, "choice", f"{param.name}={v}", v))
+        return st.selectbox(label, options, index=index, help=help_text, key=key, format_func=choice)
     text = st.text_input(label, value="" if param.default is None else str(param.default), help=help_text, key=key)
     return text.strip() or None
+
+
+def _recent_months(today: dt.date, count: int) -> list[str]:
+    """The ``count`` months before ``today``'s, latest first, as YYYY-MM."""
+    index = today.year * 12 + today.month - 1
+    return [f"{(index - i) // 12:04d}-{(index - i) % 12 + 1:02d}" for i in range(1, count + 1)]
+
+
+def _month_label(month: str) -> str:
+    year, number = month.split("-")
+    return f"{t(f'dup.month.{int(number)}')} {year}"
 
 
 with st.form(f"jobs_params_{name}"):
