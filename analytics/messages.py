@@ -126,6 +126,8 @@ ENGLISH: dict[str, str] = {
     "note.no_match_run": "no match run yet: only reviewer-approved pairs considered",
     "note.unroutable": "no active author nor service head for: {documents}",
     "note.unmerge_from": "from merge run {run} (survivor {survivor})",
+    "note.strict_not_filled": "{survivor}: {fields} not filled from {loser} ({loser_status}): a strict trait of a "
+                              "{kept} identity comes only from a validated one",
     "note.retention": "{table}: kept {days} days, removing what is older than {day}",
     # --- privacy: k-anonymity --------------------------------------------------------------------
     "kanon.refused": "k-anonymity: {file} cannot reach k={k} on {columns}: even generalised to the last rung, "

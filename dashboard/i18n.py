@@ -621,6 +621,11 @@ FR: dict[str, str] = {
     "dup.month.12": "décembre",
     "dup.four_eyes_confirm": "{reviewer} a jugé qu'il s'agit de la même personne ; la double validation "
     "demande l'avis d'un second relecteur avant toute fusion.",
+    "dup.rule.held": "Même personne selon le score, à confirmer (RNIV) : {traits}",
+    "dup.rule.held_unknown": "Même personne selon le score, à confirmer (fusion automatique non établie)",
+    "dup.held_explained": "Le score désigne la même personne, mais le RNIV interdit une fusion sans contrôle "
+    "humain : {traits} — non identiques à la mise en forme près, ou absents (traits stricts, INS). Aucune "
+    "fusion n'aura lieu sans votre « Même personne ».",
     # --- analyses run on demand by the job worker (dashboard/task_button.py) ---------------
     "task.detect.button": "Lancer la détection",
     "task.detect.help": "Recherche les doublons d'identités parmi tous les patients, comme la "
@@ -724,6 +729,7 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "audit events re-pointed": "Événements d'audit rattachés",
             "groups skipped": "Groupes ignorés",
             "pairs marked not the same": "Paires jugées différentes",
+            "pairs awaiting a reviewer": "Paires « même personne » en attente d'un relecteur",
         },
     },
     "monthly-report": {
@@ -1003,6 +1009,8 @@ ENGINE_ERRORS: dict[str, str] = {
                          "en compte.",
     "note.unroutable": "Ni auteur actif ni chef de service pour : {documents}",
     "note.unmerge_from": "D'après la fusion {run} (dossier conservé {survivor})",
+    "note.strict_not_filled": "{survivor} : {fields} non complété depuis {loser} ({loser_status}) : un trait strict "
+                              "d'une identité {kept} ne vient que d'une identité validée (RNIV).",
     "note.retention": "{table} : conservé {days} jours, retrait de ce qui est antérieur au {day}",
     # --- privacy: k-anonymity -----------------------------------------------------------------
     "kanon.refused": "Export refusé pour protéger l'anonymat : {file} n'atteint pas k={k} sur {columns}. Même en "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 import numpy as np
 
@@ -9,7 +11,8 @@ from analytics.errors import InvalidInput
 from analytics.identity.attributes import DOUBTFUL, FICTITIOUS, HOMA
 from analytics.identity.comparisons import FIELDS
 
-__all__ = ["AUTO_MERGE_TRAITS", "DEFAULT_MATCH", "DEFAULT_REVIEW", "auto_merge_eligible", "decide", "ins_collision",
+__all__ = ["AUTO_MERGE_TRAITS", "DEFAULT_MATCH", "DEFAULT_REVIEW", "auto_merge_blockers", "auto_merge_eligible", "decide",
+           "ins_collision",
            "ins_conflict", "resolve_thresholds", "twins_guard"]
 
 DEFAULT_MATCH = 0.9
@@ -164,3 +167,19 @@ def auto_merge_eligible(levels: dict[str, np.ndarray], decision: np.ndarray, rul
         ok &= levels[f] == _lvl(f, "exact")
     ok &= np.isin(levels["ins"], [_lvl("ins", "exact"), _lvl("ins", "missing")])
     return ok
+
+
+#: INS levels that do not forbid an automatic merge (equal, or absent on a side).
+_INS_AUTO = ("exact", "missing")
+
+
+def auto_merge_blockers(levels: Mapping[str, object]) -> list[str]:
+    """Why a pair decided ``match`` by its score is not eligible for automatic merge (the
+    :func:`auto_merge_eligible` conditions, by level name): the strict traits whose level is not
+    ``exact`` (formatting only), then ``ins`` when the INS differ or contradict the traits.
+    ``levels``: level name per field (a ``match_pairs`` row, an explanation). Empty when every
+    condition on the levels holds (then a guard or a reviewer is why)."""
+    held = [f for f in AUTO_MERGE_TRAITS if levels.get(f) != "exact"]
+    if levels.get("ins") not in _INS_AUTO:
+        held.append("ins")
+    return held

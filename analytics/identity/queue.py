@@ -21,6 +21,8 @@ import pandas as pd
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
+from analytics.identity.awaiting import AWAITING_REVIEW_SQL
+from analytics.identity.decide import AUTO_MERGE_TRAITS, auto_merge_blockers
 from analytics.identity.masking import mask_identities
 from analytics.identity.reviews import log_access
 
@@ -59,11 +61,12 @@ class QueuePage:
     statuses: list[str] = field(default_factory=list)
 
 
-#: Pairs of the latest run with one of ``$decisions``, both identities side by side, with the
-#: facts the filters use. Patients and documents are read for these pairs' patients only.
+#: Pairs of the latest run waiting for a reviewer (awaiting.py: decided ``review``, or ``match`` but
+#: not eligible for automatic merge), every ``match`` too if ``$matches``, both identities side by
+#: side, with the facts the filters use. Patients and documents are read for these pairs' patients only.
 _BASE_SQL = """
     candidates AS MATERIALIZED (
-        SELECT * FROM match_pairs WHERE list_contains($decisions::VARCHAR[], decision)
+        SELECT * FROM match_pairs WHERE """ + AWAITING_REVIEW_SQL + """ OR ($matches AND decision = 'match')
     ),
     ids AS (SELECT patient_id_1 AS patient_id FROM candidates UNION SELECT patient_id_2 FROM candidates),
     people AS MATERIALIZED (
@@ -82,6 +85,7 @@ _BASE_SQL = """
         SELECT m.patient_id_1, m.patient_id_2, m.score, m.match_weight, m.decision, m.rule,
                m.birth_name AS level_birth_name, m.first_name AS level_first_name,
                m.birth_date AS level_birth_date, m.sex AS level_sex, m.ins AS level_ins,
+               m.birth_place AS level_birth_place, m.auto_merge,
                a.birth_name AS birth_name_1, b.birth_name AS birth_name_2,
                a.used_name AS used_name_1, b.used_name AS used_name_2,
                a.first_names AS first_names_1, b.first_names AS first_names_2,
@@ -98,7 +102,7 @@ _BASE_SQL = """
         LEFT JOIN services s1 ON s1.patient_id = m.patient_id_1
         LEFT JOIN services s2 ON s2.patient_id = m.patient_id_2
     )
-"""
+"""  # noqa: S608 - fixed SQL (awaiting.py)
 
 #: Over ``base``: the reviews as they are now, the session's skipped pairs, the filters, one
 #: page and the counts. A pair leaves when its latest review is same/not_same, or when such a
@@ -145,16 +149,15 @@ _PAGE_SQL = """
     ORDER BY {order}
 """
 
+#: The level columns (``level_<field>``) that say why a ``match`` waits for a reviewer.
+_LEVELS = (*AUTO_MERGE_TRAITS, "ins")
+
 _VERSION_SQL = """
 SELECT concat_ws('|',
     (SELECT sum(hash(match_run_id, finished_at)) FROM match_runs),
     (SELECT sum(hash(import_id, status, finished_at)) FROM imports),
     (SELECT sum(hash(run_id, status, finished_at)) FROM job_runs))
 """
-
-
-def _decisions(include_matches: bool) -> list[str]:
-    return ["review", "match"] if include_matches else ["review"]
 
 
 def queue_version(con: duckdb.DuckDBPyConnection) -> str:
@@ -171,7 +174,7 @@ def queue_base(con: duckdb.DuckDBPyConnection, actor: Actor, *, include_matches:
     require(actor, Permission.VIEW_PATIENT_DATA)
     frame = con.execute(
         "WITH " + _BASE_SQL + " SELECT now() AS built_at, * FROM base ORDER BY patient_id_1, patient_id_2",  # noqa: S608 - fixed SQL
-        {"decisions": _decisions(include_matches)},
+        {"matches": include_matches},
     ).df()
     built_at = frame["built_at"].iloc[0] if len(frame) else con.execute("SELECT now()").fetchall()[0][0]
     frame = frame.drop(columns=["built_at"])
@@ -221,13 +224,25 @@ def page_frame(
     }
     if base is None:
         sql = "WITH " + _BASE_SQL + "," + _PAGE_SQL.format(base="base", order=by)
-        params |= {"decisions": _decisions(include_matches), "built_at": None}
-        return con.execute(sql, params).df()  # noqa: S608 - order from the allow-list
+        params |= {"matches": include_matches, "built_at": None}
+        return _with_held_by(con.execute(sql, params).df())  # noqa: S608 - order from the allow-list
     params["built_at"] = base.attrs.get("built_at")
     # Read by DuckDB's replacement scan of this local (register() is refused while another
     # result of the connection is unfinished, which callers cannot always know).
     _hy_queue_base = base  # noqa: F841 - read by the SQL below
-    return con.execute("WITH " + _PAGE_SQL.format(base="_hy_queue_base", order=by), params).df()  # noqa: S608
+    return _with_held_by(con.execute("WITH " + _PAGE_SQL.format(base="_hy_queue_base", order=by), params).df())  # noqa: S608
+
+
+def _with_held_by(frame: pd.DataFrame) -> pd.DataFrame:
+    """``held_by``: for a pair decided ``match`` that may not be merged without a reviewer (and
+    no guard named in ``rule``), the fields that forbid the automatic merge, space-separated
+    (``birth_place ins``; decide.auto_merge_blockers); else None."""
+    auto = frame["auto_merge"].map(lambda v: bool(v) if pd.notna(v) else False)
+    held = (frame["decision"] == "match") & ~auto.astype(bool) & frame["rule"].isna()
+    levels = frame[[f"level_{f}" for f in _LEVELS]].set_axis(list(_LEVELS), axis=1).to_dict("records")
+    frame["held_by"] = pd.Series([" ".join(auto_merge_blockers(lv)) if h else None
+                                  for h, lv in zip(held, levels, strict=True)], index=frame.index, dtype=object)
+    return frame
 
 
 def review_page(

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from analytics.access.roles import Actor, Permission, require
+from analytics.identity.awaiting import AWAITING_REVIEW_SQL, UNDECIDED_SQL
 
 __all__ = ["DUPLICATE_RATE_TARGET", "DuplicateRate", "duplicate_rate"]
 
@@ -72,15 +73,11 @@ SELECT match_run_id, started_at, kind, patients, surplus_records,
 FROM runs ORDER BY started_at, match_run_id
 """
 
-#: Pairs of the latest run decided ``review`` whose latest review is not same/not_same.
+#: Pairs of the latest run waiting for a reviewer (awaiting.py) whose latest review is not
+#: same/not_same.
 _PENDING_SQL = """
 SELECT count(*) FROM match_pairs m
-WHERE m.decision = 'review'
-  AND NOT EXISTS (
-      SELECT 1 FROM (SELECT patient_id_1, patient_id_2 FROM pair_reviews GROUP BY ALL
-                     HAVING arg_max(decision, decided_at) IN ('same', 'not_same')) s
-      WHERE s.patient_id_1 = m.patient_id_1 AND s.patient_id_2 = m.patient_id_2)
-"""
+WHERE """ + AWAITING_REVIEW_SQL + " AND " + UNDECIDED_SQL
 
 
 def duplicate_rate(con: duckdb.DuckDBPyConnection, actor: Actor) -> DuplicateRate:

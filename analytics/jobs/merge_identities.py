@@ -8,9 +8,9 @@ with ``merged_into`` = survivor; their documents and audit events are re-pointed
 
 RNIV (docs/IDENTITY_RULES.md): from the clusters, only pairs the matcher marked eligible for an
 automatic merge (``match_pairs.auto_merge``: strict traits equal up to formatting, no guard) are
-merged; any other pair needs a reviewer's "same person". A strict trait (birth place) of a VALI or
-QUAL survivor is never filled from a PROV or RECUP record; contact fields may be, the loser
-recorded as the change's origin.
+merged; any other pair needs a reviewer's "same person" (the preview counts those still
+waiting). A strict trait (birth place) of a VALI or QUAL survivor is never filled from a PROV or
+RECUP record; contact fields may be, the loser recorded as the change's origin.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analytics.errors import InvalidInput
+from analytics.identity.awaiting import HELD_MATCH_SQL, UNDECIDED_SQL
 from analytics.jobs.archive_duplicate_documents import UnionFind
 from analytics.jobs.merge_messages import merge_outputs
 from analytics.jobs.registry import Change, ChangeSet, JobContext, Output, job
@@ -127,6 +128,14 @@ def _edges(ctx: JobContext, p: MergeParams, run_id: str | None) -> tuple[dict[tu
     return edges, not_same
 
 
+def _awaiting_review(ctx: JobContext, run_id: str) -> int:
+    """The run's pairs decided ``match`` that no automatic merge may take and no reviewer has
+    decided yet: not merged, they wait in the review queue (the count the overview shows)."""
+    rows = ctx.rows(f"SELECT count(*) AS n FROM match_pairs m WHERE m.match_run_id = ? AND {HELD_MATCH_SQL} "  # noqa: S608
+                    f"AND {UNDECIDED_SQL}", [run_id])
+    return int(rows[0]["n"])
+
+
 @job("merge-identities", params=MergeParams,
      reads=("patients", "documents", "audit_events", "match_runs", "match_clusters", "match_pairs", "pair_reviews"))
 def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
@@ -140,6 +149,7 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
         latest = ctx.rows("SELECT match_run_id FROM match_runs ORDER BY started_at DESC, match_run_id DESC LIMIT 1")
         run_id = latest[0]["match_run_id"] if latest else None
     edges, not_same = _edges(ctx, p, run_id)
+    awaiting = _awaiting_review(ctx, run_id) if p.include_clusters and run_id is not None else 0
     patients = {r["patient_id"]: r for r in ctx.rows(f"SELECT {', '.join(PATIENT_COLS)} FROM patients")}  # noqa: S608
 
     def root(pid: str) -> str:
@@ -196,9 +206,10 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
                 for block in COMPLETABLE:
                     if all(_empty(survivor[c]) for c in block) and any(not _empty(loser[c]) for c in block) \
                             and _strict_from_weaker(block, survivor, loser):
-                        notes.append(f"{survivor['patient_id']}: {', '.join(block)} not filled from {lid} "
-                                     f"({loser['identity_status'] or 'no status'}): a strict trait of a "
-                                     f"{survivor['identity_status']} identity comes only from a validated one")
+                        notes.append(english("note.strict_not_filled", survivor=survivor["patient_id"],
+                                             fields=", ".join(block), loser=lid,
+                                             loser_status=loser["identity_status"] or "no status",
+                                             kept=survivor["identity_status"]))
                         continue
                     if all(_empty(survivor[c]) for c in block) and any(not _empty(loser[c]) for c in block):
                         for c in block:
@@ -229,6 +240,7 @@ def merge_identities(ctx: JobContext, p: MergeParams) -> ChangeSet:
         "audit events re-pointed": sum(1 for c in changes if c.table == "audit_events"),
         "groups skipped": skipped,
         "pairs marked not the same": excluded,
+        "pairs awaiting a reviewer": awaiting,
     }
     if run_id is None and p.include_clusters:
         notes.append(english("note.no_match_run"))

@@ -12,6 +12,7 @@ import streamlit as st
 from analytics import documents, identity
 from analytics.access.roles import Permission
 from analytics.config import TIMEZONE
+from analytics.identity.decide import auto_merge_blockers
 from analytics.identity.explain import explain_pairs
 from analytics.identity.reviews import SAME_PENDING
 from dashboard import charts, state
@@ -98,6 +99,19 @@ def _digest(pairs: list[tuple[str, str]]) -> str:
     return hashlib.sha1("|".join(f"{a}/{b}" for a, b in pairs).encode()).hexdigest()[:12]  # noqa: S324 - a key
 
 
+def _traits(fields: list[str]) -> str:
+    """Field names as the comparison names them, in French: « Lieu de naissance, INS »."""
+    return ", ".join(t(f"dup.field.{f}") for f in fields)
+
+
+def _held_label(held: object) -> str | None:
+    """The queue's reason for a pair decided « même personne » by its score that no automatic merge
+    may take (queue.py ``held_by``: the strict traits that differ beyond formatting)."""
+    if not isinstance(held, str):
+        return None
+    return t("dup.rule.held", traits=_traits(held.split())) if held else t("dup.rule.held_unknown")
+
+
 def _comparison(explain: pd.DataFrame, left: str | None = None, right: str | None = None) -> None:
     """The side-by-side of one pair (or of a typed identity and a record): trait, both values,
     whether they differ, the comparison level and its weight."""
@@ -163,7 +177,8 @@ def _review(page: identity.QueuePage, queue_version: str,
     page_window(page.total, key="dup_page", page_size=PAGE_SIZE)
     window = page.rows.copy()
     page_pairs = list(zip(window["patient_id_1"], window["patient_id_2"], strict=True))
-    window["rule"] = window["rule"].map(lambda rule: t(f"dup.rule.{rule}") if isinstance(rule, str) else rule)
+    window["rule"] = [t(f"dup.rule.{rule}") if isinstance(rule, str) else _held_label(held)
+                      for rule, held in zip(window["rule"], window["held_by"], strict=True)]
     columns = ["score", "patient_id_1", "birth_name_1", "first_names_1", "birth_date_1",
                "patient_id_2", "birth_name_2", "first_names_2", "birth_date_2", "service",
                "newest_record", "rule"]
@@ -196,6 +211,9 @@ def _review(page: identity.QueuePage, queue_version: str,
     if isinstance(row.get("awaiting_second"), str):
         st.info(t("dup.four_eyes_confirm", reviewer=row["awaiting_second"]))
     explain = _explanation(page_pairs, current, queue_version)
+    if explain.attrs.get("decision") == "match" and not explain.attrs.get("auto_merge") and not explain.attrs.get("rule"):
+        held = auto_merge_blockers(dict(zip(explain["field"], explain["level"], strict=True)))
+        st.info(t("dup.held_explained", traits=_traits(held)) if held else t("dup.rule.held_unknown"))
     left, right = st.columns([3, 2])
     with left:
         _comparison(explain)

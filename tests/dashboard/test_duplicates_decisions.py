@@ -16,8 +16,10 @@ from analytics.access.roles import Actor
 from analytics.warehouse import connect
 from tests.dashboard.conftest import fill_warehouse, query
 
-#: Added to the dashboard warehouse: with its P9001/P9003 pair, three pairs wait for review,
-#: best score first: P9001-P9003, Q1-Q2 (the twins), Q3-Q4.
+#: Added to the dashboard warehouse: with its P9001/P9003 pair, three pairs decided review wait,
+#: best score first: P9001-P9003, Q1-Q2 (the twins), Q3-Q4. Before them (score ≈ 1) waits the
+#: warehouse's DUPONT/DUPOND pair P9001-P9002, decided match but not eligible for automatic merge
+#: (RNIV: birth-name typo, no birth place): the queue's row 0.
 EXTRA = [
     ("Q1", "BERNARD", "HENRIETTE", dt.date(1931, 2, 3), "F", "12 RUE DU PORT", "0611111111"),
     ("Q2", "BERNARD", "MARGOT", dt.date(1931, 2, 3), "F", "12 RUE DU PORT", "0611111111"),
@@ -83,7 +85,7 @@ def _open(app, db, role="manager", name=None):
 
 def test_the_buttons_decide_only_the_displayed_pair(app, three_pairs):
     at = _open(app, three_pairs)
-    _select(at, [0, 1])  # two rows selected: the comparison shows the first
+    _select(at, [1, 2])  # two rows selected: the comparison shows the first
     assert _shown(at) == "Comparaison : P9001 ↔ P9003"
     _button(at, "same").click().run()
     assert not at.error, [e.value for e in at.error]
@@ -92,21 +94,21 @@ def test_the_buttons_decide_only_the_displayed_pair(app, three_pairs):
 
 def test_after_a_decision_the_next_pair_is_shown_and_no_selection_moves_onto_it(app, three_pairs):
     at = _open(app, three_pairs)
-    _select(at, [1])
+    _select(at, [2])
     assert _shown(at) == "Comparaison : Q1 ↔ Q2"
     _button(at, "not_same").click().run()
     assert not at.error, [e.value for e in at.error]
     # the rows moved up; the selection made on the old rows is gone, not moved to Q3-Q4
-    assert _shown(at) == "Comparaison : P9001 ↔ P9003"
+    assert _shown(at) == "Comparaison : P9001 ↔ P9002"
     assert not [b for b in at.button if (b.key or "").startswith("dup_bulk_apply")]
     _button(at, "same").click().run()
     assert _reviews(three_pairs) == [("Q1", "Q2", "not_same", "test-manager"),
-                                     ("P9001", "P9003", "same", "test-manager")]
+                                     ("P9001", "P9002", "same", "test-manager")]
 
 
 def test_several_pairs_are_decided_only_once_confirmed_with_their_count(app, three_pairs):
     at = _open(app, three_pairs)
-    _select(at, [0, 1, 2])
+    _select(at, [1, 2, 3])
     assert "**3 paires sélectionnées**" in " ".join(m.value for m in at.markdown)
     listed = next(d.value for d in at.dataframe if "IPP 1" in d.value.columns)
     assert list(listed["IPP 1"]) == ["P9001", "Q1", "Q3"]  # every pair the decision will touch is shown
@@ -129,12 +131,12 @@ def test_four_eyes_same_person_needs_a_second_account(app, three_pairs):
         con.close()
     first = _open(app, three_pairs, name="alice")
     _button(first, "same").click().run()
-    assert _reviews(three_pairs) == [("P9001", "P9003", "same_pending", "alice")]
-    assert _shown(first) == "Comparaison : Q1 ↔ Q2"  # alice cannot confirm her own opinion: gone from her queue
-    assert first.metric[0].value == "2"
+    assert _reviews(three_pairs) == [("P9001", "P9002", "same_pending", "alice")]
+    assert _shown(first) == "Comparaison : P9001 ↔ P9003"  # alice cannot confirm her own opinion: gone from her queue
+    assert first.metric[0].value == "3"
     second = _open(app, three_pairs, name="bruno")
-    assert _shown(second) == "Comparaison : P9001 ↔ P9003"
+    assert _shown(second) == "Comparaison : P9001 ↔ P9002"
     assert "alice a jugé qu'il s'agit de la même personne" in second.info[0].value
     _button(second, "same").click().run()
-    assert _reviews(three_pairs)[-1] == ("P9001", "P9003", "same", "bruno")
-    assert second.metric[0].value == "2"  # settled: out of the queue
+    assert _reviews(three_pairs)[-1] == ("P9001", "P9002", "same", "bruno")
+    assert second.metric[0].value == "3"  # settled: out of the queue

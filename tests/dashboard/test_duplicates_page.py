@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from analytics.warehouse import connect
 from tests.dashboard.conftest import query
 
@@ -23,15 +25,26 @@ def test_manager_decides_a_pair(app, fresh_warehouse):
     at = app(fresh_warehouse, "manager").run()
     at.switch_page("views/duplicates.py").run()
     assert not at.error, [e.value for e in at.error]
-    assert at.metric[0].value == "1"  # one pair waits for review
-    assert at.subheader[0].value == "Comparaison : P9001 ↔ P9003"
+    # two pairs wait: DUPONT/DUPOND (P9001/P9002), decided match by its score (≈ 1) but not eligible
+    # for automatic merge (RNIV: birth name typo, no birth place), first; then P9001/P9003 (review)
+    assert at.metric[0].value == "2"
+    assert at.subheader[0].value == "Comparaison : P9001 ↔ P9002"
+    assert [i.value for i in at.info] == [
+        "Le score désigne la même personne, mais le RNIV interdit une fusion sans contrôle humain : Nom de "
+        "naissance, Lieu de naissance — non identiques à la mise en forme près, ou absents (traits stricts, "
+        "INS). Aucune fusion n'aura lieu sans votre « Même personne »."]
+    rules = next(d.value for d in at.dataframe if (d.key or "").startswith("dup_table"))["rule"]
+    assert rules.iloc[0] == "Même personne selon le score, à confirmer (RNIV) : Nom de naissance, Lieu de naissance"
+    assert pd.isna(rules.iloc[1])  # P9001/P9003: decided review by its score, no guard
     compared = at.dataframe[1].value
     assert "Date de naissance" in compared.iloc[:, 0].tolist()
-    _button(at, "not_same").click().run()
+    _button(at, "same").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert _reviews(fresh_warehouse) == [("P9001", "P9003", "not_same", "test-manager")]
+    assert _reviews(fresh_warehouse) == [("P9001", "P9002", "same", "test-manager")]
     assert at.metric[1].value == "1"  # the session counter
-    assert at.metric[0].value == "0"  # the pair left the queue
+    assert at.metric[0].value == "1"  # the pair left the queue
+    assert at.subheader[0].value == "Comparaison : P9001 ↔ P9003"
+    assert not at.info  # a review pair: no automatic-merge question
 
 
 def test_analyst_sees_the_queue_but_cannot_decide(app, warehouse):
@@ -71,7 +84,8 @@ def test_search_refusal_is_shown_in_french(app, warehouse):
 def test_filters_that_match_nothing_keep_the_other_tabs(app, warehouse):
     at = app(warehouse, "manager").run()
     at.switch_page("views/duplicates.py").run()
-    at.slider(key="dup_score").set_range(0.9, 1.0).run()
+    # review pairs score at least the review threshold (0.2), matches at least 0.9: nothing below 0.15
+    at.slider(key="dup_score").set_range(0.0, 0.15).run()
     assert "Aucune paire ne correspond à ces filtres." in [i.value for i in at.info]
     assert at.text_input(key="dup_s_name") is not None  # the search tab still renders
 
@@ -92,7 +106,7 @@ def test_manager_runs_the_detection_when_the_queue_is_empty(app, tmp_path):
     assert at.metric[0].value == "0"
     at.button(key="dup_run").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert at.metric[0].value == "1"
+    assert at.metric[0].value == "2"  # P9001/P9003 (review) and P9001/P9002 (a match held for a reviewer)
 
 
 def _views(db) -> list[str]:
@@ -121,5 +135,8 @@ def test_unsure_moves_past_the_pair_and_a_rerun_reads_nothing_again(app, fresh_w
     assert _views(fresh_warehouse).count("explain_pair") == 1
     _button(at, "unsure").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert [m.value for m in at.metric] == ["0", "1", "1"]  # pending, decided, left aside
+    assert [m.value for m in at.metric] == ["1", "1", "1"]  # pending, decided, left aside
+    assert at.subheader[0].value == "Comparaison : P9001 ↔ P9003"  # past the pair left aside
+    _button(at, "unsure").click().run()
+    assert [m.value for m in at.metric] == ["0", "2", "2"]
     assert "Aucune paire à examiner" in at.info[0].value

@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 
 from analytics.access.roles import system_actor
-from analytics.identity import explain_pair, find_duplicates
+from analytics.identity import duplicate_rate, explain_pair, find_duplicates, review_queue
+from analytics.identity.decide import auto_merge_blockers
 from analytics.warehouse import connect
-from tests.analytics.identity.conftest import COLUMNS, MANAGER, _filler, person
+from tests.analytics.identity.conftest import COLUMNS, MANAGER, VIEWER, _filler, person
 
 SYSTEM = system_actor()
 ANY_DECISION = ("match", "review")
@@ -171,3 +172,25 @@ def test_explanation_shows_homd_and_the_ins_weight(safety):
     by = frame.set_index("field")
     assert by.loc["ins", "level"] == "traits_differ" and by.loc["ins", "weight"] < 0
     assert frame.attrs["auto_merge"] is False
+
+
+def test_every_match_no_automatic_merge_may_take_waits_in_the_default_queue(safety):
+    """The merge job merges a ``match`` that is not eligible for automatic merge only after a
+    reviewer's "same person": each such pair is in the default review queue and in the pending
+    count, with the strict traits that hold it back, as its explanation says (issue 11)."""
+    held = safety.execute("SELECT patient_id_1, patient_id_2 FROM match_pairs "
+                          "WHERE decision = 'match' AND NOT auto_merge ORDER BY ALL").fetchall()
+    k = next(i for i, c in enumerate(CASES) if c[0] == "duplicate: typo in the birth name")
+    assert (f"S{k:02d}A", f"S{k:02d}B") in held
+    queue = review_queue(safety, MANAGER, limit=10_000)
+    matches = queue[queue["decision"] == "match"]
+    assert sorted(zip(matches["patient_id_1"], matches["patient_id_2"], strict=True)) == held
+    reviews = safety.execute("SELECT count(*) FROM match_pairs WHERE decision = 'review'").fetchone()[0]
+    assert duplicate_rate(safety, VIEWER).pending_reviews == len(queue) == reviews + len(held)
+    assert queue[queue["decision"] == "review"]["held_by"].isna().all()
+    for p1, p2, held_by in zip(matches["patient_id_1"], matches["patient_id_2"], matches["held_by"], strict=True):
+        frame = explain_pair(safety, MANAGER, p1, p2)
+        assert held_by == " ".join(auto_merge_blockers(dict(zip(frame["field"], frame["level"], strict=True))))
+        assert held_by, (p1, p2)
+    typo = matches[matches["patient_id_1"] == f"S{k:02d}A"]
+    assert typo["held_by"].tolist() == ["birth_name"]

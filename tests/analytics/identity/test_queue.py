@@ -9,6 +9,7 @@ from analytics.access.roles import Actor
 from analytics.errors import AccessDenied, InvalidInput
 from analytics.identity import (
     QueueFilters,
+    duplicate_rate,
     queue_base,
     queue_version,
     record_review,
@@ -30,14 +31,15 @@ DOCUMENTS = {
     "P1": ["Urgences", "Urgences", "Cardiologie"], "P2": ["Pédiatrie"],
     "P3": ["Neurologie", "Cardiologie"], "P5": ["Maternité"], "P8": ["Gériatrie"],
 }
-# (patient_id_1, patient_id_2, score, decision)
+# (patient_id_1, patient_id_2, score, decision, auto_merge): the match is a clean one, eligible
+# for automatic merge (a match that is not waits for a reviewer: see the test of such a pair)
 PAIRS = [
-    ("P1", "P2", 0.95, "review"),
-    ("P3", "P4", 0.80, "review"),
-    ("P4", "P5", 0.60, "review"),
-    ("P6", "P7", 0.40, "review"),
-    ("P1", "P8", 0.99, "match"),
-    ("P2", "P3", 0.05, "non-match"),
+    ("P1", "P2", 0.95, "review", False),
+    ("P3", "P4", 0.80, "review", False),
+    ("P4", "P5", 0.60, "review", False),
+    ("P6", "P7", 0.40, "review", False),
+    ("P1", "P8", 0.99, "match", True),
+    ("P2", "P3", 0.05, "non-match", False),
 ]
 
 
@@ -52,8 +54,8 @@ def _fill(con) -> None:
         "INSERT INTO documents (document_id, patient_id, service) VALUES (?, ?, ?)",
         [(f"{pid}-{i}", pid, service) for pid, services in DOCUMENTS.items() for i, service in enumerate(services)])
     con.executemany(
-        "INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision) "
-        "VALUES ('r1', ?, ?, ?, 0.0, ?)", PAIRS)
+        "INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision, auto_merge) "
+        "VALUES ('r1', ?, ?, ?, 0.0, ?, ?)", PAIRS)
 
 
 @pytest.fixture
@@ -148,6 +150,41 @@ def test_skipped_pairs_leave_the_page_and_the_count(shared):
     page = review_page(shared, MANAGER, skip=[("P2", "P1"), ("P6", "P7")])  # either order
     assert _pairs(page) == ["P3-P4", "P4-P5"]
     assert page.pending == 2
+
+
+HELD_CASES = [
+    ("a birth place and an INS that differ", ("exact", "exact", "exact", "exact", "close", "traits_differ"),
+     "birth_place ins"),
+    ("a birth name with a particle dropped", ("particle", "exact", "exact", "exact", "exact", "missing"),
+     "birth_name"),
+    ("a compound first name reduced, a day typo", ("exact", "compound", "typo", "exact", "exact", "exact"),
+     "first_name birth_date"),
+    ("a run older than the auto_merge column, levels all exact", ("exact",) * 5 + ("exact",), ""),
+]
+
+
+@pytest.mark.parametrize(("description", "levels", "held_by"), HELD_CASES, ids=[c[0] for c in HELD_CASES])
+def test_a_match_no_automatic_merge_may_take_waits_for_a_reviewer(queue_con, description, levels, held_by):
+    """Issue 11 (RNIV): a pair decided ``match`` by its score that may not be merged without a
+    person checking it is in the default queue and counted as pending (overview, report) with why,
+    until a reviewer decides; before, nobody saw it and the merge job never merged it."""
+    auto = None if held_by == "" else False
+    queue_con.execute(
+        "INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision, "
+        "auto_merge, birth_name, first_name, birth_date, sex, birth_place, ins) "
+        "VALUES ('r1', 'P5', 'P7', 0.97, 9.0, 'match', ?, ?, ?, ?, ?, ?, ?)", [auto, *levels])
+    page = review_page(queue_con, MANAGER)
+    assert _pairs(page) == ["P5-P7", "P1-P2", "P3-P4", "P4-P5", "P6-P7"], description
+    assert (page.total, page.pending, duplicate_rate(queue_con, VIEWER).pending_reviews) == (5, 5, 5)
+    assert page.rows["held_by"].tolist() == [held_by, None, None, None, None], description
+    assert review_page(queue_con, MANAGER, base=queue_base(queue_con, MANAGER)).rows["held_by"].iloc[0] == held_by
+    matches = review_page(queue_con, MANAGER, include_matches=True)
+    assert _pairs(matches)[:2] == ["P1-P8", "P5-P7"] and matches.pending == 6
+    assert matches.rows["held_by"].iloc[:2].tolist() == [None, held_by]  # P1-P8 is eligible
+    record_review(queue_con, MANAGER, "P5", "P7", "same")
+    page = review_page(queue_con, MANAGER)
+    assert "P5-P7" not in _pairs(page)
+    assert (page.pending, duplicate_rate(queue_con, VIEWER).pending_reviews) == (4, 4)
 
 
 DECISION_CASES = [

@@ -77,12 +77,29 @@ def test_target(con, description, patients, sizes, meets):
 def test_pending_reviews_leave_once_settled(con):
     _run(con, "r", 1, 10, 0, None)
     con.executemany(
-        "INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision) "
-        "VALUES ('r', ?, ?, 0.7, 0.0, ?)",
-        [("A", "B", "review"), ("A", "C", "review"), ("B", "C", "review"), ("C", "D", "match")])
+        "INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision, "
+        "auto_merge) VALUES ('r', ?, ?, 0.7, 0.0, ?, ?)",
+        [("A", "B", "review", False), ("A", "C", "review", False), ("B", "C", "review", False),
+         ("C", "D", "match", True)])  # C-D: a clean match, merged without a reviewer
     con.executemany("INSERT INTO pair_reviews VALUES (?, ?, ?, 'x', now() - to_minutes(?), NULL)",
                     [("A", "B", "not_same", 5), ("A", "C", "same", 5), ("A", "C", "unsure", 1)])
     assert duplicate_rate(con, VIEWER).pending_reviews == 2  # A-C's latest word is unsure
+
+
+def test_a_match_that_may_not_be_merged_automatically_is_pending(con):
+    """RNIV: a ``match`` whose automatic merge is forbidden waits for a reviewer (issue 11); a
+    reviewer's "same person" (rule ``reviewed same``) or "not the same" settles it."""
+    _run(con, "r", 1, 10, 0, None)
+    con.executemany(
+        "INSERT INTO match_pairs (match_run_id, patient_id_1, patient_id_2, score, match_weight, decision, rule, "
+        "auto_merge) VALUES ('r', ?, ?, 0.97, 9.0, 'match', ?, ?)",
+        [("A", "B", None, False), ("A", "C", None, None), ("B", "C", None, True), ("C", "D", "reviewed same", False),
+         ("D", "E", None, False)])
+    assert duplicate_rate(con, VIEWER).pending_reviews == 3  # A-B, A-C (no auto_merge recorded), D-E
+    con.execute("INSERT INTO pair_reviews VALUES ('D', 'E', 'not_same', 'x', now(), NULL)")
+    assert duplicate_rate(con, VIEWER).pending_reviews == 2
+    con.execute("INSERT INTO pair_reviews VALUES ('A', 'B', 'same_pending', 'x', now(), NULL)")  # four-eyes
+    assert duplicate_rate(con, VIEWER).pending_reviews == 2
 
 
 def test_runs_store_their_surplus(con):

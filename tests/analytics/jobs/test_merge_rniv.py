@@ -5,6 +5,7 @@ from a provisional record."""
 from __future__ import annotations
 
 from analytics import jobs
+from analytics.messages import decode
 from tests.analytics.jobs.conftest import ADMIN
 
 
@@ -19,10 +20,14 @@ def _apply(con, params: dict | None = None) -> jobs.Run:
 def test_a_match_not_eligible_for_auto_merge_waits_for_a_reviewer(warehouse):
     con = warehouse
     con.execute("UPDATE match_pairs SET auto_merge = FALSE WHERE patient_id_1 = 'P001' AND patient_id_2 = 'P002'")
-    _apply(con)
+    preview = jobs.preview(con, ADMIN, "merge-identities")
+    assert preview.counts["pairs awaiting a reviewer"] == 1  # what the review queue and overview count
+    jobs.apply(con, ADMIN, preview.preview_id)
     assert _merged(con) == {"P004": "P003"}  # the reviewed pair only; P001/P002 left for a person
     con.execute("INSERT INTO pair_reviews VALUES ('P001', 'P002', 'same', 'rev', now(), NULL)")
-    _apply(con)
+    preview = jobs.preview(con, ADMIN, "merge-identities")
+    assert preview.counts["pairs awaiting a reviewer"] == 0
+    jobs.apply(con, ADMIN, preview.preview_id)
     assert _merged(con) == {"P004": "P003", "P001": "P002"}
 
 
@@ -43,5 +48,8 @@ def test_strict_trait_of_a_validated_survivor_is_not_filled_from_a_provisional_r
                 .fetchall())
     assert rows == {"P002": None, "P003": "75056"}  # from PROV: refused; from VALI: filled
     assert con.execute("SELECT phone FROM patients WHERE patient_id = 'P002'").fetchone()[0] == "06 12 34 56 78"
-    assert ("P002: birth_place_code not filled from P001 (PROV): a strict trait of a QUAL identity comes only "
-            "from a validated one") in preview.notes
+    note = ("P002: birth_place_code not filled from P001 (PROV): a strict trait of a QUAL identity comes only "
+            "from a validated one")
+    assert note in preview.notes
+    assert decode(note) == ("note.strict_not_filled", {"survivor": "P002", "fields": "birth_place_code",
+                                                        "loser": "P001", "loser_status": "PROV", "kept": "QUAL"})
