@@ -446,6 +446,12 @@ FR: dict[str, str] = {
     "admin.no_settings": "Aucun réglage enregistré : les valeurs par défaut s'appliquent.",
     "admin.settings_help": "Les réglages se modifient avec la ligne de commande (hygie) ; les "
     "variables d'environnement HYGIE_* l'emportent.",
+    "admin.four_eyes": "Double validation des fusions d'identités",
+    "admin.four_eyes_help": "Activée, un avis « Même personne » ne compte qu'une fois confirmé par un "
+    "second relecteur (un autre compte) : aucune fusion ne l'utilise avant. Le changement est tracé "
+    "dans le journal des accès.",
+    "admin.four_eyes_on": "Double validation activée : chaque « Même personne » attend un second relecteur.",
+    "admin.four_eyes_off": "Double validation désactivée : un seul avis « Même personne » suffit.",
     # --- duplicates ----------------------------------------------------------------------
     "dup.tab.queue": "File de revue",
     "dup.tab.search": "Rechercher avant de créer",

@@ -13,6 +13,7 @@ Public interface::
     queue_base(con, actor) -> DataFrame; queue_version(con) -> str  # facts kept between reviews
     duplicate_rate(con, actor) -> DuplicateRate                      # rate vs the 1 % target, trend
     record_review(con, actor, patient_id_1, patient_id_2, decision)  # same / not_same / unsure
+    four_eyes(con) -> bool; set_four_eyes(con, actor, on)            # two reviewers per "same person"
     explain_pair(con, actor, id1, id2) -> DataFrame                  # field, left, right, level, weight
     search_identities(con, actor, *, birth_name, first_names, birth_date, ..., limit=10) -> DataFrame
     find_collisions(con, actor, *, limit=1000) -> DataFrame          # records that contradict themselves
@@ -31,7 +32,7 @@ from analytics.identity.queue import (
     review_page,
 )
 from analytics.identity.rate import DUPLICATE_RATE_TARGET, DuplicateRate, duplicate_rate
-from analytics.identity.reviews import record_review, review_queue
+from analytics.identity.reviews import four_eyes, record_review, review_queue, set_four_eyes
 from analytics.identity.run import MatchSummary, find_duplicates
 from analytics.identity.search import search_identities
 
@@ -50,6 +51,7 @@ __all__ = [
     "export_clusters",
     "export_pairs",
     "find_duplicates",
+    "four_eyes",
     "match_new_patients",
     "queue_base",
     "queue_version",
@@ -57,4 +59,5 @@ __all__ = [
     "review_page",
     "review_queue",
     "search_identities",
+    "set_four_eyes",
 ]

@@ -19,7 +19,7 @@ from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
 
 __all__ = ["DECISIONS", "FOUR_EYES_SETTING", "SAME_PENDING", "four_eyes", "log_access", "record_review",
-           "review_queue"]
+           "review_queue", "set_four_eyes"]
 
 DECISIONS = ("same", "not_same", "unsure")
 #: Stored decision of a first "same person" while four-eyes review is on.
@@ -36,6 +36,25 @@ def four_eyes(con: duckdb.DuckDBPyConnection) -> bool:
     if value not in _ON | _OFF:
         raise InvalidInput(f"setting {FOUR_EYES_SETTING}: '{row[0][0]}' is not on or off")
     return value in _ON
+
+
+def set_four_eyes(con: duckdb.DuckDBPyConnection, actor: Actor, on: bool) -> None:
+    """Turn four-eyes review on or off (setting ``review.four_eyes``): an administrator's change,
+    recorded in the access log (``settings_change``) with the stored value before and after (a
+    value :func:`four_eyes` refuses can be replaced this way). A first "same person" already
+    stored as ``same_pending`` stays in the queue until another "same person" settles it."""
+    require(actor, Permission.CHANGE_SETTINGS)
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [FOUR_EYES_SETTING]).fetchall()
+    before = row[0][0] if row else None
+    value = "on" if on else "off"
+    con.execute(
+        "INSERT INTO settings VALUES (?, ?, now(), ?) ON CONFLICT (key) DO UPDATE "
+        "SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        [FOUR_EYES_SETTING, value, actor.username])
+    from analytics.access.access_log import record
+
+    record(con, actor, "settings_change", "settings", 1,
+           {"key": FOUR_EYES_SETTING, "before": before, "after": value})
 
 
 def log_access(con: duckdb.DuckDBPyConnection, actor: Actor, action: str, obj: str,

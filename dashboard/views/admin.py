@@ -6,6 +6,7 @@ from datetime import datetime, time
 
 import streamlit as st
 
+from analytics import identity
 from analytics.access import access_log, auth
 from analytics.access.roles import ROLES, Permission
 from dashboard import state
@@ -99,6 +100,17 @@ with tab_log:
         export_button(log, "access_log", key="admin_export_log")
 
 with tab_settings:
+    if can(Permission.CHANGE_SETTINGS):
+        four_eyes_on = False
+        with guarded():
+            four_eyes_on = identity.four_eyes(con)
+        wanted = st.toggle(t("admin.four_eyes"), value=four_eyes_on, key="admin_four_eyes",
+                           help=t("admin.four_eyes_help"))
+        if wanted != four_eyes_on:
+            with guarded():
+                identity.set_four_eyes(con, me, wanted)
+                st.session_state["admin_flash"] = t("admin.four_eyes_on" if wanted else "admin.four_eyes_off")
+                st.rerun()
     settings = con.execute("SELECT key, value, updated_at, updated_by FROM settings ORDER BY key").df()
     if settings.empty:
         st.info(t("admin.no_settings"))

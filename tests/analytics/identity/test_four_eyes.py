@@ -6,9 +6,8 @@ import pytest
 
 from analytics import jobs
 from analytics.access.roles import Actor
-from analytics.errors import InvalidInput
-from analytics.identity import record_review, review_page
-from analytics.identity.reviews import four_eyes
+from analytics.errors import AccessDenied, InvalidInput
+from analytics.identity import four_eyes, record_review, review_page, set_four_eyes
 from tests.analytics.identity.conftest import MANAGER, insert_patients, person
 
 ADMIN = Actor("root", "admin")
@@ -82,3 +81,27 @@ def test_a_bad_setting_is_refused(con):
     _on(con, "maybe")
     with pytest.raises(InvalidInput, match="^setting review.four_eyes: 'maybe' is not on or off$"):
         four_eyes(con)
+
+
+def test_an_administrator_turns_it_on_and_off_traced(pair_con):
+    """The setting has its control (admin page): an administrator's change, stored and traced."""
+    _on(pair_con, "maybe")  # a value four_eyes() refuses can be replaced
+    set_four_eyes(pair_con, ADMIN, True)
+    assert four_eyes(pair_con)
+    assert record_review(pair_con, MANAGER, "P1", "P2", "same") == "same_pending"
+    set_four_eyes(pair_con, ADMIN, False)
+    assert not four_eyes(pair_con)
+    assert pair_con.execute("SELECT value, updated_by FROM settings WHERE key = 'review.four_eyes'").fetchall() == [
+        ("off", "root")]
+    log = pair_con.execute("SELECT actor, action, object, detail->>'key', detail->>'before', detail->>'after' "
+                           "FROM access_log WHERE action = 'settings_change' ORDER BY log_id").fetchall()
+    assert log == [("root", "settings_change", "settings", "review.four_eyes", "maybe", "on"),
+                   ("root", "settings_change", "settings", "review.four_eyes", "on", "off")]
+
+
+@pytest.mark.parametrize("role", ["manager", "identitovigilance", "analyst", "viewer"])
+def test_only_an_administrator_changes_it(pair_con, role):
+    with pytest.raises(AccessDenied):
+        set_four_eyes(pair_con, Actor("someone", role), True)
+    assert not four_eyes(pair_con)
+    assert pair_con.execute("SELECT count(*) FROM access_log WHERE action = 'settings_change'").fetchone() == (0,)
