@@ -95,6 +95,11 @@ _PATIENT_LEVEL = ("hash", "drop", "year", "departement")
 
 @dataclass(frozen=True)
 class Dialect:
+    """How a CSV is written. ``excel-fr`` is for people (French Excel): ';', BOM, decimal comma,
+    dd/mm/yyyy HH:MM, floats to 2 decimals, shares as percentages (header "name (%)").
+    ``standard`` is for programs: ',', ISO 8601 with seconds and offset, floats to 6 decimals,
+    shares as fractions under their canonical names (use it to re-import, seconds kept)."""
+
     sep: str
     bom: bool
     decimal: str
@@ -102,12 +107,18 @@ class Dialect:
     date_format: str
     datetime_format: str
     iso: bool
+    decimals: int = 6
+    percent_shares: bool = False
 
 
 DIALECTS = {
-    "excel-fr": Dialect(";", True, ",", "\r\n", "%d/%m/%Y", "%d/%m/%Y %H:%M:%S", iso=False),
+    "excel-fr": Dialect(";", True, ",", "\r\n", "%d/%m/%Y", "%d/%m/%Y %H:%M", iso=False, decimals=2,
+                        percent_shares=True),
     "standard": Dialect(",", False, ".", "\n", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", iso=True),
 }
+
+#: Digits of a share written as a percentage (excel-fr): 21.5 %.
+SHARE_DECIMALS = 1
 
 
 @dataclass(frozen=True)
@@ -138,11 +149,22 @@ def _dialect(name: str) -> Dialect:
         raise InvalidInput(f"dialect '{name}': expected excel-fr or standard") from None
 
 
-def _number(value: float | int | Decimal, d: Dialect) -> str | None:
+def _float_text(value: float, decimals: int) -> str:
+    """``value`` rounded to ``decimals``, without trailing zeros (11888.0 -> "11888", 0.25 -> "0.25")."""
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{value:.0f}"
+    return "0" if text in ("-0", "") else text
+
+
+def _number(value: float | int | Decimal, d: Dialect, decimals: int | None = None) -> str | None:
     if isinstance(value, float) and value != value:
         return None
-    text = repr(value) if isinstance(value, float) else str(value)
+    text = _float_text(value, d.decimals if decimals is None else decimals) if isinstance(value, float) else str(value)
     return text.replace(".", d.decimal) if d.decimal != "." else text
+
+
+def is_share(name: str) -> bool:
+    """A column holding a share (0..1) by its name: ``after_hours_share``, ``share_of_total``."""
+    return name == "share" or name.endswith("_share") or name.startswith("share_")
 
 
 def _moment(value: datetime, d: Dialect) -> str:
@@ -153,7 +175,7 @@ def _moment(value: datetime, d: Dialect) -> str:
     return value.strftime(d.datetime_format)
 
 
-def _cell(value: Any, d: Dialect) -> str | None:
+def _cell(value: Any, d: Dialect, decimals: int | None = None) -> str | None:
     """One cell of an object column: text is neutralised, everything else formatted by type."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
@@ -162,7 +184,7 @@ def _cell(value: Any, d: Dialect) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | Decimal):
-        return _number(value, d)
+        return _number(value, d, decimals)
     if isinstance(value, datetime):
         return _moment(value, d)
     if isinstance(value, date):
@@ -177,8 +199,10 @@ def _cell(value: Any, d: Dialect) -> str | None:
     return neutralise(str(value))
 
 
-def _column(series: pd.Series, d: Dialect) -> pd.Series:
-    """A column as text cells (None for empty), vectorised for typed columns."""
+def _column(series: pd.Series, d: Dialect, decimals: int | None = None) -> pd.Series:
+    """A column as text cells (None for empty), vectorised for typed columns; floats rounded to
+    ``decimals`` (default: the dialect's)."""
+    digits = d.decimals if decimals is None else decimals
     missing = series.isna()
     if pd.api.types.is_bool_dtype(series):
         out = series.map({True: "true", False: "false"}, na_action="ignore")
@@ -186,7 +210,7 @@ def _column(series: pd.Series, d: Dialect) -> pd.Series:
         out = series.astype("Int64").astype(str)
     elif pd.api.types.is_float_dtype(series):
         # astype(object): an empty column maps to float dtype, which has no .str accessor
-        out = series.astype(float).map(repr).astype(object)
+        out = series.astype(float).map(lambda v: _float_text(v, digits), na_action="ignore").astype(object)
         if d.decimal != "." and len(out):
             out = out.str.replace(".", d.decimal, regex=False)
     elif isinstance(series.dtype, pd.DatetimeTZDtype):
@@ -204,7 +228,7 @@ def _column(series: pd.Series, d: Dialect) -> pd.Series:
             text = text.str.replace("\x00", "", regex=False)
         out = text.where(~text.str.startswith(_TRIGGERS), "'" + text)
     else:
-        out = series.map(lambda v: _cell(v, d))
+        out = series.map(lambda v: _cell(v, d, decimals))
         missing = out.isna()
     return out.astype(object).where(~missing, None)
 
@@ -217,8 +241,11 @@ def to_csv_bytes(df: pd.DataFrame, dialect: str = "excel-fr", *, header: bool = 
     """
     d = _dialect(dialect)
     encoding = "utf-8-sig" if d.bom and header else "utf-8"
-    cells = pd.DataFrame({i: _column(df.iloc[:, i], d) for i in range(df.shape[1])}, index=df.index)
-    cells.columns = [neutralise(str(c)) for c in df.columns]
+    shares = {i for i, c in enumerate(df.columns) if d.percent_shares and is_share(str(c))
+              and pd.api.types.is_float_dtype(df.iloc[:, i])}
+    cells = pd.DataFrame({i: _column(df.iloc[:, i] * 100, d, SHARE_DECIMALS) if i in shares
+                          else _column(df.iloc[:, i], d) for i in range(df.shape[1])}, index=df.index)
+    cells.columns = [neutralise(f"{c} (%)" if i in shares else str(c)) for i, c in enumerate(df.columns)]
     if "\r" not in d.lineterminator and _holds_cr(cells):
         return _rows_quoting_cr(cells, d, header).encode(encoding)
     buf = io.StringIO()

@@ -160,6 +160,10 @@ def _write_csv(result: dict[str, Any], csv_file: str, dialect: str) -> None:
     from analytics.exports import to_csv_bytes
 
     frame = pd.DataFrame(result["data"]["rows"], columns=result["data"]["columns"])
+    for column in [c for c in frame.columns if str(c).endswith("_at")]:
+        # the answer crossed the job queue as JSON: time stamps are ISO text again; written as
+        # text they kept their microseconds and ignored the dialect's date format
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     Path(csv_file).write_bytes(to_csv_bytes(frame, dialect))
     click.echo(f"{len(frame)} row(s) written to {csv_file}")
 

@@ -117,7 +117,7 @@ def summary(ctx: click.Context, idle_threshold: int | None, date_from: str | Non
 @click.option("--by", "by", type=click.Choice(["user", "service", "document_type", "activity", "week"]),
               required=True, help="One row per user, service, document type, activity or week.")
 @click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="CSV file to write.")
-@click.option("--dialect", type=click.Choice(["standard", "excel-fr"]), default="standard",
+@click.option("--dialect", type=click.Choice(["excel-fr", "standard"]), default="excel-fr",
               show_default=True, help="standard: comma, UTF-8, dot decimal; excel-fr: ';', BOM, comma decimal.")
 @click.option("--reason", default=None,
               help="Why per-clinician figures are needed (--by user); recorded in the access log.")

@@ -44,7 +44,7 @@ def _read(path):
 
 def test_export_by_user_has_the_promised_columns(db, tmp_path):
     out = tmp_path / "users.csv"
-    result = CliRunner().invoke(main, ["--db", str(db), "timesinks", "export", "--by", "user",
+    result = CliRunner().invoke(main, ["--db", str(db), "timesinks", "export", "--dialect", "standard", "--by", "user",
                                        "--out", str(out), "--idle-threshold", "240", "--role", "all"])
     assert result.exit_code == 0, result.output
     assert "Wrote 2 rows" in result.output
@@ -68,7 +68,7 @@ def test_export_by_user_has_the_promised_columns(db, tmp_path):
 )
 def test_export_other_groupings(db, tmp_path, by, first_column):
     out = tmp_path / f"{by}.csv"
-    result = CliRunner().invoke(main, ["--db", str(db), "timesinks", "export", "--by", by, "--out", str(out)])
+    result = CliRunner().invoke(main, ["--db", str(db), "timesinks", "export", "--dialect", "standard", "--by", by, "--out", str(out)])
     assert result.exit_code == 0, result.output
     rows = _read(out)
     assert rows and list(rows[0].keys())[0] == first_column
@@ -93,7 +93,7 @@ def test_summary_and_date_errors(db):
 
 def test_export_measures_physicians_by_default_with_the_new_columns(db, tmp_path):
     out = tmp_path / "users.csv"
-    result = CliRunner().invoke(main, ["--db", str(db), "timesinks", "export", "--by", "user", "--out", str(out)])
+    result = CliRunner().invoke(main, ["--db", str(db), "timesinks", "export", "--dialect", "standard", "--by", "user", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Wrote 1 rows" in result.output and "médecins" in result.output
     rows = _read(out)
@@ -117,7 +117,7 @@ def test_export_with_regional_holidays(tmp_path, code, scheduled):
                    ('e1', 'n1', '2026-04-03 10:00:00+02', 'inbox'), ('e2', 'n1', '2026-04-03 10:04:00+02', 'inbox')""")
     con.close()
     out = tmp_path / "users.csv"
-    result = CliRunner().invoke(main, ["--db", str(path), "timesinks", "export", "--by", "user", "--out", str(out),
+    result = CliRunner().invoke(main, ["--db", str(path), "timesinks", "export", "--dialect", "standard", "--by", "user", "--out", str(out),
                                        "--holidays", code, "--role", "all"])
     assert result.exit_code == 0, result.output
     row = _read(out)[0]
