@@ -463,7 +463,8 @@ FR: dict[str, str] = {
     "encore été lancée (« hygie duplicates find »).",
     "dup.run_detection": "Lancer la détection des doublons",
     "dup.running": "Détection en cours…",
-    "dup.ran": "{pairs} paires candidates : {matches} doublons sûrs, {reviews} à examiner.",
+    "dup.ran": "{pairs} paires candidates : {matches} même personne selon le score, dont {held} à confirmer "
+    "(fusion automatique exclue) ; {reviews} autres à examiner.",
     "dup.score_range": "Score",
     "dup.status_filter": "Statut d'identité",
     "dup.service_filter": "Service",

@@ -27,6 +27,7 @@ from analytics.identity.normalise import INDEX_COLUMNS, normalise_identity
 from analytics.identity.run import (
     MatchSummary,
     find_duplicates,
+    held_matches,
     latest_model,
     store_results,
     surplus_records,
@@ -95,6 +96,7 @@ def match_new_patients(
         matches=int((sp.decision == "match").sum()), reviews=int((sp.decision == "review").sum()),
         clusters=n_clusters, threshold_match=t_match, threshold_review=t_review,
         seconds=round(time.perf_counter() - t0, 3), blocking={**report, "new_patients": added},
+        held=held_matches(sp),
     )
     con.execute(
         """INSERT INTO match_runs (match_run_id, started_at, finished_at, kind, actor, threshold_match,

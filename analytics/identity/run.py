@@ -37,15 +37,25 @@ class MatchSummary:
     blocking: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     threshold_source: str = "fixed default"
+    #: matches no automatic merge may take (RNIV): they wait in the review queue with the reviews
+    held: int = 0
 
     def summary_lines(self) -> list[str]:
         return [
             f"match run {self.match_run_id}: {self.patients} patients, {self.candidate_pairs} candidate pairs",
             f"{self.matches} pairs decided match (score >= {self.threshold_match:.4g}), "
             f"{self.reviews} to review (score >= {self.threshold_review})",
+            f"{self.held} of the matches wait for a reviewer too (not eligible for automatic merge, RNIV)",
             f"match threshold: {self.threshold_source}",
             f"{self.clusters} clusters of duplicates, in {self.seconds:.1f} s",
         ]
+
+
+def held_matches(sp: ScoredPairs) -> int:
+    """Pairs decided ``match`` that no automatic merge may take and no reviewer has decided
+    (awaiting.py: they wait in the review queue)."""
+    reviewed = np.array([isinstance(r, str) and r.startswith("reviewed ") for r in sp.rule], dtype=bool)
+    return int(((sp.decision == "match") & ~auto_merge_eligible(sp.levels, sp.decision, sp.rule) & ~reviewed).sum())
 
 
 def _pairs_positions(con: duckdb.DuckDBPyConnection, ix: IndexArrays, sql: str) -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +212,7 @@ def find_duplicates(
         match_run_id=run_id, patients=n, candidate_pairs=len(a),
         matches=int((sp.decision == "match").sum()), reviews=int((sp.decision == "review").sum()),
         clusters=n_clusters, threshold_match=t_match, threshold_review=t_review,
-        seconds=0.0, blocking=report, timings=timings, threshold_source=source,
+        seconds=0.0, blocking=report, timings=timings, threshold_source=source, held=held_matches(sp),
     )
     lap("store")
     summary.seconds = round(time.perf_counter() - t0, 3)

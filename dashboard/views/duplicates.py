@@ -285,7 +285,7 @@ with tab_queue:
                     with st.status(t("dup.running"), expanded=False) as status_box:
                         summary = identity.find_duplicates(con, actor=me)
                         status_box.update(label=t("dup.ran", pairs=summary.candidate_pairs, reviews=summary.reviews,
-                                                  matches=summary.matches), state="complete")
+                                                  matches=summary.matches, held=summary.held), state="complete")
                     st.rerun()
             elif page.rows.empty:
                 st.info(t("dup.filter_empty"))

@@ -21,6 +21,7 @@ from analytics.warehouse import connect
 from tests.analytics.identity.conftest import COLUMNS, MANAGER, VIEWER, _filler, person
 
 SYSTEM = system_actor()
+RUN: dict = {}  # the safety run's summary
 ANY_DECISION = ("match", "review")
 TWINS = ("review", "twins")
 
@@ -132,7 +133,7 @@ def safety():
     con.register("_rows", frame)
     con.execute("INSERT INTO patients BY NAME SELECT * FROM _rows")
     con.unregister("_rows")
-    find_duplicates(con, actor=SYSTEM)
+    RUN["summary"] = find_duplicates(con, actor=SYSTEM)
     yield con
     con.close()
 
@@ -187,6 +188,10 @@ def test_every_match_no_automatic_merge_may_take_waits_in_the_default_queue(safe
     assert sorted(zip(matches["patient_id_1"], matches["patient_id_2"], strict=True)) == held
     reviews = safety.execute("SELECT count(*) FROM match_pairs WHERE decision = 'review'").fetchone()[0]
     assert duplicate_rate(safety, VIEWER).pending_reviews == len(queue) == reviews + len(held)
+    summary = RUN["summary"]
+    assert (summary.held, summary.reviews) == (len(held), reviews)  # what `hygie duplicates find` says
+    assert f"{len(held)} of the matches wait for a reviewer too (not eligible for automatic merge, RNIV)" in (
+        summary.summary_lines())
     assert queue[queue["decision"] == "review"]["held_by"].isna().all()
     for p1, p2, held_by in zip(matches["patient_id_1"], matches["patient_id_2"], matches["held_by"], strict=True):
         frame = explain_pair(safety, MANAGER, p1, p2)
