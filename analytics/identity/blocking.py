@@ -105,8 +105,8 @@ _LEAST = re.compile(r"^(least|greatest)\((\w+), (\w+)\)$")
 
 
 def _key_selects(table: str, where: str = "TRUE", portable: bool = False) -> list[tuple[str, str]]:
-    """One SELECT (rid, k) per rule and name variant (plus, unless ``portable``, the 01/01 flag
-    ``d`` and the sort value ``o``). ``portable``: k is the low 64 bits of the MD5 of the
+    """One SELECT (rid, k) per rule and name variant (plus, unless ``portable``, the rule's index
+    ``rule`` and the 01/01 flag ``d``). ``portable``: k is the low 64 bits of the MD5 of the
     '|'-joined key values, which :func:`python_key_hashes` reproduces in Python."""
     selects = []
     for i, rule in enumerate(RULES):
@@ -118,8 +118,7 @@ def _key_selects(table: str, where: str = "TRUE", portable: bool = False) -> lis
             not_null = " AND ".join(f"({e}) IS NOT NULL" for e in [*exprs, *args])
             key = (f"md5_number_lower(concat_ws('|', {i}, {', '.join(exprs)}))" if portable
                    else f"hash({i}, {', '.join(exprs)})")
-            order = rule.order.format(name=name, sdx=sdx)
-            flag = "" if portable else f", bd_default AS d, {order} AS o"
+            flag = "" if portable else f", {i}::UTINYINT AS rule, coalesce(bd_default, FALSE) AS d"
             selects.append((rule.name, f"SELECT rid, {key} AS k{flag} "  # noqa: S608 - internal identifiers only
                                         f"FROM {table} WHERE {not_null} AND {where}"))
     return selects
@@ -187,55 +186,65 @@ def candidate_pairs(
     """
     if max_block < 2 or window < 1:
         raise ValueError(f"max_block must be at least 2 and window at least 1 (got {max_block}, {window})")
-    union = " UNION ALL ".join(f"SELECT '{name}' AS rule, * FROM ({sql})" for name, sql in _key_selects(table))  # noqa: S608 - internal identifiers only
-    caps = {r.name: (min(r.max_block or max_block, max_block), min(r.window or window, window)) for r in RULES}
-    cap_sql = "CASE rule " + " ".join(f"WHEN '{r}' THEN {c}" for r, (c, _w) in caps.items()) + " END"
-    win_sql = "CASE rule " + " ".join(f"WHEN '{r}' THEN {w}" for r, (_c, w) in caps.items()) + " END"
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _hy_keys AS
-        SELECT rule, rid, k, coalesce(d, FALSE) AS d, any_value(o) AS o, {cap_sql} AS cap, {win_sql} AS win
-        FROM ({union}) GROUP BY ALL""")  # noqa: S608 - internal identifiers only
+    # Narrow rows (rule index, rid, key hash, 01/01 flag): at 1M identities the rules give ~25M
+    # keys, which must fit a 2 GB DuckDB budget; the sort value of a capped block is read after,
+    # for the identities of capped blocks only.
+    union = " UNION ALL ".join(sql for _name, sql in _key_selects(table))
+    caps = [(i, r.name, min(r.max_block or max_block, max_block), min(r.window or window, window),
+             r.order.format(name=None, sdx=None)) for i, r in enumerate(RULES)]
+    con.execute("CREATE OR REPLACE TEMP TABLE _hy_caps (rule UTINYINT, name VARCHAR, cap INTEGER, win INTEGER)")
+    con.executemany("INSERT INTO _hy_caps VALUES (?, ?, ?, ?)", [c[:4] for c in caps])
+    orders = sorted({c[4] for c in caps})
+    order_sql = "CASE " + " ".join(
+        f"WHEN q.rule IN ({', '.join(str(c[0]) for c in caps if c[4] == o)}) THEN {o}" for o in orders) + " END"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _hy_keys AS SELECT DISTINCT rule, rid, k, d FROM ({union})")  # noqa: S608 - internal identifiers only
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _hy_blocks AS
         SELECT k, count(*) AS n FROM _hy_keys GROUP BY k HAVING count(*) > 1
     """)  # (rid, k) is unique in _hy_keys (the rule's index is hashed into k): no count(DISTINCT)
     capped = {rule: (int(blocks), int(ids)) for rule, blocks, ids in con.execute(
-        "SELECT rule, count(DISTINCT k), count(*) FROM _hy_keys JOIN _hy_blocks b USING (k) "
-        "WHERE b.n > cap GROUP BY rule").fetchall()}
+        "SELECT c.name, count(DISTINCT k), count(*) FROM _hy_keys JOIN _hy_blocks b USING (k) "
+        "JOIN _hy_caps c USING (rule) WHERE b.n > c.cap GROUP BY c.name").fetchall()}
     new_filter = "" if new_from_rid is None else f"AND greatest(a.rid, b.rid) >= {int(new_from_rid)}"
-    default_rules = ", ".join(f"'{r.name}'" for r in RULES if r.default_date_only) or "''"
-    con.execute("""
+    default_rules = ", ".join(str(i) for i, r in enumerate(RULES) if r.default_date_only) or "-1"
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hy_big AS
-        SELECT q.rule, q.rid, q.k, q.d, q.win, row_number() OVER (PARTITION BY q.k ORDER BY q.o, q.rid) AS pos
-        FROM _hy_keys q JOIN _hy_blocks USING (k) WHERE n > q.cap
-    """)
+        SELECT q.rule, q.rid, q.k, q.d, c.win,
+               row_number() OVER (PARTITION BY q.k ORDER BY {order_sql}, q.rid) AS pos
+        FROM _hy_keys q JOIN _hy_blocks b USING (k) JOIN _hy_caps c ON c.rule = q.rule
+        JOIN {table} x ON x.rid = q.rid WHERE b.n > c.cap
+    """)  # noqa: S608 - internal identifiers only
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _hy_rule_pairs AS
         WITH good AS (
-            SELECT q.rule, q.rid, q.k, q.d FROM _hy_keys q JOIN _hy_blocks USING (k) WHERE n <= q.cap
+            SELECT q.rule, q.rid, q.k, q.d FROM _hy_keys q JOIN _hy_blocks b USING (k)
+            JOIN _hy_caps c ON c.rule = q.rule WHERE b.n <= c.cap
         ), near AS (
             SELECT rule, rid, k, d, pos + unnest(range(1, win + 1)) AS target FROM _hy_big
+        ), found AS (
+            SELECT DISTINCT a.rule, a.rid AS r1, b.rid AS r2
+            FROM good a JOIN good b ON a.k = b.k AND a.rid < b.rid {new_filter}
+            WHERE a.rule NOT IN ({default_rules}) OR a.d OR b.d
+            UNION
+            SELECT a.rule, least(a.rid, b.rid) AS r1, greatest(a.rid, b.rid) AS r2
+            FROM near a JOIN _hy_big b ON a.k = b.k AND b.pos = a.target {new_filter}
+            WHERE a.rule NOT IN ({default_rules}) OR a.d OR b.d
         )
-        SELECT DISTINCT a.rule, a.rid AS r1, b.rid AS r2
-        FROM good a JOIN good b ON a.k = b.k AND a.rid < b.rid {new_filter}
-        WHERE a.rule NOT IN ({default_rules}) OR a.d OR b.d
-        UNION
-        SELECT a.rule, least(a.rid, b.rid) AS r1, greatest(a.rid, b.rid) AS r2
-        FROM near a JOIN _hy_big b ON a.k = b.k AND b.pos = a.target {new_filter}
-        WHERE a.rule NOT IN ({default_rules}) OR a.d OR b.d
+        SELECT c.name AS rule, f.r1, f.r2 FROM found f JOIN _hy_caps c ON c.rule = f.rule
     """)  # noqa: S608 - internal identifiers only
     per_rule = dict(con.execute("SELECT rule, count(*) FROM _hy_rule_pairs GROUP BY rule").fetchall())
     con.execute("CREATE OR REPLACE TEMP TABLE _hy_pairs AS SELECT DISTINCT r1, r2 FROM _hy_rule_pairs ORDER BY r1, r2")
-    con.execute("DROP TABLE _hy_big")
+    con.execute("DROP TABLE _hy_big; DROP TABLE _hy_caps")
     total = con.execute("SELECT count(*) FROM _hy_pairs").fetchall()[0][0]
     return {
         "max_block": max_block,
         "window": window,
         "rules": [
             {"rule": r.name, "description": r.description, "pairs": int(per_rule.get(r.name, 0)),
-             "max_block": caps[r.name][0], "window": caps[r.name][1],
+             "max_block": cap, "window": win,
              "capped_blocks": capped.get(r.name, (0, 0))[0],
              "capped_blocks_identities": capped.get(r.name, (0, 0))[1]}
-            for r in RULES
+            for r, (_i, _name, cap, win, _order) in zip(RULES, caps, strict=True)
         ],
         "candidate_pairs": int(total),
     }
