@@ -20,6 +20,7 @@ __all__ = [
     "hours_bar",
     "peers_chart",
     "ranking_bar",
+    "sparkline",
     "trend_line",
     "waterfall",
 ]
@@ -96,6 +97,20 @@ def heatmap_hour_weekday(cells: pd.DataFrame, label: str, *, title: str) -> go.F
     )
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, label, height=360)
+
+
+def sparkline(x: pd.Series, y: pd.Series, *, unit: str, bar: bool = False) -> go.Figure:
+    """A small trend under a headline figure, readable on its own: dated x axis (dd/mm), y axis
+    with its unit, French decimal comma, the value and the date on hover."""
+    trace = go.Bar if bar else go.Scatter
+    extra = {} if bar else {"mode": "lines+markers", "line": {"width": 2}}
+    fig = go.Figure(trace(x=x, y=y, marker={"color": _BLUE}, hovertemplate=f"%{{x|%d/%m/%Y}} : %{{y}} {unit}"
+                          "<extra></extra>", **extra))
+    fig.update_xaxes(tickformat="%d/%m", nticks=4, showgrid=False)
+    fig.update_yaxes(ticksuffix=f" {unit}", nticks=3, rangemode="tozero")
+    fig.update_layout(height=150, margin={"l": 0, "r": 8, "t": 6, "b": 0}, showlegend=False,
+                      separators=", ")
+    return fig
 
 
 def trend_line(

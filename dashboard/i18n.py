@@ -13,7 +13,7 @@ from typing import Any
 
 from analytics.messages import NESTED, NESTED_LISTS, coded, decode
 
-__all__ = ["ENGINE_ERRORS", "MESSAGES", "error_text", "job_label", "message_text", "result_error_text", "t"]
+__all__ = ["ENGINE_ERRORS", "MESSAGES", "error_text", "fr_number", "job_label", "message_text", "result_error_text", "t"]
 
 FR: dict[str, str] = {
     # --- application shell ---------------------------------------------------------------
@@ -101,6 +101,9 @@ FR: dict[str, str] = {
     "overview.see_ranking": "Postes de temps à automatiser",
     "overview.see": "Détails",
     "overview.trend": "Tendance",
+    "overview.trend.run": "Par détection des doublons, du {first} au {last} (en {unit}).",
+    "overview.trend.week": "Par semaine, du {first} au {last} (en {unit}).",
+    "overview.unit.pairs": "paires",
     "overview.no_match_run": "Aucune détection de doublons n'a encore été lancée.",
     "overview.no_timesinks": "Indicateurs de temps documentaire non calculés.",
     "overview.report": "Rapport mensuel",
@@ -1159,6 +1162,13 @@ def _french(code: str, params: Mapping[str, object]) -> str:
               else ", ".join(message_text(part) for part in str(v).split(", ")) if k in NESTED_LISTS
               else v for k, v in params.items()}
     return t(f"error.{code}", **values)
+
+
+def fr_number(value: float | None, digits: int = 2, *, sign: bool = False) -> str:
+    """``value`` as a French page shows it: decimal comma (0,95; +1,25); "—" when empty."""
+    if value is None or value != value:
+        return "—"
+    return f"{value:{'+' if sign else ''}.{digits}f}".replace(".", ",")
 
 
 def job_label(job: str, kind: str, name: str) -> str:

@@ -23,7 +23,7 @@ from dashboard.components import (
     guarded,
     page_window,
 )
-from dashboard.i18n import t
+from dashboard.i18n import fr_number, t
 from dashboard.task_button import task_button
 
 PAGE_SIZE = 25
@@ -126,11 +126,10 @@ def _comparison(explain: pd.DataFrame, left: str | None = None, right: str | Non
         right or t("dup.right"): fields["right"].astype("string").fillna("—"),
         t("dup.differs"): differs,
         t("dup.level"): [t(f"dup.level.{lv}") for lv in fields["level"]],
-        t("dup.weight"): fields["weight"],
+        t("dup.weight"): [fr_number(w, sign=True) for w in fields["weight"]],  # decimal comma
     })
     st.dataframe(table.reset_index(drop=True), hide_index=True, column_config={
         t("dup.differs"): st.column_config.CheckboxColumn(t("dup.differs"), help=t("dup.differs_help")),
-        t("dup.weight"): st.column_config.NumberColumn(t("dup.weight"), format="%+.2f"),
     })
 
 
@@ -185,10 +184,11 @@ def _review(page: identity.QueuePage, queue_version: str,
     picked = st.dataframe(
         # keyed on the page's pairs: a selection never outlives the rows it was made on (after a
         # decision the page changes, the selection is gone and the next pair is shown)
-        window[columns], hide_index=True, key=f"dup_table_{_digest(page_pairs)}", on_select="rerun",
+        window[columns].assign(score=[fr_number(s) for s in window["score"]]),  # 0,95: French decimal comma
+        hide_index=True, key=f"dup_table_{_digest(page_pairs)}", on_select="rerun",
         selection_mode="multi-row",
         column_config={
-            "score": st.column_config.ProgressColumn(t("dup.score"), min_value=0.0, max_value=1.0, format="%.2f"),
+            "score": t("dup.score"),
             "patient_id_1": t("dup.id_1"), "birth_name_1": t("dup.name_1"),
             "first_names_1": t("dup.first_1"),
             "birth_date_1": st.column_config.DateColumn(t("dup.birth_1"), format="DD/MM/YYYY"),
@@ -220,7 +220,7 @@ def _review(page: identity.QueuePage, queue_version: str,
     with right:
         steps = explain[explain["field"] != "total"].copy()
         steps["field"] = [t("chart.prior") if f == "prior" else t(f"dup.field.{f}") for f in steps["field"]]
-        title = t("dup.waterfall", score=f"{row['score']:.2f}")
+        title = t("dup.waterfall", score=fr_number(row["score"]))
         st.plotly_chart(charts.waterfall(steps, title=title), key="dup_waterfall")
     if not may_review:
         st.caption(t("dup.review_denied"))
@@ -311,7 +311,7 @@ def _search_summary(found: pd.DataFrame) -> pd.DataFrame:
         t("dup.search.born"): [_date(d) for d in found["birth_date"]],
         t("dup.field.sex"): found["sex"].fillna("—"),
         t("dup.search.place"): found["birth_place_code"].fillna("—"),
-        t("dup.score"): found["score"].round(2),
+        t("dup.score"): [fr_number(s) for s in found["score"]],
         t("dup.search.verdict"): [t(f"dup.search.decision.{d}") for d in found["decision"]],
     })
 
@@ -325,13 +325,11 @@ def _search_results(found: pd.DataFrame) -> None:
         st.success(t("dup.search_none"))
         return
     st.warning(t("dup.search_found", n=len(found)))
-    st.dataframe(_search_summary(found), hide_index=True, column_config={
-        t("dup.score"): st.column_config.ProgressColumn(t("dup.score"), min_value=0.0, max_value=1.0, format="%.2f"),
-    })
+    st.dataframe(_search_summary(found), hide_index=True)
     st.caption(t("dup.search.why"))
     for rank, row in enumerate(found.itertuples(index=False), start=1):
         label = t("dup.search.card", rank=rank, name=row.birth_name or "—", first=row.first_names or "",
-                  born=_date(row.birth_date), id=row.patient_id, score=f"{row.score:.2f}",
+                  born=_date(row.birth_date), id=row.patient_id, score=fr_number(row.score),
                   verdict=t(f"dup.search.decision.{row.decision}"))
         with st.expander(label, expanded=rank == 1):
             _comparison(pd.DataFrame(row.explanation), left=t("dup.search.typed"), right=t("dup.search.record"))
@@ -424,8 +422,9 @@ with tab_docs:
             else:
                 shown = _doc_page(con, version, me.username, kind, _offset("dup_docs_page", total, DOCS_PAGE_SIZE))
                 page_window(total, key="dup_docs_page", page_size=DOCS_PAGE_SIZE)
+                shown = shown.assign(score=[fr_number(s) for s in shown["score"]])
                 st.dataframe(shown, hide_index=True, column_config={
-                    "kind": t("dup.kind"), "score": st.column_config.NumberColumn(t("dup.score"), format="%.2f"),
+                    "kind": t("dup.kind"), "score": t("dup.score"),
                     "reason": t("dup.reason"), "patient_id": t("dup.patient"),
                     "keep_document_id": t("dup.keep"), "run_id": None,
                     **{f"{col}_{n}": t(f"dup.doc.{col}", n=n) for n in (1, 2)

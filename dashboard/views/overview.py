@@ -12,6 +12,7 @@ from analytics import identity, reports
 from analytics import timesinks as ts
 from analytics.reports.texts import fr_month
 from dashboard import auth, state
+from dashboard.charts import sparkline
 from dashboard.components import actor
 from dashboard.i18n import t
 
@@ -90,6 +91,15 @@ def report_download() -> None:
                        icon=":material/picture_as_pdf:", on_click="ignore")
 
 
+def _trend(x: pd.Series, y: pd.Series, unit: str, step: str, *, bar: bool = False) -> None:
+    """The figure's trend with its axis, unit and period (nothing with fewer than two points)."""
+    if len(y) < 2:
+        return
+    st.plotly_chart(sparkline(x, y, unit=unit, bar=bar), config={"displayModeBar": False}, key=f"spark_{step}_{unit}")
+    first, last = pd.Timestamp(x.iloc[0]), pd.Timestamp(x.iloc[-1])
+    st.caption(t(f"overview.trend.{step}", first=f"{first:%d/%m/%Y}", last=f"{last:%d/%m/%Y}", unit=unit))
+
+
 def _link(page: str, label: str) -> None:
     """A link to the page that explains a figure, if this role may open it."""
     if page in st.session_state.get("hygie_pages", ()):
@@ -107,7 +117,8 @@ tables = loaded_tables(con, version)
 # --- the figures a DSI manager reports upward ---------------------------------------------
 top = st.columns(3, border=True)
 dup = duplicate_figures(con, version, me.role)
-rates = dup.trend["rate"].dropna() * 100  # runs whose rate is known, oldest first
+known = dup.trend.dropna(subset=["rate"])  # runs whose rate is known, oldest first
+rates = known["rate"] * 100
 with top[0]:
     if dup.rate is None:
         st.metric(t("overview.dup_rate"), "—", help=t("overview.dup_rate_help"))
@@ -118,8 +129,8 @@ with top[0]:
         st.metric(
             t("overview.dup_rate"), f"{rate:.2f} %".replace(".", ","), delta=delta, delta_color="inverse",
             help=t("overview.dup_rate_help"),
-            chart_data=list(rates) if len(rates) > 1 else None, chart_type="line",
         )
+        _trend(known["started_at"], rates.round(2), "%", "run")
         st.caption(t("overview.dup_target", target=f"{dup.target * 100:g}") + (" ✅" if dup.meets_target else " ⚠️"))
     _link("duplicates.py", t("overview.see_duplicates"))
 with top[1]:
@@ -127,8 +138,8 @@ with top[1]:
         st.metric(t("overview.pending_pairs"), "—")
     else:
         reviews = dup.trend["reviews"].fillna(0)
-        st.metric(t("overview.pending_pairs"), dup.pending_reviews,
-                  chart_data=list(reviews) if len(reviews) > 1 else None, chart_type="bar")
+        st.metric(t("overview.pending_pairs"), dup.pending_reviews)
+        _trend(dup.trend["started_at"], reviews, t("overview.unit.pairs"), "run", bar=True)
         st.caption(t("overview.pending_help"))
     _link("duplicates.py", t("overview.see_queue"))
 figures = time_figures(con, version, me.role)
@@ -149,16 +160,16 @@ if figures is not None:
         st.metric(
             t("overview.ehr8"),
             f"{minutes / 60:.1f} h".replace(".", ",") if minutes >= 60 else f"{minutes:.0f} min",
-            chart_data=list((weekly["ehr_time8"].fillna(0) / 60).round(2)), chart_type="line",
             help=t("overview.ehr8_help"),
         )
+        _trend(weekly["period"], (weekly["ehr_time8"].fillna(0) / 60).round(2), "h", "week")
         _link("time_sinks.py", t("overview.see_time"))
     with bottom[1]:
         share = (weekly["outside_minutes"] / weekly["active_minutes"].where(weekly["active_minutes"] > 0)).fillna(0) * 100
         st.metric(
             t("overview.after_hours"), f"{(row['outside_share'] or 0) * 100:.0f} %",
-            chart_data=list(share.round(1)), chart_type="line", delta_color="inverse",
         )
+        _trend(weekly["period"], share.round(1), "%", "week")
         _link("time_sinks.py", t("overview.see_when"))
     with bottom[2]:
         st.metric(t("overview.automation"), f"{figures['saved']:.0f} h".replace(".", ","),

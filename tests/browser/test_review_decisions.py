@@ -74,6 +74,6 @@ def test_search_before_create_with_birth_date_and_first_letters(page, server):
     settle(page)
     assert page.get_by_text("Une erreur inattendue").count() == 0
     card = page.get_by_test_id("stExpander").first.inner_text()
-    assert re.search(r"^1\. BER\w* .+ — né\(e\) le 18/08/1991 — IPP \S+ — score \d\.\d\d", card, re.MULTILINE), card
+    assert re.search(r"^1\. BER\w* .+ — né\(e\) le 18/08/1991 — IPP \S+ — score \d,\d\d", card, re.MULTILINE), card
     assert "00:00:00" not in page.get_by_test_id("stMain").inner_text()
     shoot(page, "12_duplicates_search")

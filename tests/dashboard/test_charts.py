@@ -51,3 +51,17 @@ def test_waterfall_ends_with_the_total():
     fig = charts.waterfall(EXPLAIN, title="t")
     assert list(fig.data[0].measure) == ["relative", "relative", "total"]
     assert list(fig.data[0].x)[-1] == "Poids total"
+
+
+def test_a_sparkline_reads_on_its_own():
+    import pandas as pd
+
+    from dashboard.charts import sparkline
+
+    weeks = pd.Series(pd.to_datetime(["2026-09-28", "2026-10-05", "2026-10-12"]))
+    figure = sparkline(weeks, pd.Series([1.25, 2.5, 2.0]), unit="h")
+    fig = figure.to_plotly_json()
+    assert fig["layout"]["yaxis"]["ticksuffix"] == " h" and fig["layout"]["separators"] == ", "
+    assert fig["layout"]["xaxis"]["tickformat"] == "%d/%m"
+    assert fig["data"][0]["hovertemplate"] == "%{x|%d/%m/%Y} : %{y} h<extra></extra>"
+    assert list(figure.data[0].y) == [1.25, 2.5, 2.0]

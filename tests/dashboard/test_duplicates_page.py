@@ -140,3 +140,14 @@ def test_unsure_moves_past_the_pair_and_a_rerun_reads_nothing_again(app, fresh_w
     _button(at, "unsure").click().run()
     assert [m.value for m in at.metric] == ["0", "2", "2"]
     assert "Aucune paire à examiner" in at.info[0].value
+
+
+def test_scores_and_weights_have_a_french_decimal_comma(app, fresh_warehouse):
+    """Scores read "1.00" with a decimal point in a French page (issue 18)."""
+    at = app(fresh_warehouse, "manager").run()
+    at.switch_page("views/duplicates.py").run()
+    assert not at.error, [e.value for e in at.error]
+    scores = next(d.value for d in at.dataframe if (d.key or "").startswith("dup_table"))["score"]
+    assert len(scores) == 2 and all(re.fullmatch(r"[01],\d\d", s) for s in scores), scores.tolist()
+    weights = at.dataframe[1].value.iloc[:, -1]
+    assert all(re.fullmatch(r"[+-]\d+,\d\d|—", w) for w in weights), weights.tolist()

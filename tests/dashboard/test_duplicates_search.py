@@ -58,7 +58,7 @@ def test_birth_date_and_first_letters_find_a_patient_without_birth_place(app, de
     assert set(found["Avis"]) <= {"Très probablement cette personne", "À vérifier", "Peu d'indices concordants"}
     # each candidate explained as the review queue explains a pair, in French
     cards = [e.label for e in at.expander]
-    assert re.fullmatch(r"1\. DU\w+ .+ — né\(e\) le 14/06/1972 — IPP S[12] — score \d\.\d\d \(.+\)", cards[0])
+    assert re.fullmatch(r"1\. DU\w+ .+ — né\(e\) le 14/06/1972 — IPP S[12] — score \d,\d\d \(.+\)", cards[0])
     compared = next(d.value for d in at.dataframe if "Saisie" in d.value.columns)
     assert compared.loc[compared["Trait"] == "Nom de naissance", "Concordance"].iloc[0] == "début saisi"
     assert compared.loc[compared["Trait"] == "Date de naissance", "Saisie"].iloc[0] == "14/06/1972"
