@@ -17,8 +17,10 @@ __all__ = ["AWAITING_REVIEW_SQL", "HELD_MATCH_SQL", "UNDECIDED_SQL"]
 #: reviewer has decided (a reviewed pair's rule is ``reviewed same`` / ``reviewed not_same``).
 HELD_MATCH_SQL = ("(decision = 'match' AND NOT coalesce(auto_merge, FALSE) "
                   "AND coalesce(rule, '') NOT LIKE 'reviewed %')")
-#: A ``match_pairs`` row that waits for a reviewer's decision (before its reviews are read).
-AWAITING_REVIEW_SQL = f"(decision = 'review' OR {HELD_MATCH_SQL})"
+#: A ``match_pairs`` row that waits for a reviewer's decision (before its reviews are read). The
+#: ``IN`` conjunct is a filter DuckDB applies to the scan: the non-match row groups (98 % of the
+#: rows, stored last) are skipped by their min/max statistics.
+AWAITING_REVIEW_SQL = f"(decision IN ('review', 'match') AND (decision = 'review' OR {HELD_MATCH_SQL}))"
 #: No reviewer's latest word on the ``match_pairs`` row aliased ``m`` is same / not_same (a first
 #: "same person" awaiting its second reviewer, ``same_pending``, or ``unsure`` leaves it waiting).
 UNDECIDED_SQL = """NOT EXISTS (

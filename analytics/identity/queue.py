@@ -66,7 +66,8 @@ class QueuePage:
 #: side, with the facts the filters use. Patients and documents are read for these pairs' patients only.
 _BASE_SQL = """
     candidates AS MATERIALIZED (
-        SELECT * FROM match_pairs WHERE """ + AWAITING_REVIEW_SQL + """ OR ($matches AND decision = 'match')
+        SELECT * FROM match_pairs WHERE decision IN ('review', 'match')
+            AND (""" + AWAITING_REVIEW_SQL + """ OR ($matches AND decision = 'match'))
     ),
     ids AS (SELECT patient_id_1 AS patient_id FROM candidates UNION SELECT patient_id_2 FROM candidates),
     people AS MATERIALIZED (
