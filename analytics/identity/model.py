@@ -3,12 +3,10 @@
 * ``u`` (how often two *different* people agree at a level) is measured on random pairs of
   the index (as Splink's ``estimate_u_using_random_sampling``).
 * ``m`` (how often two records of the *same* person do) starts from the priors below and is
-  then estimated from the data, leave-one-field-out: for each field, the level distribution
-  over the candidate pairs that the *other* fields alone already identify with high
-  confidence (≥ ``CONFIDENT_BITS``), with the priors kept as pseudo-counts. Unlike plain EM on
-  blocked pairs, this cannot learn "same address and phone" as the signature of a duplicate
-  (households would then be merged): contact fields are left out together when one of them
-  is estimated, and their summed positive weight is capped (``CONTACT_CAP``).
+  learned by expectation-maximisation on the pairs of training blocking rules, each field from
+  the rules that do not block on it, reviewers' decisions as labels (:mod:`training`); a field
+  the data cannot support keeps its prior. Contact fields (a household shares address, phone
+  and often e-mail) have their summed positive weight capped (``CONTACT_CAP``).
 * The weight of a level is ``log2(m/u)``; "missing" weighs 0. An exact agreement on a frequent
   value (MARTIN, JEAN, a shared switchboard phone) weighs less: ``log2(m / tf(value))``
   (term-frequency adjustment relative to the average agreeing value).
@@ -25,7 +23,8 @@ import numpy as np
 
 from analytics.identity.comparisons import FIELDS, TF_FIELDS, IndexArrays, compare
 
-__all__ = ["Model", "PRIOR_M", "default_model", "derive_threshold", "estimate_u", "fit", "score", "weights"]
+__all__ = ["Model", "PRIOR_M", "default_model", "derive_threshold", "estimate_lambda", "estimate_u",
+           "score", "weights"]
 
 #: Prior m per level (same order as FIELDS, "missing" excluded): what a duplicate looks like.
 PRIOR_M: dict[str, tuple[float, ...]] = {
@@ -89,30 +88,14 @@ def estimate_u(ix: IndexArrays, n_pairs: int = 150_000, seed: int = 42) -> dict[
     return u
 
 
-def _pattern_codes(levels: dict[str, np.ndarray]) -> np.ndarray:
-    code = np.zeros(len(next(iter(levels.values()))), dtype=np.int64)
-    for f in FIELDS:
-        code = code * 8 + levels[f]
-    return code
-
-
-def _decode(codes: np.ndarray) -> dict[str, np.ndarray]:
-    out = {}
-    rest = codes.copy()
-    for f in reversed(list(FIELDS)):
-        out[f] = (rest % 8).astype(np.int64)
-        rest //= 8
-    return out
-
-
+#: Summed weight from which a pair counts as a sure duplicate (start of the lambda estimate).
 CONFIDENT_BITS = 18.0
 CONTACT_FIELDS = ("phone", "email", "address")
 CONTACT_CAP = 10.0
-PSEUDO_M = 20.0
 STRICT_TRAITS = ("birth_name", "first_name", "birth_date", "sex", "birth_place")
 
 
-def _lambda(total_w: np.ndarray, n_records: int, iterations: int = 20) -> float:
+def estimate_lambda(total_w: np.ndarray, n_records: int, iterations: int = 20) -> float:
     """Share of duplicate pairs among all n(n-1)/2 pairs, by fixed-point iteration."""
     all_pairs = max(n_records * (n_records - 1) / 2, 1.0)
     lam = max(float((total_w >= CONFIDENT_BITS).sum()), 1.0) / all_pairs
@@ -121,72 +104,6 @@ def _lambda(total_w: np.ndarray, n_records: int, iterations: int = 20) -> float:
         expected = float((1.0 / (1.0 + np.exp2(-np.clip(total_w + prior, -60, 60)))).sum())
         lam = min(max(expected, 1.0) / all_pairs, 0.5)
     return lam
-
-
-FIT_ROUNDS = 4
-FIT_TOLERANCE = 1e-3
-
-
-def fit(levels: dict[str, np.ndarray], u_random: dict[str, np.ndarray], n_records: int,
-        rounds: int = FIT_ROUNDS) -> Model:
-    """Estimate m from the candidate pairs, leave-one-field-out; u stays ``u_random`` (random
-    pairs); lambda is then measured over all pairs.
-
-    Each round (a classification EM: hard E step) takes, for each field, the candidate pairs
-    that the *other* fields alone already identify with high confidence (≥ ``CONFIDENT_BITS``
-    with the current m) — without every contact field when a contact field is estimated — and
-    re-estimates the field's m from their levels, the priors kept as ``PSEUDO_M`` pseudo-counts;
-    rounds stop when m moves less than ``FIT_TOLERANCE``. No field teaches itself, and a shared
-    household (address, phone, e-mail) cannot teach that it is the mark of a duplicate. The
-    disagreement level of a strict trait is never made more likely among duplicates than its
-    prior says. A field absent from every pair (no INS or phone in the source) keeps its prior
-    and weighs 0 (its level is "missing"). A soft EM over all candidate pairs was tried and
-    rejected: on the sample hospital it let the non-duplicates take over the duplicate class
-    (m of a different birth date 0.39, precision 0.97).
-    """
-    m = {f: np.asarray(PRIOR_M[f], dtype=float) for f in FIELDS}
-    n_pairs = len(next(iter(levels.values()))) if levels else 0
-    nan_tf = {f: np.full(n_pairs, np.nan) for f in TF_FIELDS}
-    present = {f: bool((levels[f] > 0).any()) if n_pairs else False for f in FIELDS}
-    log: list[str] = []
-    done = 0
-    for round_ in range(1, rounds + 1):
-        done = round_
-        model = Model(m=m, u=u_random, u_random=u_random, lam=0.5)
-        w = weights(model, levels, nan_tf)
-        total = sum(w.values())
-        contact = sum(w[f] for f in CONTACT_FIELDS)
-        new_m = {}
-        for f in FIELDS:
-            if not present[f]:
-                new_m[f] = m[f]
-                continue
-            rest = total - (contact if f in CONTACT_FIELDS else w[f])
-            conf = rest >= CONFIDENT_BITS
-            k = len(FIELDS[f]) - 1
-            lv = levels[f][conf]
-            lv = lv[lv > 0].astype(np.int64) - 1
-            counts = np.bincount(lv, minlength=k).astype(float)
-            est = (counts + PSEUDO_M * np.asarray(PRIOR_M[f])) / (counts.sum() + PSEUDO_M)
-            if f in STRICT_TRAITS and est[0] > PRIOR_M[f][0]:
-                # RNIV strict traits: the data may make a disagreement more damning than the
-                # prior says, never more excusable (a household must not teach that a different
-                # birth date is common among duplicates). The other levels share the rest.
-                est[1:] *= (1.0 - PRIOR_M[f][0]) / est[1:].sum()
-                est[0] = PRIOR_M[f][0]
-            new_m[f] = est
-            if round_ == 1:
-                log.append(f"{f}: {int(conf.sum())} confident pairs")
-        change = max(float(np.abs(new_m[f] - m[f]).max()) for f in FIELDS)
-        m = new_m
-        if change < FIT_TOLERANCE:
-            break
-    log.append(f"fit: {done} rounds")
-    log += [f"{f}: absent from every pair, prior kept (weight 0)" for f in FIELDS if not present[f]]
-    model = Model(m=m, u=u_random, u_random=u_random, lam=0.5, iterations=done, log=log)
-    w = weights(model, levels, nan_tf)
-    model.lam = _lambda(sum(w.values()), n_records)
-    return model
 
 
 #: Expected precision of the pairs decided ``match`` that the derived threshold aims at.

@@ -16,9 +16,10 @@ from analytics.identity import blocking
 from analytics.identity import decide as decide_mod
 from analytics.identity.comparisons import FIELDS, IndexArrays, load_index
 from analytics.identity.decide import auto_merge_eligible, resolve_thresholds
-from analytics.identity.model import TARGET_PRECISION, Model, derive_threshold, estimate_u, fit
+from analytics.identity.model import TARGET_PRECISION, Model, derive_threshold, estimate_u
 from analytics.identity.normalise import build_index
 from analytics.identity.scoring import ScoredPairs, cluster_labels, score_pairs
+from analytics.identity.training import fit
 
 __all__ = ["MatchSummary", "find_duplicates", "latest_model", "store_results", "surplus_records"]
 
@@ -189,7 +190,7 @@ def find_duplicates(
 
         levels, _ = compare(ix, a, b)
         lap("compare")
-        model = fit(levels, estimate_u(ix, seed=seed), ix.n)
+        model = fit(con, ix, levels, estimate_u(ix, seed=seed), seed=seed)
         lap("train")
         sp = score_pairs(con, ix, a, b, model, t_match, t_review, levels=levels)
         model.threshold_match = derive_threshold(sp.score)
