@@ -546,6 +546,7 @@ FR: dict[str, str] = {
     "dup.level.swapped": "nom et prénom inversés",
     "dup.level.nickname": "diminutif",
     "dup.level.initial": "initiale seulement",
+    "dup.level.street": "même adresse, code postal mal saisi",
     "dup.waterfall": "Contribution de chaque trait au poids (score {score})",
     "dup.decide": "**Décision** pour la paire affichée, {a} ↔ {b} — raccourcis clavier 1, 2, 3 :",
     "dup.button.same": "Même personne",

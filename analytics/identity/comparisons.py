@@ -36,7 +36,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "ins": ("missing", "far_strong", "far", "traits_differ", "exact"),
     "phone": ("missing", "far", "exact"),
     "email": ("missing", "far", "close", "exact"),
-    "address": ("missing", "far", "postcode", "close", "exact"),
+    "address": ("missing", "far", "postcode", "street", "close", "exact"),
 }
 #: What each level means (docs/IDENTITY_RULES.md). Only formatting differences (case, accents,
 #: hyphen / space / apostrophe, repeated spaces) are ``exact``: any other difference is a level of
@@ -61,11 +61,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
 #: Both: ``swapped`` birth name and first name swapped (each nearly the other's);
 #: first_name: ``nickname`` a diminutive or nickname (WILLIAM / BILL), ``initial`` a single letter,
 #: the other's initial (see analytics/identity/name_variants.py).
+#: address: ``close`` a similar address in the same postcode; ``street`` a similar address whose
+#: postcode differs by one typo (2036 / 2306) or is missing on one side; ``postcode`` only the
+#: postcode is shared.
 
 #: Fields whose exact level is adjusted by how frequent the agreeing value is.
 TF_FIELDS = ("birth_name", "first_name", "phone", "address")
 
-_STRINGS = ("bn", "bn_key", "bn_np", "un_np", "fn1", "fn_all", "fn_list", "ufn", "email", "address")
+_STRINGS = ("bn", "bn_key", "bn_np", "un_np", "fn1", "fn_all", "fn_list", "ufn", "email", "address", "postcode")
 
 
 @dataclass
@@ -339,6 +342,17 @@ def _nir_contradicts(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> np.ndarra
     return one & bad
 
 
+def _address_similarity(left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """0-100 per pair (masked pairs only): the better of the word-order-free ratio and the ratio
+    with spaces removed (FEBRL-style splits: NARRANYSTREET / NARRAN STREET)."""
+    out = _sim(fuzz.token_sort_ratio, left, right, mask)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        out[idx] = np.maximum(out[idx], process.cpdist(left[idx], right[idx], scorer=fuzz.ratio, workers=-1,
+                                                       processor=lambda v: v.replace(" ", "")))
+    return out
+
+
 def _lengths(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return np.fromiter((len(values[i]) for i in pos), dtype=np.int64, count=len(pos))
 
@@ -464,9 +478,14 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
     ad_present = _present(c["address"], a, b)
     same_pc = _eq(c["postcode"], a, b)
     ad_exact = _eq(c["address"], a, b) & (same_pc | ~pc_present)
-    tsr = _sim(fuzz.token_sort_ratio, s["address"][a], s["address"][b], ad_present & ~ad_exact & same_pc)
+    # A postcode one typo away (or absent on one side): the same street, a postcode mistyped.
+    pc_other = ad_present & ~ad_exact & ~same_pc
+    pc_typo = pc_other & (~pc_present | (_sim(OSA.distance, s["postcode"][a], s["postcode"][b], pc_other & pc_present)
+                                         <= 1))
+    similar = _address_similarity(s["address"][a], s["address"][b], ad_present & ~ad_exact & (same_pc | pc_typo))
     L["address"] = _levels("address", pc_present | ad_present, [
-        ("exact", ad_exact), ("close", same_pc & (tsr >= 85)), ("postcode", same_pc)])
+        ("exact", ad_exact), ("close", same_pc & (similar >= 85)), ("street", pc_typo & (similar >= 85)),
+        ("postcode", same_pc)])
 
     tf = {f: np.where(L[f] == len(FIELDS[f]) - 1, ix.tf[f][a], np.nan) for f in TF_FIELDS}
     return L, tf

@@ -61,6 +61,8 @@ def _any(levels: np.ndarray, field: str, names: tuple[str, ...]) -> np.ndarray:
 SAME_FAMILY_NAME = ("close", "cross", "word", "particle", "inverted", "exact")
 #: Birth-date levels of a multiple birth (or a sibling's date typed for the other's).
 NEAR_BIRTH_DATE = ("default", "typo", "swap", "exact")
+#: Address levels of a shared household (a postcode typo included: ``street``).
+SAME_HOME = ("street", "close", "exact")
 #: First-name levels of two different first names: every level but a typo of a non-name
 #: (``close``), the same names reordered, identical, and a compound reduced to its first part
 #: (JEAN-PIERRE / JEAN: how a desk shortens a first name, not how twins are named; it is never
@@ -80,7 +82,7 @@ def twins_guard(levels: dict[str, np.ndarray]) -> np.ndarray:
     """
     same_name = _any(levels["birth_name"], "birth_name", SAME_FAMILY_NAME)
     near_date = _any(levels["birth_date"], "birth_date", NEAR_BIRTH_DATE)
-    home = (levels["address"] >= _lvl("address", "close")) | (levels["phone"] == _lvl("phone", "exact"))
+    home = _any(levels["address"], "address", SAME_HOME) | (levels["phone"] == _lvl("phone", "exact"))
     fn_other = _any(levels["first_name"], "first_name", OTHER_FIRST_NAME)
     # A typo-like difference is a twin only when the sexes are known to differ.
     fn_close_other_sex = (levels["first_name"] == _lvl("first_name", "close")) & (

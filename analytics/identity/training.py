@@ -50,7 +50,7 @@ TRAINING_RULES: tuple[TrainingRule, ...] = (
                  ("address", "birth_date")),
 )
 #: Pairs sampled per training rule (a random share of the rule's pairs when it has more).
-MAX_PAIRS = 150_000
+MAX_PAIRS = 75_000
 #: Fewest pairs, and fewest expected duplicates among them, for a rule's estimate to be used.
 MIN_PAIRS = 30
 MIN_MATCHES = 5.0

@@ -99,3 +99,28 @@ CASES = [
 def test_levels(description, left, right, expected):
     got = _levels(left, right)
     assert {f: got[f] for f in expected} == expected, description
+
+
+@pytest.mark.parametrize(("left", "right", "expected"), [
+    (("1 NARRAN STREET", "2036"), ("1 NARRAN STREET", "2036"), "exact"),
+    (("1 NARRAN STREET", "2036"), ("1 NARRANSTREET", "2036"), "close"),
+    # the same street, the postcode mistyped (transposed digits, one digit) or absent on one side
+    (("1 NARRAN STREET", "2036"), ("1 NARRAN STREET", "2306"), "street"),
+    (("1 NARRANY STREET", "35000"), ("1 NARRAN STREET", "35001"), "street"),
+    (("12 RUE DES LILAS", "35000"), ("12 RUE DE LILAS", None), "street"),
+    (("12 RUE DES LILAS", "35000"), ("12 RUE DES LILAS", None), "exact"),
+    # another town: two digits differ
+    (("1 NARRAN STREET", "2036"), ("1 NARRAN STREET", "3136"), "far"),
+    (("1 NARRAN STREET", "2036"), ("40 MINA WYLIE CRESCENT", "2036"), "postcode"),
+    (("1 NARRAN STREET", "2036"), ("40 MINA WYLIE CRESCENT", "2306"), "far"),
+], ids=["same", "spaces", "postcode transposed", "postcode digit", "postcode absent", "same text, postcode absent", "other town", "other street",
+        "other street, postcode typo"])
+def test_address_levels(left, right, expected):
+    rows = []
+    for k, (address, postcode) in enumerate((left, right)):
+        row = normalise_query(birth_name="DURAND", first_names="CAMILLE", birth_date=dt.date(1975, 3, 14),
+                              postcode=postcode)
+        row.update(rid=k, patient_id=f"P{k}", address=address)
+        rows.append(row)
+    levels, _tf = compare(arrays_from_rows(rows), np.array([0]), np.array([1]))
+    assert FIELDS["address"][int(levels["address"][0])] == expected
