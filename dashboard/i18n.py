@@ -618,6 +618,12 @@ FR: dict[str, str] = {
     "suivi du code pays) ; le dossier indique {found}.",
     "dup.collision.overlapping_stays": "Deux séjours en même temps dans deux services : {stay_1} ({service_1}, "
     "document du {at_1}) et {stay_2} ({service_2}, document du {at_2}).",
+    # the same evidence for a role without identity access (analyst): no INS, no values
+    "dup.collision.record_masked": "**IPP {id}** — sexe {sex} — {status} — identité masquée pour votre rôle",
+    "dup.collision.masked.ins_sex": "Le sexe encodé dans l'INS diffère de celui du dossier.",
+    "dup.collision.masked.ins_birth_year": "L'année de naissance encodée dans l'INS diffère de celle du dossier.",
+    "dup.collision.masked.ins_birth_month": "Le mois de naissance encodé dans l'INS diffère de celui du dossier.",
+    "dup.collision.masked.ins_birth_place": "Le lieu de naissance encodé dans l'INS diffère de celui du dossier.",
     "dup.month.1": "janvier",
     "dup.month.2": "février",
     "dup.month.3": "mars",

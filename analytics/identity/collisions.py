@@ -30,6 +30,7 @@ import pandas as pd
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import InvalidInput
+from analytics.identity.masking import mask_identities, may_see_identities
 from analytics.identity.reviews import log_access
 
 __all__ = ["COLLISION_KINDS", "count_collisions", "find_collisions", "nir_traits"]
@@ -114,7 +115,9 @@ def find_collisions(con: duckdb.DuckDBPyConnection, actor: Actor, *, limit: int 
     encodes) and ``found`` (what the record holds), and for overlapping stays both stays with
     their service and the two documents' times (``at_1``, ``at_2``, at most ``window_minutes``
     apart). Patients with most evidence first, at most ``limit`` rows.
-    The view is recorded in the access log."""
+    The view is recorded in the access log. A role without identity access gets the record's
+    names, birth date and place, INS and the INS evidence's values emptied
+    (:func:`~analytics.identity.masking.mask_identities`)."""
     require(actor, Permission.VIEW_PATIENT_DATA)
     if limit < 1:
         raise InvalidInput(f"limit: {limit} must be at least 1")
@@ -136,6 +139,13 @@ def find_collisions(con: duckdb.DuckDBPyConnection, actor: Actor, *, limit: int 
     """, {"limit": int(limit), "window": int(window_minutes)}).df()  # noqa: S608 - fixed SQL
     for column in ("expected", "found", "stay_1", "service_1", "stay_2", "service_2"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    if not may_see_identities(actor):
+        # what the INS encodes and what the record holds are pieces of the INS, the birth date
+        # and place: a role without identity access gets the kind of contradiction only
+        frame = mask_identities(frame, actor)
+        about_ins = frame["kind"] != "overlapping_stays"
+        for column in ("expected", "found"):
+            frame[column] = frame[column].where(~about_ins, None)
     log_access(con, actor, "view", "collisions", len(frame), {"limit": limit})
     return frame
 

@@ -6,18 +6,21 @@ the score is built) and needs no name, birth date, birth place, INS, phone, e-ma
 pair explanations, search results) unless the actor holds ``VIEW_IDENTITIES`` (admin, manager,
 identitovigilance). Patient ids, scores, decisions, services, statuses and the per-field
 comparison levels stay. Applied where results leave the engine, so that every caller — the
-duplicates page, a script — gets the same view.
+duplicates page, a script — gets the same view. Cleanup jobs' change rows (the before/after
+JSON of a preview or a run) are masked the same way by :func:`mask_change_values`: an analyst
+may preview a merge or a normalisation and sees which fields change, not their values.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
 
 from analytics.access.roles import Actor, Permission, allowed
 
-__all__ = ["IDENTITY_FIELDS", "mask_identities", "may_see_identities"]
+__all__ = ["IDENTITY_FIELDS", "MASKED", "mask_change_values", "mask_identities", "may_see_identities"]
 
 #: Identity values (with ``_1``/``_2`` sides) a role without VIEW_IDENTITIES never receives.
 IDENTITY_FIELDS = frozenset({
@@ -26,6 +29,8 @@ IDENTITY_FIELDS = frozenset({
 })
 #: Fields of an explanation whose left/right values stay visible (not an identity on their own).
 _SHOWN_FIELDS = frozenset({"sex", "prior", "total"})
+#: What replaces an identity value in a job's change rows (the field stays: it shows what changes).
+MASKED = "***"
 _SIDE = re.compile(r"^(?P<base>.+?)(?:_1|_2|_left|_right)$")
 
 
@@ -65,5 +70,32 @@ def mask_identities(frame: pd.DataFrame, actor: Actor) -> pd.DataFrame:
         out["right"] = out["right"].astype(object).where(~hidden, None)
     if "explanation" in out.columns:
         out["explanation"] = [_masked_entries(e) for e in out["explanation"]]
+    out.attrs.update(frame.attrs)
+    return out
+
+
+def _masked_json(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(data, dict):
+        return value
+    masked = {k: MASKED if _identity_column(str(k)) and v is not None else v for k, v in data.items()}
+    return json.dumps(masked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def mask_change_values(frame: pd.DataFrame, actor: Actor) -> pd.DataFrame:
+    """Job change rows (``before``/``after`` JSON objects) as ``actor`` may see them: the value of
+    every identity field replaced by :data:`MASKED` unless the role sees identities. The table,
+    operation, key (a patient id), the names of the changed fields and other values stay."""
+    if may_see_identities(actor):
+        return frame
+    out = frame.copy()
+    for column in ("before", "after"):
+        if column in out.columns:
+            out[column] = [_masked_json(v) for v in out[column]]
     out.attrs.update(frame.attrs)
     return out

@@ -35,6 +35,7 @@ import pandas as pd
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.errors import HygieError, InvalidInput, JobError, StalePreview
+from analytics.identity.masking import mask_change_values
 from analytics.jobs.changelog import apply_batch, batches, fingerprint, insert_frame, store_changes
 from analytics.jobs.registry import (
     TASKS,
@@ -224,7 +225,7 @@ def preview_changes(con: duckdb.DuckDBPyConnection, actor: Actor, preview_id: st
         {"id": preview_id, "limit": limit, "offset": int(offset)},
     ).df()
     access_log(con, actor, "view", "job_preview_changes", len(frame), {"preview_id": preview_id})
-    return frame
+    return mask_change_values(frame, actor)
 
 
 def run_changes(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str) -> pd.DataFrame:
@@ -236,7 +237,7 @@ def run_changes(con: duckdb.DuckDBPyConnection, actor: Actor, run_id: str) -> pd
         [run_id],
     ).df()
     access_log(con, actor, "view", "job_changes", len(frame), {"run_id": run_id})
-    return frame
+    return mask_change_values(frame, actor)
 
 
 def _output_root(con: duckdb.DuckDBPyConnection, override: str | Path | None) -> Path:

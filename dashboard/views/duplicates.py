@@ -376,6 +376,8 @@ def _evidence(row: pd.Series) -> str:
                  at_1=_stamp(row["at_1"]), stay_2=row["stay_2"], service_2=row["service_2"],
                  at_2=_stamp(row["at_2"]))
     expected = row["expected"]
+    if row["ins"] is None or pd.isna(row["ins"]):  # masked: a role without identity access
+        return t(f"dup.collision.masked.{row['kind']}")
     if row["kind"] == "ins_birth_month":
         expected = t(f"dup.month.{int(expected)}")
         found = t(f"dup.month.{int(row['found'])}")
@@ -400,9 +402,13 @@ with tab_collisions:
                     rows = found[found["patient_id"] == pid]
                     head = rows.iloc[0]
                     with st.container(border=True):
-                        st.markdown(t("dup.collision.record", id=pid, name=head["birth_name"] or "—",
-                                      first=head["first_names"] or "", born=_date(head["birth_date"]),
-                                      sex=head["sex"] or "—", status=head["identity_status"] or "—"))
+                        if can(Permission.VIEW_IDENTITIES):
+                            st.markdown(t("dup.collision.record", id=pid, name=head["birth_name"] or "—",
+                                          first=head["first_names"] or "", born=_date(head["birth_date"]),
+                                          sex=head["sex"] or "—", status=head["identity_status"] or "—"))
+                        else:  # the engine emptied the identity: the record by its id
+                            st.markdown(t("dup.collision.record_masked", id=pid, sex=head["sex"] or "—",
+                                          status=head["identity_status"] or "—"))
                         st.markdown("\n".join(f"- {_evidence(r)}" for _, r in rows.iterrows()))
                 export_button(found, "collisions_possibles", key="dup_collisions_export")
 
