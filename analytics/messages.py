@@ -129,6 +129,9 @@ ENGLISH: dict[str, str] = {
     "note.strict_not_filled": "{survivor}: {fields} not filled from {loser} ({loser_status}): a strict trait of a "
                               "{kept} identity comes only from a validated one",
     "note.retention": "{table}: kept {days} days, removing what is older than {day}",
+    "note.access_log_purged": "access_log: removing log ids {first}–{last}, the last with hash {hash}",
+    "note.access_log_anchored": "access_log: chain anchored at log_id {id}",
+    "purge.no_anchor_row": "purge-expired: no access-log row would be left to anchor the chain at",
     # --- privacy: k-anonymity --------------------------------------------------------------------
     "kanon.refused": "k-anonymity: {file} cannot reach k={k} on {columns}: even generalised to the last rung, "
                      "{small} of {total} rows ({share}%) are in groups smaller than k, more than the "

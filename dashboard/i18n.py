@@ -855,19 +855,21 @@ JOB_LABELS: dict[str, dict[str, dict[str, str]]] = {
     "purge-expired": {
         "text": {
             "title": "Purger ce qui a dépassé sa durée de conservation",
-            "doc": "Retire les événements d'audit plus anciens que leur durée de conservation (réglage "
-            "retention.audit_events_days, 365 jours par défaut ; la CNIL recommande 6 mois à 1 an pour les "
-            "journaux de connexion), après les avoir archivés en Parquet lisible par le seul propriétaire. "
-            "L'annulation remet tout.",
+            "doc": "Retire les événements d'audit et les lignes du journal des accès de Hygie plus anciens que "
+            "leur durée de conservation (réglages retention.audit_events_days et retention.access_log_days, "
+            "365 jours par défaut ; la CNIL recommande 6 mois à 1 an pour les journaux de connexion), après "
+            "les avoir archivés en Parquet lisible par le seul propriétaire. La chaîne d'empreintes du journal "
+            "est ancrée à sa première ligne conservée et reste vérifiable. L'annulation remet tout.",
         },
         "param": {"tables": "Tables", "as_of": "Jour de référence"},
         "help": {
-            "tables": "Tables à purger.",
+            "tables": "Tables à purger : événements d'audit, journal des accès de Hygie.",
             "as_of": "Jour à partir duquel compter la durée de conservation (par défaut : aujourd'hui).",
         },
-        "choice": {"tables=audit_events": "Événements d'audit"},
+        "choice": {"tables=audit_events": "Événements d'audit", "tables=access_log": "Journal des accès"},
         "count": {
             "audit_events rows removed": "Événements d'audit retirés",
+            "access_log rows removed": "Lignes du journal des accès retirées",
             "files": "Fichiers",
         },
     },
@@ -1029,6 +1031,10 @@ ENGINE_ERRORS: dict[str, str] = {
     "note.strict_not_filled": "{survivor} : {fields} non complété depuis {loser} ({loser_status}) : un trait strict "
                               "d'une identité {kept} ne vient que d'une identité validée (RNIV).",
     "note.retention": "{table} : conservé {days} jours, retrait de ce qui est antérieur au {day}",
+    "note.access_log_purged": "Journal des accès : retrait des lignes {first} à {last}, la dernière "
+                              "d'empreinte {hash}",
+    "note.access_log_anchored": "Journal des accès : chaîne ancrée à la ligne {id}",
+    "purge.no_anchor_row": "Purge : aucune ligne du journal des accès ne resterait pour y ancrer la chaîne.",
     # --- privacy: k-anonymity -----------------------------------------------------------------
     "kanon.refused": "Export refusé pour protéger l'anonymat : {file} n'atteint pas k={k} sur {columns}. Même en "
                      "généralisant au maximum, {small} ligne(s) sur {total} ({share} %) restent dans des groupes "

@@ -311,6 +311,8 @@ def _execute(con: duckdb.DuckDBPyConnection, actor: Actor, prev: Preview, *, req
             insert_frame(con, "job_outputs", pd.DataFrame(rows, columns=["run_id", "path", "sha256", "bytes"]))
         if fail_after is not None and done >= fail_after:
             raise RuntimeError(f"injected fault after {done} change(s)")
+        if spec.before_commit is not None and not undo_of:
+            spec.before_commit(con, prev.preview_id)
         if undo_of:
             con.execute("UPDATE job_runs SET status = 'undone', undone_by = ? WHERE run_id = ?", [run_id, undo_of])
         message = english("undo.done", run=undo_of) if undo_of else None

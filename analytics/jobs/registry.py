@@ -46,6 +46,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "audit_events": ("event_id",),
     "staff": ("user_id",),
     "document_routing": ("routing_id",),
+    # only purge-expired touches it: it deletes the oldest rows, then re-anchors the keyed chain
+    "access_log": ("log_id",),
 }
 
 
@@ -153,6 +155,9 @@ class JobSpec:
     reads: tuple[str, ...]
     undo_removes_outputs: bool
     undoable: bool
+    #: called with the connection and the preview id inside the apply's transaction, after the changes and before
+    #: the commit (not on undo): a failure rolls the apply back
+    before_commit: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None
 
     @property
     def summary(self) -> str:
@@ -195,9 +200,11 @@ def job(
     reads: tuple[str, ...],
     undo_removes_outputs: bool = False,
     undoable: bool = True,
+    before_commit: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
 ) -> Callable[[Callable[[JobContext, Any], ChangeSet]], Callable[[JobContext, Any], ChangeSet]]:
     """Register a job under ``name``. ``reads`` are the tables whose contents form the
-    preview's fingerprint: if any of them changes before the apply, the apply is refused."""
+    preview's fingerprint: if any of them changes before the apply, the apply is refused.
+    ``before_commit(con, preview_id)`` runs in the apply's transaction once its changes are made."""
 
     if not dataclasses.is_dataclass(params):
         raise TypeError(f"job {name}: params must be a dataclass")
@@ -207,7 +214,7 @@ def job(
             raise ValueError(f"job name '{name}' is already registered")
         if not fn.__doc__:
             raise TypeError(f"job {name}: a job must have a docstring")
-        _REGISTRY[name] = JobSpec(name, fn, params, reads, undo_removes_outputs, undoable)
+        _REGISTRY[name] = JobSpec(name, fn, params, reads, undo_removes_outputs, undoable, before_commit)
         return fn
 
     return decorate
