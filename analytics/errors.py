@@ -87,7 +87,9 @@ class FileRefused(InvalidInput):
 
 class KAnonymityRefused(InvalidInput):
     """A pseudonymised export or extract cannot reach k-anonymity without suppressing more than
-    the allowed share of its rows (``analytics.privacy.kanon``)."""
+    the allowed share of its rows (``analytics.privacy.kanon``). ``rows``: the rows checked."""
+
+    rows: int = 0
 
 
 class AccessDenied(HygieError):

@@ -56,6 +56,7 @@ __all__ = [
     "export_frame",
     "export_table",
     "exportable_tables",
+    "k_refusal",
     "neutralise",
     "to_csv_bytes",
     "write_csv",
@@ -459,6 +460,48 @@ def _stream(cur: duckdb.DuckDBPyConnection, table: str, chunk_rows: int):
             yield batch.to_pandas(types_mapper=_arrow_types, date_as_object=False).set_index("__hy_rowid")
 
 
+def _plan_table(cur: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]],
+                policy: Mapping[str, str] | None, settings: kanon.PrivacySettings, key: bytes) -> kanon.Plan:
+    """The k-anonymity plan of a whole table, read on its quasi-identifier columns only (narrow)."""
+    planning = _planning_columns(columns, policy)
+    qi = cur.execute(
+        'SELECT rowid AS "__hy_rowid", ' + ", ".join(f'"{c}"' for c in planning)  # noqa: S608 - catalog
+        + f' FROM "{table}"').df().set_index("__hy_rowid") if planning else pd.DataFrame()
+    qi = pseudonymise_frame(qi, key, {**(policy or {}), "patient_id": "keep"})
+    unique = _unique_candidates(cur, table, columns, policy, settings.k)
+    try:
+        return kanon.plan({table: qi}, k=settings.k, max_suppressed_share=settings.max_suppressed_share,
+                          unique={table: unique})
+    except KAnonymityRefused as exc:
+        exc.rows = len(qi)
+        raise
+
+
+def k_refusal(con: duckdb.DuckDBPyConnection, actor: Actor, table: str) -> str | None:
+    """Why a pseudonymised export of ``table`` by ``actor`` would be refused for k-anonymity (the
+    English message of :class:`KAnonymityRefused`), or None when it would go out (or is not
+    pseudonymised: aggregate tables, roles that may not export rows).
+
+    What the exports page asks before offering the download, so that a refusal is explained on
+    the page rather than as a failed download. Reads the quasi-identifier columns only, with a
+    throw-away pseudonym key (the plan does not depend on the key); records nothing, since no
+    data leave.
+    """
+    needed = TABLE_PERMISSIONS.get(table)
+    if (table not in EXPORTABLE_TABLES or table in AGGREGATE_TABLES
+            or not allowed(actor, Permission.EXPORT_PSEUDONYMISED) or (needed and not allowed(actor, needed))):
+        return None
+    cur = con.cursor()
+    try:
+        _plan_table(cur, table, _columns(cur, table), TABLE_POLICIES.get(table) or None, privacy_settings(cur),
+                    secrets.token_bytes(32))
+    except KAnonymityRefused as exc:
+        return str(exc)
+    finally:
+        cur.close()
+    return None
+
+
 def export_table(
     con: duckdb.DuckDBPyConnection,
     actor: Actor,
@@ -512,18 +555,10 @@ def export_table(
         if pseudonymised:
             key, staff_key, chosen, staff_rule = _keys(con, actor, options.get("secret"), options.get("domain"),
                                                        options.get("staff", "keep"))
-            planning = _planning_columns(columns, policy)
-            qi = cur.execute(
-                'SELECT rowid AS "__hy_rowid", ' + ", ".join(f'"{c}"' for c in planning)  # noqa: S608 - catalog
-                + f' FROM "{table}"').df().set_index("__hy_rowid") if planning else pd.DataFrame()
-            qi = pseudonymise_frame(qi, key, {**(policy or {}), "patient_id": "keep"})
-            unique = _unique_candidates(cur, table, columns, policy, settings.k)
             try:
-                plan = kanon.plan({table: qi}, k=settings.k, max_suppressed_share=settings.max_suppressed_share,
-                                  unique={table: unique})
+                plan = _plan_table(cur, table, columns, policy, settings, key)
             except KAnonymityRefused as exc:
-                raise _refuse(con, actor, table, len(qi), dialect, str(exc), KAnonymityRefused) from None
-            del qi
+                raise _refuse(con, actor, table, exc.rows, dialect, str(exc), KAnonymityRefused) from None
             k = plan.smallest_group
             report = {**plan.report(), "domain": chosen, "staff": staff_rule}
         for chunk in _stream(cur, table, chunk_rows):

@@ -133,8 +133,8 @@ ENGLISH: dict[str, str] = {
     "note.access_log_anchored": "access_log: chain anchored at log_id {id}",
     "purge.no_anchor_row": "purge-expired: no access-log row would be left to anchor the chain at",
     # --- privacy: k-anonymity --------------------------------------------------------------------
-    "kanon.refused": "k-anonymity: {file} cannot reach k={k} on {columns}: even generalised to the last rung, "
-                     "{small} of {total} rows ({share}%) are in groups smaller than k, more than the "
+    "kanon.refused": "k-anonymity: {file} cannot reach k={k} on {columns}: even generalised to the last rung "
+                     "({tried}), {small} of {total} rows ({share}%) are in groups smaller than k, more than the "
                      "{max_share}% that may be suppressed; export fewer columns or rows, or ask an administrator",
     "kanon.enforced": "k-anonymity enforced: k={k}, smallest group {smallest} on the joined view",
     "kanon.generalised": "generalised: {step}",
@@ -214,9 +214,10 @@ ENGLISH: dict[str, str] = {
     "hours.idle_range": "idle threshold: {value} s is outside 1–{high} s",
 }
 
-#: Parameters that hold another coded sentence, translated in turn ("traits": a comma list of them).
+#: Parameters that hold another coded sentence, translated in turn ("traits", "tried": a comma list
+#: of them).
 NESTED = frozenset({"message", "action", "step", "delimiter"})
-NESTED_LISTS = frozenset({"traits"})
+NESTED_LISTS = frozenset({"traits", "tried"})
 
 #: The shape of some parameters, so that :func:`decode` cuts a sentence where its writer did.
 _SHAPES: dict[str, str] = {

@@ -1037,7 +1037,8 @@ ENGINE_ERRORS: dict[str, str] = {
     "purge.no_anchor_row": "Purge : aucune ligne du journal des accès ne resterait pour y ancrer la chaîne.",
     # --- privacy: k-anonymity -----------------------------------------------------------------
     "kanon.refused": "Export refusé pour protéger l'anonymat : {file} n'atteint pas k={k} sur {columns}. Même en "
-                     "généralisant au maximum, {small} ligne(s) sur {total} ({share} %) restent dans des groupes "
+                     "généralisant au maximum ({tried}), {small} ligne(s) sur {total} ({share} %) restent dans "
+                     "des groupes "
                      "de moins de {k} personnes, plus que les {max_share} % qu'il est permis de supprimer. "
                      "Exportez moins de colonnes ou de lignes, ou demandez un export à un administrateur.",
     "kanon.enforced": "k-anonymat appliqué : k={k}, plus petit groupe de {smallest} personnes sur la vue jointe "

@@ -372,7 +372,8 @@ def plan(
             result.smallest_group = int(min((s.min() for s in kept if len(s)), default=0)) or None
             return result
     share, name, small, total, cols = worst
-    raise KAnonymityRefused("kanon.refused", file=name, k=k, columns=", ".join(cols), small=small, total=total,
+    raise KAnonymityRefused("kanon.refused", file=name, k=k, columns=", ".join(cols),
+                            tried=", ".join(LADDER[-1].describe()), small=small, total=total,
                             share=round(share * 100), max_share=round(max_suppressed_share * 100))
 
 

@@ -157,7 +157,9 @@ def test_a_tiny_export_cannot_reach_k_and_is_refused_and_recorded(con):
     with pytest.raises(KAnonymityRefused) as err:
         build_export(con, ANALYST, "patients", _patients(), "standard", secret=KEY)
     assert str(err.value) == (
-        "k-anonymity: patients cannot reach k=5 on birth_band, sex: even generalised to the last rung, "
+        "k-anonymity: patients cannot reach k=5 on birth_band, sex: even generalised to the last rung "
+        "(birth date → 20-year band, postcode → département, time stamps dropped, free text dropped, "
+        "birth_departement dropped, departement dropped), "
         "2 of 2 rows (100%) are in groups smaller than k, more than the 5% that may be suppressed; "
         "export fewer columns or rows, or ask an administrator")
     detail = con.execute("SELECT detail FROM access_log WHERE action = 'export'").fetchone()[0]

@@ -410,7 +410,8 @@ OPTIONAL_ACTOR: set[str] = {
 }
 AGGREGATE_ONLY = {"identity.duplicate_rate", "documents.duplicate_counts", "documents.double_entry_summary", "documents.last_run",
                   "exports.exportable_tables", "importing.import_count", "importing.imports_page",
-                  "identity.count_collisions"}
+                  "identity.count_collisions",
+                  "exports.k_refusal"}  # why an export would be refused for k (no rows; None if not allowed)
 GUARDED_NAMES: set[str] = set()
 if hasattr(identity, "queue_version"):
     NO_ACTOR["analytics.identity.queue_version"] = "a version stamp of the queue's inputs (no rows)"

@@ -60,7 +60,9 @@ def test_refusal_names_the_file_the_columns_and_the_share():
         kanon.enforce({"patients": _people([(1980, "F", "75", 3), (1950, "M", "13", 1)])},
                       k=5, max_suppressed_share=0.05)
     assert str(err.value) == (
-        "k-anonymity: patients cannot reach k=5 on birth_band, sex: even generalised to the last rung, "
+        "k-anonymity: patients cannot reach k=5 on birth_band, sex: even generalised to the last rung "
+        "(birth date → 20-year band, postcode → département, time stamps dropped, free text dropped, "
+        "birth_departement dropped, departement dropped), "
         "4 of 4 rows (100%) are in groups smaller than k, more than the 5% that may be suppressed; "
         "export fewer columns or rows, or ask an administrator")
 
