@@ -72,8 +72,12 @@ EXPORTABLE_TABLES = frozenset(
     }
 )
 
-#: Tables that need a permission of their own on top of the export rules.
-TABLE_PERMISSIONS = {"access_log": Permission.VIEW_ACCESS_LOG}
+#: Tables that need a permission of their own on top of the export rules. ts_user_day and
+#: ts_sessions hold one clinician's time per day or per session (individual figures about staff,
+#: not aggregates): only a role granted VIEW_CLINICIAN_TIMES exports them, as the time-sinks
+#: pages show them only to it.
+TABLE_PERMISSIONS = {"access_log": Permission.VIEW_ACCESS_LOG, "ts_user_day": Permission.VIEW_CLINICIAN_TIMES,
+                     "ts_sessions": Permission.VIEW_CLINICIAN_TIMES}
 
 #: Tables without patient-level rows: the only ones a viewer may export.
 AGGREGATE_TABLES = frozenset({"imports", "match_runs", "ts_service_day", "ts_user_day", "ts_runs", "ts_sessions"})

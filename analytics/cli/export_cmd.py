@@ -54,7 +54,7 @@ def _report_lines(privacy: dict) -> list[str]:
     for name, cols in privacy.get("dropped_unique_columns", {}).items():
         lines.append(f"  dropped from {name} (unique per row): {', '.join(cols)}")
     if privacy.get("masked_small_cells"):
-        lines.append(f"masked {privacy['masked_small_cells']} cell(s) counting fewer than "
+        lines.append(f"masked the figures of {privacy['masked_small_cells']} row(s) counting fewer than "
                      f"{privacy.get('small_cell')} people")
     return lines
 

@@ -404,15 +404,19 @@ def enforce(
 
 def mask_small_cells(df: pd.DataFrame, threshold: int) -> tuple[pd.DataFrame, int]:
     """Aggregate ``df`` with its people-count cells between 1 and ``threshold - 1`` emptied
-    (SNDS statistical secrecy); returns the frame and the number of cells masked."""
-    masked = 0
+    (SNDS statistical secrecy), and the other figures of those rows too: the time a service
+    spent with 2 clinicians at work is their individual time. Returns the frame and the number
+    of rows masked."""
+    counts = [c for c in df.columns if str(c) in COUNT_COLUMNS and pd.api.types.is_numeric_dtype(df[c])]
+    if not counts:
+        return df.copy(), 0
     out = df.copy()
-    for column in df.columns:
-        name = str(column)
-        if name not in COUNT_COLUMNS or not pd.api.types.is_numeric_dtype(df[column]):
-            continue
+    small = pd.Series(False, index=df.index)
+    for column in counts:
         values = pd.to_numeric(df[column], errors="coerce")
-        small = (values > 0) & (values < threshold)
-        masked += int(small.sum())
-        out[column] = values.astype("Int64").mask(small)
-    return out, masked
+        small |= ((values > 0) & (values < threshold)).fillna(False)
+        out[column] = values.astype("Int64")
+    for column in df.columns:
+        if column in counts or (pd.api.types.is_numeric_dtype(df[column]) and not pd.api.types.is_bool_dtype(df[column])):
+            out[column] = out[column].mask(small)
+    return out, int(small.sum())

@@ -276,3 +276,27 @@ def test_empty_table_with_numeric_columns(dialect, expected):
     column used to crash excel-fr (no .str accessor on an empty float column)."""
     frame = pd.DataFrame({"minutes": pd.Series([], dtype=float), "events": pd.Series([], dtype="Int64")})
     assert to_csv_bytes(frame, dialect).decode("utf-8") == expected
+
+
+@pytest.mark.parametrize("table", ["ts_user_day", "ts_sessions"])
+def test_per_clinician_time_tables_need_the_clinician_times_permission(con, table):
+    """One clinician's time per day or session is an individual figure about staff, not an
+    aggregate: the time-sinks pages show it only with VIEW_CLINICIAN_TIMES, so does the export."""
+    for who in (VIEWER, ANALYST, MANAGER):
+        assert table not in exportable_tables(con, who)
+        with pytest.raises(AccessDenied, match=rf"^{who.role} \(role {who.role}\) may not view per-clinician time"):
+            export_table(con, who, table, secret=KEY)
+    assert table in exportable_tables(con, ADMIN)
+    assert export_table(con, ADMIN, table, "standard", secret=KEY).rows == 0
+
+
+def test_a_small_service_s_time_figures_are_masked_with_its_head_count(con):
+    """ts_service_day: the day a service worked with 3 clinicians shows neither the count nor the
+    time (theirs); a service with 12 shows both."""
+    con.execute("INSERT INTO ts_service_day VALUES (DATE '2026-03-02', 'Cardiologie', 'documentation', 'CR', "
+                "5400, 600, 40, 3), (DATE '2026-03-02', 'Urgences', 'documentation', 'CR', 9000, 0, 90, 12)")
+    exp = export_table(con, VIEWER, "ts_service_day", "standard")
+    lines = exp.data.decode().splitlines()
+    assert lines[1:] == ["2026-03-02,Cardiologie,documentation,CR,,,,", "2026-03-02,Urgences,documentation,CR,9000.0,0.0,90,12"]
+    assert exp.privacy["masked_small_cells"] == 1
+

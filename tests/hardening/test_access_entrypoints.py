@@ -346,7 +346,9 @@ AGGREGATE_CALLS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]]
     ("timesinks.export_table", lambda con: timesinks.export_table(con, by="service", actor=VIEWER)),
     ("exports.exportable_tables", lambda con: exports.exportable_tables(con, VIEWER)),
     ("exports.export_table match_runs", lambda con: exports.export_table(con, VIEWER, "match_runs", secret=KEY)),
-    ("exports.export_table ts_user_day", lambda con: exports.export_table(con, VIEWER, "ts_user_day", secret=KEY)),
+    # (ts_user_day, one clinician's time per day, needs VIEW_CLINICIAN_TIMES: tests/analytics/test_exports.py)
+    ("exports.export_table ts_service_day",
+     lambda con: exports.export_table(con, VIEWER, "ts_service_day", secret=KEY)),
 ]
 
 

@@ -100,11 +100,13 @@ def test_frames_about_no_patient_are_left_alone():
     assert not plan.enforced and frames["job_runs"].equals(runs)
 
 
-def test_small_cells_of_people_counts_are_masked():
+def test_small_cells_of_people_counts_are_masked_with_their_figures():
+    """A service's time with 3 clinicians at work is theirs: the row's figures go with its count."""
     table = pd.DataFrame({"service": ["A", "B", "C"], "users": [3, 12, 0], "active_s": [5.0, 6.0, 7.0]})
     masked, n = kanon.mask_small_cells(table, 10)
     assert n == 1 and masked["users"].isna().tolist() == [True, False, False]
-    assert masked["active_s"].tolist() == [5.0, 6.0, 7.0]
+    assert masked["active_s"].isna().tolist() == [True, False, False]
+    assert masked["active_s"].tolist()[1:] == [6.0, 7.0] and masked["service"].tolist() == ["A", "B", "C"]
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
