@@ -102,6 +102,9 @@ COLUMN_POLICY: dict[str, tuple[str, str]] = {
             "before", "after", "row_key", "explanation", "content_hash", "content",
             "bn", "bn_key", "bn_np", "un", "un_key", "un_np", "fn_list", "fn1", "fn_all", "ufn",
             "bn_sdx", "un_sdx", "fn_sdx", "left", "right",
+            # RNIV identity attributes (FICT, DOUT, HOMD...): rare codes that single a record out
+            # (FICT marks an identity kept secret on purpose); an identified export keeps them
+            "identity_attributes",
         ],
         DROP,
     ),
@@ -124,7 +127,6 @@ COLUMN_POLICY: dict[str, tuple[str, str]] = {
             "file_name", "column_name", "problem", "format", "encoding", "delimiter", "message",
             "job", "run_id", "preview_id", "schedule_id", "params", "summary", "session_id",
             "activity_label", "day", "basis", "origin", "op", "cols", "routing_id", "cron", "session_type",
-            "identity_attributes",
             "name", "settings_json", "data_fingerprint", "file_sha256", "fingerprint", "undo_of",
             "undone_by", "request_key", "actor_role", "last_status", "last_message", "output_dir",
             "blocking_report", "object", "via", "detail", "ins_strong", "bd_default", "prev_hash",

@@ -300,3 +300,15 @@ def test_a_small_service_s_time_figures_are_masked_with_its_head_count(con):
     assert lines[1:] == ["2026-03-02,Cardiologie,documentation,CR,,,,", "2026-03-02,Urgences,documentation,CR,9000.0,0.0,90,12"]
     assert exp.privacy["masked_small_cells"] == 1
 
+
+def test_identity_attributes_go_out_identified_only(con):
+    """RNIV attributes (FICT: an identity kept secret on purpose, HOMD: a detected namesake) are
+    rare codes that single a record out: an administrator's identified export has them, a
+    pseudonymised one drops the column (the extract job and ``hygie export`` share the policy)."""
+    crowd = _crowd().assign(identity_attributes=["FICT", "DOUT HOMD"] + [None] * 10)
+    analyst = build_export(con, ANALYST, "patients", crowd, "standard", secret=KEY)
+    assert analyst.columns == ["patient_id", "birth_year", "sex"]
+    assert "FICT" not in analyst.data.decode() and "HOMD" not in analyst.data.decode()
+    admin = build_export(con, ADMIN, "patients", crowd, "standard", identified=True)
+    assert "identity_attributes" in admin.columns
+    assert [line.rsplit(",", 1)[1] for line in admin.data.decode().splitlines()[1:4]] == ["FICT", "DOUT HOMD", ""]
