@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from analytics.jobs.queue import JobQueue, queue_path
-from analytics.warehouse import connect
+from tests.dashboard.conftest import query
 
 REFUSED = "Export refusé pour protéger l'anonymat : patients n'atteint pas k=5 sur "
 TRIED = ("Même en généralisant au maximum (date de naissance → tranche de 20 ans, code postal → département, "
@@ -38,11 +38,7 @@ def test_an_export_that_cannot_reach_k_is_explained_on_the_exports_page(app, fre
 
 def test_an_export_within_k_is_offered_without_a_message(app, fresh_warehouse):
     """The control: half the rows may be suppressed, the same export goes out."""
-    con = connect(fresh_warehouse)
-    try:
-        con.execute("INSERT INTO settings (key, value) VALUES ('privacy.max_suppressed_share', '0.5')")
-    finally:
-        con.close()
+    query(fresh_warehouse, "INSERT INTO settings (key, value) VALUES ('privacy.max_suppressed_share', '0.5')")
     at = _exports(app, fresh_warehouse)
     assert [e.value for e in at.error] == []
     [button] = at.get("download_button")
