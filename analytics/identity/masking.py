@@ -8,7 +8,8 @@ identitovigilance). Patient ids, scores, decisions, services, statuses and the p
 comparison levels stay. Applied where results leave the engine, so that every caller — the
 duplicates page, a script — gets the same view. Cleanup jobs' change rows (the before/after
 JSON of a preview or a run) are masked the same way by :func:`mask_change_values`: an analyst
-may preview a merge or a normalisation and sees which fields change, not their values.
+may preview a merge or a normalisation and sees which fields change, not their values; so are
+the raw values an import kept for an identity column (``importing.import_findings``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import pandas as pd
 
 from analytics.access.roles import Actor, Permission, allowed
 
-__all__ = ["IDENTITY_FIELDS", "MASKED", "mask_change_values", "mask_identities", "may_see_identities"]
+__all__ = ["IDENTITY_FIELDS", "MASKED", "is_identity_field", "mask_change_values", "mask_identities",
+           "may_see_identities"]
 
 #: Identity values (with ``_1``/``_2`` sides) a role without VIEW_IDENTITIES never receives.
 IDENTITY_FIELDS = frozenset({
@@ -39,7 +41,8 @@ def may_see_identities(actor: Actor) -> bool:
     return allowed(actor, Permission.VIEW_IDENTITIES)
 
 
-def _identity_column(column: str) -> bool:
+def is_identity_field(column: str) -> bool:
+    """Whether ``column`` (``birth_name``, ``phone_2``, ``ins_left``...) holds an identity value."""
     side = _SIDE.match(column)
     return column in IDENTITY_FIELDS or bool(side and side["base"] in IDENTITY_FIELDS)
 
@@ -62,7 +65,7 @@ def mask_identities(frame: pd.DataFrame, actor: Actor) -> pd.DataFrame:
         return frame
     out = frame.copy()
     for column in out.columns:
-        if _identity_column(str(column)):
+        if is_identity_field(str(column)):
             out[column] = out[column].where(pd.Series(False, index=out.index))  # NaN/NaT, dtype kept
     if {"field", "left", "right"} <= set(out.columns):
         hidden = ~out["field"].isin(_SHOWN_FIELDS)
@@ -83,7 +86,7 @@ def _masked_json(value: object) -> object:
         return value
     if not isinstance(data, dict):
         return value
-    masked = {k: MASKED if _identity_column(str(k)) and v is not None else v for k, v in data.items()}
+    masked = {k: MASKED if is_identity_field(str(k)) and v is not None else v for k, v in data.items()}
     return json.dumps(masked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from analytics.access import access_log
 from analytics.access.roles import Actor, Permission, require
+from analytics.identity.masking import MASKED, is_identity_field, may_see_identities
 
 __all__ = ["import_count", "import_findings", "import_findings_count", "imports_page"]
 
@@ -41,12 +42,17 @@ def import_findings_count(con: duckdb.DuckDBPyConnection, actor: Actor, import_i
 
 def import_findings(con: duckdb.DuckDBPyConnection, actor: Actor, import_id: str, limit: int,
                     offset: int = 0) -> pd.DataFrame:
-    """One page of an import's findings (line, column, record key, raw value, problem); traced."""
+    """One page of an import's findings (line, column, record key, raw value, problem); traced.
+    The raw value of an identity column (name, birth date, INS, phone...) is masked for a role
+    without identity access."""
     require(actor, Permission.VIEW_PATIENT_DATA)
     frame = con.execute(
         "SELECT line, column_name, record_key, raw_value, problem FROM data_quality_findings "
         "WHERE import_id = ? ORDER BY line NULLS LAST, column_name LIMIT ? OFFSET ?",
         [import_id, limit, offset],
     ).df()
+    if not may_see_identities(actor):  # a malformed INS or phone is still that person's INS or phone
+        identity = frame["column_name"].map(lambda c: is_identity_field(str(c))).astype(bool)
+        frame["raw_value"] = frame["raw_value"].astype(object).where(~identity | frame["raw_value"].isna(), MASKED)
     access_log.record(con, actor, "view", "data_quality_findings", len(frame), {"import_id": import_id})
     return frame
