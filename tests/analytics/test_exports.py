@@ -297,7 +297,7 @@ def test_a_small_service_s_time_figures_are_masked_with_its_head_count(con):
                 "5400, 600, 40, 3), (DATE '2026-03-02', 'Urgences', 'documentation', 'CR', 9000, 0, 90, 12)")
     exp = export_table(con, VIEWER, "ts_service_day", "standard")
     lines = exp.data.decode().splitlines()
-    assert lines[1:] == ["2026-03-02,Cardiologie,documentation,CR,,,,", "2026-03-02,Urgences,documentation,CR,9000.0,0.0,90,12"]
+    assert lines[1:] == ["2026-03-02,Cardiologie,documentation,CR,,,,", "2026-03-02,Urgences,documentation,CR,9000,0,90,12"]
     assert exp.privacy["masked_small_cells"] == 1
 
 
