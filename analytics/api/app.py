@@ -9,7 +9,7 @@ route                       what                                                
 ``POST /cli``               a ``hygie`` command run by the owner (CLI forwarding)    the owner's CLI key, from loopback
 =========================== ======================================================== ==========
 
-Role checks stay in the engine (``search_identities`` requires ``VIEW_PATIENT_DATA``); the
+Role checks stay in the engine (``match_identities`` requires ``VIEW_PATIENT_DATA``); the
 routes only translate: engine refusals become a 403 OperationOutcome, bad input a 400, in
 French. Each request works on its own cursor of the owner's connection.
 """
@@ -68,13 +68,12 @@ def _fhir(resource: dict[str, Any], status: int = 200) -> Response:
 def match_patients(con: duckdb.DuckDBPyConnection, actor: Actor, traits: dict[str, str | None],
                    only_certain: bool, count: int) -> list[dict[str, Any]]:
     """Graded candidates for ``traits`` (best first, at most ``count``); non-matches left out."""
-    from analytics.identity import search_identities
+    from analytics.identity.search import match_identities
 
     # Non-matches are dropped after scoring: ask for more than count so that count can be filled.
-    frame = search_identities(con, actor, limit=max(3 * count, 30), **traits)
     graded = []
-    for row in frame.to_dict("records"):
-        levels = {item["field"]: item["level"] for item in row.get("explanation") or []}
+    for row in match_identities(con, actor, limit=max(3 * count, 30), **traits):
+        levels = {key.removeprefix("level_"): value for key, value in row.items() if key.startswith("level_")}
         grade = match_grade(str(row["decision"]), levels)
         if grade is None or (only_certain and grade != "certain"):
             continue

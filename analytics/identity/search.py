@@ -9,6 +9,7 @@ Soundex2-FR), then are scored by the matching model and explained as the review 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -21,12 +22,12 @@ from analytics.identity.comparisons import FIELDS, arrays_from_rows, compare
 from analytics.identity.decide import decide
 from analytics.identity.explain import _SHOWN as SHOWN
 from analytics.identity.explain import explanation_frame
-from analytics.identity.masking import mask_identities
+from analytics.identity.masking import IDENTITY_FIELDS, mask_identities, may_see_identities
 from analytics.identity.model import score, weights
 from analytics.identity.normalise import normalise_query
-from analytics.identity.search_index import get_search_index
+from analytics.identity.search_index import SearchIndex, get_search_index
 
-__all__ = ["parse_birth_date", "search_identities", "shown_values"]
+__all__ = ["match_identities", "parse_birth_date", "search_identities", "shown_values"]
 
 _QUERY_ID = "__query__"
 _MAX_CANDIDATES = 300
@@ -76,6 +77,94 @@ def _prefix(typed: str | None, candidate: np.ndarray) -> np.ndarray:
                     dtype=bool)
 
 
+@dataclass
+class _Ranked:
+    """The scored candidates of a typed identity; ``order`` indexes the best ``limit`` of them."""
+
+    ids: list[str]                 # patient ids, in ``order``
+    order: np.ndarray
+    found: np.ndarray              # row positions in the search index, per candidate
+    levels: dict[str, np.ndarray]
+    w: dict[str, np.ndarray]
+    total: np.ndarray
+    prob: np.ndarray
+    decision: np.ndarray
+    name_prefix: np.ndarray
+    first_prefix: np.ndarray
+    index: SearchIndex
+
+    def level_names(self) -> dict[str, list[str]]:
+        """``level_<field>`` per ranked candidate (``prefix`` for a name typed as a mere start)."""
+        out = {}
+        for f, names in FIELDS.items():
+            prefix = self.name_prefix if f == "birth_name" else self.first_prefix if f == "first_name" else None
+            out[f"level_{f}"] = ["prefix" if prefix is not None and prefix[i] else names[int(self.levels[f][i])]
+                                 for i in self.order]
+        return out
+
+    def shown_rows(self) -> list[dict[str, object]]:
+        """patient_id, score, decision and the identity's values (None when missing), ranked."""
+        rows = self.index.originals_table.take(self.found[self.order]).to_pylist()
+        return [{"patient_id": pid, "score": round(float(self.prob[i]), 6), "decision": str(self.decision[i]), **row}
+                for pid, i, row in zip(self.ids, self.order, rows, strict=True)]
+
+
+def _rank(actor: Actor, con: duckdb.DuckDBPyConnection, traits: dict[str, object], limit: int
+          ) -> tuple[_Ranked | None, dt.date | None]:
+    """Check, normalise and key the typed traits, fetch candidates from the search index and
+    score them with the matching model (the batch matcher's comparisons and decision rules)."""
+    require(actor, Permission.VIEW_PATIENT_DATA)
+    date = parse_birth_date(traits.get("birth_date"))
+    if limit < 1:
+        raise InvalidInput(f"limit: {limit} must be at least 1")
+    _enough(traits.get("birth_name"), traits.get("used_name"), traits.get("first_names"), date, traits.get("ins"))
+    # The typed identity is normalised and keyed in Python (the index's rules, tested equal):
+    # no SQL statement on the way, candidates come from the in-process search index.
+    q = normalise_query(**{**traits, "birth_date": date})
+    index = get_search_index(con)
+    found = index.candidates(np.asarray(python_key_hashes(q), dtype=np.uint64), _MAX_CANDIDATES)
+    found = index.with_names(found, q, _MAX_CANDIDATES)
+    cand = index.table.take(found).to_pylist()  # ~3 ms for 300 rows; pandas row access is ~100× that
+    if not cand:
+        return None, date
+
+    def column(name: str) -> np.ndarray:
+        return np.array([r[name] for r in cand], dtype=object)
+
+    # Four versions of the query: as typed, without its name, without its first names, without
+    # both; a candidate is compared with the one that drops what was typed as a mere start.
+    name_prefix = _prefix(q["bn_np"], column("bn_np")) | _prefix(q["bn_np"], column("un_np"))
+    first_prefix = _prefix(q["fn1"], column("fn1"))
+    queries = []
+    for drop_name, drop_first in ((False, False), (True, False), (False, True), (True, True)):
+        v = dict(q)
+        if drop_name:
+            v.update({k: None for k in ("bn", "bn_key", "bn_np", "bn_sdx", "un", "un_key", "un_np", "un_sdx")})
+        if drop_first:
+            v.update({k: None for k in ("fn_list", "fn1", "fn_all", "fn_sdx")})
+        queries.append(v)
+    records = queries + cand
+    for k, r in enumerate(records):
+        r["rid"] = k - len(queries)
+        if r.get("birth_date") is not None and not hasattr(r["birth_date"], "year"):
+            r["birth_date"] = None
+    ix = arrays_from_rows(records)
+    for field, col in (("birth_name", "bn_np"), ("first_name", "fn1"), ("phone", "phone"), ("address", "address")):
+        ix.tf[field] = index.tf(field, pd.Series([r.get(col) for r in records], dtype=object))
+    model = index.model
+    # Candidates on the left: an exact agreement takes the (shared) value's frequency from them.
+    a = np.arange(len(queries), len(queries) + len(cand))
+    b = name_prefix.astype(np.int64) + 2 * first_prefix.astype(np.int64)
+    levels, tf = compare(ix, a, b)
+    w = weights(model, levels, tf)
+    total, prob = score(model, w)
+    t_match, t_review = index.thresholds
+    decision, _rule = decide(prob, levels, t_match, t_review)
+    order = np.argsort(-total, kind="stable")[:limit]
+    ids = [str(ix.patient_id[a[i]]) for i in order]
+    return _Ranked(ids, order, found, levels, w, total, prob, decision, name_prefix, first_prefix, index), date
+
+
 def search_identities(
     con: duckdb.DuckDBPyConnection,
     actor: Actor,
@@ -100,86 +189,62 @@ def search_identities(
     a name or first name. A typed name or first name that is only the start of the candidate's
     (DUP for DUPONT) is level ``prefix``: it found the candidate and weighs as a missing trait.
     Any trait may be missing on either side."""
-    require(actor, Permission.VIEW_PATIENT_DATA)
-    date = parse_birth_date(birth_date)
-    if limit < 1:
-        raise InvalidInput(f"limit: {limit} must be at least 1")
-    _enough(birth_name, used_name, first_names, date, ins)
-    # The typed identity is normalised and keyed in Python (the index's rules, tested equal):
-    # no SQL statement on the way, candidates come from the in-process search index.
-    q = normalise_query(birth_name=birth_name, used_name=used_name, first_names=first_names, birth_date=date,
-                        sex=sex, birth_place=birth_place, ins=ins, phone=phone, email=email, postcode=postcode)
-    index = get_search_index(con)
-    found = index.candidates(np.asarray(python_key_hashes(q), dtype=np.uint64), _MAX_CANDIDATES)
-    found = index.with_names(found, q, _MAX_CANDIDATES)
-    cand = index.rows.iloc[found]
-    frame_cols = ["patient_id", "score", "decision", "birth_name", "used_name", "first_names",
-                  "birth_date", "sex", "birth_place_code", "explanation"]
-    if len(cand) == 0:
+    traits = {"birth_name": birth_name, "first_names": first_names, "birth_date": birth_date, "sex": sex,
+              "birth_place": birth_place, "used_name": used_name, "ins": ins, "phone": phone, "email": email,
+              "postcode": postcode}
+    ranked, date = _rank(actor, con, traits, limit)
+    if ranked is None:
         _log(con, actor, 0, limit)
-        return pd.DataFrame(columns=frame_cols)
-    # Four versions of the query: as typed, without its name, without its first names, without
-    # both; a candidate is compared with the one that drops what was typed as a mere start.
-    name_prefix = _prefix(q["bn_np"], cand["bn_np"].to_numpy(dtype=object)) | _prefix(
-        q["bn_np"], cand["un_np"].to_numpy(dtype=object))
-    first_prefix = _prefix(q["fn1"], cand["fn1"].to_numpy(dtype=object))
-    queries = []
-    for drop_name, drop_first in ((False, False), (True, False), (False, True), (True, True)):
-        v = dict(q)
-        if drop_name:
-            v.update({k: None for k in ("bn", "bn_key", "bn_np", "bn_sdx", "un", "un_key", "un_np", "un_sdx")})
-        if drop_first:
-            v.update({k: None for k in ("fn_list", "fn1", "fn_all", "fn_sdx")})
-        queries.append(v)
-    records = queries + [{k: _none(v) for k, v in zip(cand.columns, values, strict=True)}
-                         for values in cand.itertuples(index=False)]
-    for k, r in enumerate(records):
-        r["rid"] = k - len(queries)
-        if r.get("birth_date") is not None and not hasattr(r["birth_date"], "year"):
-            r["birth_date"] = None
-    ix = arrays_from_rows(records)
-    frame = pd.DataFrame({c: [r.get(c) for r in records] for c in ("bn_np", "fn1", "phone", "address")})
-    for field, column in (("birth_name", "bn_np"), ("first_name", "fn1"), ("phone", "phone"), ("address", "address")):
-        ix.tf[field] = index.tf(field, frame[column])
-    n = len(cand)
-    model = index.model
-    # Candidates on the left: an exact agreement takes the (shared) value's frequency from them.
-    a = np.arange(len(queries), len(queries) + n)
-    b = name_prefix.astype(np.int64) + 2 * first_prefix.astype(np.int64)
-    levels, tf = compare(ix, a, b)
-    w = weights(model, levels, tf)
-    total, prob = score(model, w)
-    t_match, t_review = index.thresholds
-    decision, _rule = decide(prob, levels, t_match, t_review)
-    order = np.argsort(-total, kind="stable")[:limit]
-    ids = [str(ix.patient_id[a[i]]) for i in order]
-    details = index.originals.iloc[found[order]].reset_index(drop=True)
-    for column in ("birth_name", "used_name", "first_names", "sex", "birth_place_code"):
-        details[column] = [_none(v) for v in details[column]]  # a missing trait is None, not NaN
-    details.insert(0, "patient_id", ids)
-    details.insert(1, "score", prob[order].round(6))
-    details.insert(2, "decision", decision[order])
+        return pd.DataFrame(columns=["patient_id", "score", "decision", "birth_name", "used_name", "first_names",
+                                     "birth_date", "sex", "birth_place_code", "explanation"])
+    details = pd.DataFrame(ranked.shown_rows())
+    details["birth_date"] = pd.to_datetime(details["birth_date"])
     typed = {"birth_name": " / ".join(x for x in (birth_name, used_name) if x) or None,
              "first_names": first_names or None, "birth_date": date.strftime("%d/%m/%Y") if date else None,
              "sex": sex or None, "birth_place": birth_place or None, "ins": ins or None, "phone": phone or None,
              "email": email or None, "address": postcode or None}
-    shown = shown_values(con, ids)
+    shown = shown_values(con, ranked.ids)
     explanations = []
-    for rank, i in enumerate(order):
-        rows = explanation_frame(model, levels, w, int(i), typed, shown.get(ids[rank], {}), str(decision[i]),
-                                 float(total[i]))
+    for rank, i in enumerate(ranked.order):
+        rows = explanation_frame(ranked.index.model, ranked.levels, ranked.w, int(i), typed,
+                                 shown.get(ranked.ids[rank], {}), str(ranked.decision[i]), float(ranked.total[i]))
         rows = rows[~rows["field"].isin(["prior", "total"])]
         entries = [{k: _none(v) for k, v in entry.items()} for entry in rows.to_dict("records")]
         for entry in entries:
-            if (entry["field"] == "birth_name" and name_prefix[i]) or (entry["field"] == "first_name"
-                                                                        and first_prefix[i]):
+            if (entry["field"] == "birth_name" and ranked.name_prefix[i]) or (entry["field"] == "first_name"
+                                                                               and ranked.first_prefix[i]):
                 entry["level"] = "prefix"
         explanations.append(entries)
     details["explanation"] = explanations
-    for f in FIELDS:
-        details[f"level_{f}"] = [e["level"] for entries in explanations for e in entries if e["field"] == f]
+    for column, values in ranked.level_names().items():
+        details[column] = values
     _log(con, actor, len(details), limit)
     return mask_identities(details, actor)
+
+
+def match_identities(con: duckdb.DuckDBPyConnection, actor: Actor, *, limit: int = 10,
+                     **traits: object) -> list[dict[str, object]]:
+    """:func:`search_identities` for a machine (the API's ``$match``): the same candidates,
+    scores, decisions and ``level_<field>`` values, as plain dicts and without the explanation
+    (no SQL statement but the access-log row). Identity values are emptied as
+    :func:`~analytics.identity.masking.mask_identities` does for a role that may not see them."""
+    unknown = set(traits) - _TRAITS
+    if unknown:
+        raise InvalidInput(f"match_identities: unknown trait(s) {sorted(unknown)}")
+    ranked, _date = _rank(actor, con, {t: traits.get(t) for t in _TRAITS}, limit)
+    rows = [] if ranked is None else ranked.shown_rows()
+    if ranked is not None:
+        for column, values in ranked.level_names().items():
+            for row, value in zip(rows, values, strict=True):
+                row[column] = value
+    _log(con, actor, len(rows), limit)
+    if not may_see_identities(actor):
+        rows = [{k: (None if k in IDENTITY_FIELDS else v) for k, v in row.items()} for row in rows]
+    return rows
+
+
+_TRAITS = frozenset({"birth_name", "first_names", "birth_date", "sex", "birth_place", "used_name", "ins", "phone",
+                     "email", "postcode"})
 
 
 def shown_values(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, dict[str, object]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analytics.identity.blocking import _key_selects
 from analytics.identity.normalise import INDEX_COLUMNS
@@ -39,6 +40,15 @@ class SearchIndex:
     model: object                 # analytics.identity.model.Model of the latest run
     thresholds: tuple[float, float]
     name_keys: tuple[np.ndarray, np.ndarray] | None = None  # sorted name+first-name hashes, row positions
+    table: pa.Table | None = None           # ``rows`` in Arrow: taking a few rows is ~100× faster
+    originals_table: pa.Table | None = None  # ``originals`` in Arrow, same order
+    _tf_maps: dict[str, dict[object, int]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.table is None:
+            self.table = pa.Table.from_pandas(self.rows, preserve_index=False)
+        if self.originals_table is None:
+            self.originals_table = pa.Table.from_pandas(self.originals, preserve_index=False)
 
     def candidates(self, hashes: np.ndarray, limit: int) -> np.ndarray:
         """Row positions sharing at least one key with the query, most shared keys first."""
@@ -71,8 +81,11 @@ class SearchIndex:
         return np.concatenate([found, extra[: max(limit - len(found), 0)]]).astype(np.int64)
 
     def tf(self, field: str, values: pd.Series) -> np.ndarray:
-        counts = self.tf_counts[field].reindex(values.to_numpy()).to_numpy(dtype=float)
-        return np.where(values.isna().to_numpy(), np.nan, np.nan_to_num(counts, nan=1.0) / max(self.tf_total[field], 1))
+        """Each value's share of the index (a value absent from it counts once; NaN when missing)."""
+        if self._tf_maps is None:
+            self._tf_maps = {f: counts.to_dict() for f, counts in self.tf_counts.items()}
+        counts, total = self._tf_maps[field], max(self.tf_total[field], 1)
+        return np.array([np.nan if pd.isna(v) else counts.get(v, 1) / total for v in values], dtype=float)
 
 
 #: (kind, name column, first-name column): a name, birth or used, with the first first name.
