@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from analytics.access.roles import Actor
@@ -137,7 +138,7 @@ def create_app(con: duckdb.DuckDBPyConnection, db_path: str | Path, settings: Ap
         return _fhir(bundle(graded, str(request.base_url).rstrip("/") + "/fhir"))
 
     async def cli(request: Request) -> Response:
-        from analytics.api.cli_bridge import run_forwarded
+        from analytics.api.cli_bridge import stream_forwarded
 
         actor: Actor = request.state.actor
         if actor.via != "cli" or request.state.client not in _LOOPBACK:
@@ -147,13 +148,19 @@ def create_app(con: duckdb.DuckDBPyConnection, db_path: str | Path, settings: Ap
         except (ValueError, UnicodeDecodeError):
             return _outcome(400, "Le corps de la requête n'est pas un JSON valide.", "structure")
         try:
-            result = await run_in_threadpool(run_forwarded, con, db_path, payload)
+            lines = await run_in_threadpool(stream_forwarded, con, db_path, payload)
         except InvalidInput as exc:
             return _outcome(400, f"Commande refusée : {exc}", "invalid")
         argv = payload.get("argv") if isinstance(payload, dict) else None
-        request.state.log_detail = {"command": " ".join(str(a) for a in (argv or [])[:2]),
-                                    "exit_code": result["exit_code"]}
-        return JSONResponse(result)
+        detail = request.state.log_detail = {"command": " ".join(str(a) for a in (argv or [])[:2])}
+
+        def logged_lines() -> Iterator[bytes]:
+            for line in lines:
+                if line.startswith(b'{"exit_code"'):
+                    detail["exit_code"] = json.loads(line)["exit_code"]
+                yield line
+
+        return StreamingResponse(logged_lines(), media_type="application/x-ndjson")
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return _outcome(404, f"Ressource inconnue : {request.url.path}", "not-found")

@@ -3,10 +3,11 @@
 The CLI process (:mod:`analytics.cli.forward`) sends its arguments, the files it reads and the
 names of the files it writes. Here the same click command runs on a cursor of the owner's
 connection (:data:`analytics.cli.common.borrowed_connection`), in a request thread whose
-standard streams are captured, with its files in a private temporary folder; the answer carries
-the exit code, stdout, stderr and the written files, which the CLI prints and writes where the
-user asked. So the output and the exit codes are those of the in-process command, by
-construction.
+standard streams are captured, with its files in a private temporary folder. The answer is
+streamed as JSON lines: what the command prints, as it prints it, DuckDB's progress of the query
+running now, then the exit code and the written files, which the CLI prints and writes where
+the user asked. So the output and the exit codes are those of the in-process command, by
+construction, and a long import or matching run shows its progress as it goes.
 
 Standard streams are process-wide: :func:`install_output_routing` replaces them once with
 routers that write to the calling thread's capture buffer when it has one, and to the real
@@ -18,7 +19,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import json
 import logging
+import queue
 import shutil
 import sys
 import tempfile
@@ -31,7 +34,7 @@ import duckdb
 
 from analytics.errors import InvalidInput
 
-__all__ = ["FORWARDED_COMMANDS", "install_output_routing", "run_forwarded"]
+__all__ = ["FORWARDED_COMMANDS", "install_output_routing", "stream_forwarded"]
 
 log = logging.getLogger("hygie.api")
 
@@ -83,16 +86,63 @@ def _stream(data: bytes = b"") -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="strict", write_through=True)
 
 
+class _Sink(io.RawIOBase):
+    """A binary stream whose writes become ``(name, bytes)`` events on a queue."""
+
+    def __init__(self, name: str, events: queue.Queue) -> None:
+        self._name, self._events = name, events
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if chunk:
+            self._events.put((self._name, chunk))
+        return len(chunk)
+
+
+def _sink(name: str, events: queue.Queue) -> io.TextIOWrapper:
+    return io.TextIOWrapper(_Sink(name, events), encoding="utf-8", errors="strict", write_through=True)  # type: ignore[arg-type]
+
+
 @contextlib.contextmanager
-def _captured(stdin_text: str | None) -> Iterator[tuple[io.TextIOWrapper, io.TextIOWrapper]]:
+def _captured(stdin_text: str | None, events: queue.Queue) -> Iterator[tuple[io.TextIOWrapper, io.TextIOWrapper]]:
     install_output_routing()
-    out, err = _stream(), _stream()
+    out, err = _sink("stdout", events), _sink("stderr", events)
     _local.stdout, _local.stderr = out, err
     _local.stdin = _stream((stdin_text or "").encode("utf-8"))
     try:
         yield out, err
     finally:
         _local.stdout = _local.stderr = _local.stdin = None
+
+
+class _Watched:
+    """The owner's connection as a forwarded command sees it: the cursors it opens are kept, so
+    that their running query's progress can be read from another thread."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.cursors: list[duckdb.DuckDBPyConnection] = []
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self._con.cursor()
+        # progress is measured (as the in-process CLI's bar), but printed by the CLI, not here
+        cur.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+        self.cursors.append(cur)
+        return cur
+
+    def progress(self) -> float | None:
+        """Percentage done of the query running now (DuckDB's estimate), None when none runs."""
+        for cur in reversed(self.cursors):
+            try:
+                done = cur.query_progress()
+            except duckdb.Error:
+                continue
+            if done is not None and done >= 0:
+                return float(done)
+        return None
 
 
 def _invoke(args: list[str]) -> int:
@@ -140,16 +190,27 @@ def _valid(payload: object) -> tuple[list[str], dict[str, dict[str, Any]], str |
     return argv, files, stdin
 
 
-def run_forwarded(con: duckdb.DuckDBPyConnection, db_path: str | Path, payload: object) -> dict[str, Any]:
-    """Run the forwarded command; ``{"exit_code", "stdout", "stderr", "files"}`` (bytes in base64)."""
+def _event(**fields: Any) -> bytes:
+    return json.dumps(fields).encode("utf-8") + b"\n"
+
+
+def stream_forwarded(con: duckdb.DuckDBPyConnection, db_path: str | Path, payload: object,
+                     progress_every_s: float = 1.0) -> Iterator[bytes]:
+    """Validate the forwarded command (:class:`InvalidInput` before anything runs), then run it
+    in a thread and yield its answer as JSON lines, as it goes:
+
+    - ``{"stdout": b64}`` / ``{"stderr": b64}``: what the command printed, when it printed it;
+    - ``{"progress": 42.0}``: DuckDB's estimate for the query running now, when it moved;
+    - last, ``{"exit_code": n, "files": {position: b64}}``: the written files.
+    """
     from analytics.cli.common import borrowed_connection
 
     argv, files, stdin = _valid(payload)
     work = Path(tempfile.mkdtemp(prefix="hygie-cli-"))
+    args = list(argv)
+    shown: dict[bytes, bytes] = {}
+    targets: dict[str, Path] = {}
     try:
-        args = list(argv)
-        shown: dict[str, str] = {}
-        targets: dict[str, Path] = {}
         for key, spec in files.items():
             name = Path(str(spec.get("name") or "file")).name or "file"
             target = work / key / name
@@ -162,22 +223,54 @@ def run_forwarded(con: duckdb.DuckDBPyConnection, db_path: str | Path, payload: 
             else:
                 targets[key] = target
             args[int(key)] = str(target)
-            shown[str(target)] = str(spec.get("shown") or argv[int(key)])
-        with _captured(stdin) as (out, err):
-            token = borrowed_connection.set(con)
+            shown[str(target).encode()] = str(spec.get("shown") or argv[int(key)]).encode()
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return _run_streamed(con, db_path, args, stdin, shown, targets, work, borrowed_connection, progress_every_s)
+
+
+def _run_streamed(con: duckdb.DuckDBPyConnection, db_path: str | Path, args: list[str], stdin: str | None,
+                  shown: dict[bytes, bytes], targets: dict[str, Path], work: Path, borrowed: Any,
+                  progress_every_s: float) -> Iterator[bytes]:
+    events: queue.Queue = queue.Queue()
+    watched = _Watched(con)
+    result: dict[str, int] = {}
+
+    def command() -> None:
+        try:
+            with _captured(stdin, events) as (out, err):
+                token = borrowed.set(watched)
+                try:
+                    result["exit_code"] = _invoke(["--db", str(db_path), *args])
+                finally:
+                    borrowed.reset(token)
+                out.flush()
+                err.flush()
+        finally:
+            events.put(("done", b""))
+
+    thread = threading.Thread(target=command, name="hygie-cli-forwarded", daemon=True)
+    try:
+        thread.start()
+        last_progress: float | None = None
+        while True:
             try:
-                code = _invoke(["--db", str(db_path), *args])
-            finally:
-                borrowed_connection.reset(token)
-            out.flush()
-            err.flush()
-            stdout, stderr = out.buffer.getvalue(), err.buffer.getvalue()  # type: ignore[attr-defined]
-        for temp, original in shown.items():  # messages name the user's paths, not ours
-            stdout = stdout.replace(temp.encode(), original.encode())
-            stderr = stderr.replace(temp.encode(), original.encode())
+                name, chunk = events.get(timeout=progress_every_s)
+            except queue.Empty:
+                done = watched.progress()
+                if done is not None and (last_progress is None or abs(done - last_progress) >= 1.0):
+                    last_progress = done
+                    yield _event(progress=round(done, 1))
+                continue
+            if name == "done":
+                break
+            for temp, original in shown.items():  # messages name the user's paths, not ours
+                chunk = chunk.replace(temp, original)
+            yield _event(**{name: base64.b64encode(chunk).decode("ascii")})
+        thread.join()
         written = {key: base64.b64encode(path.read_bytes()).decode("ascii")
                    for key, path in targets.items() if path.is_file()}
-        return {"exit_code": code, "stdout": base64.b64encode(stdout).decode("ascii"),
-                "stderr": base64.b64encode(stderr).decode("ascii"), "files": written}
+        yield _event(exit_code=result.get("exit_code", 1), files=written)
     finally:
         shutil.rmtree(work, ignore_errors=True)

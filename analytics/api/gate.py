@@ -11,11 +11,12 @@ response and hide the status from the log). In order:
 3. the body is read up to the route's limit (``Content-Length`` above it is refused before
    reading; a chunked body is cut when it passes it): **413**;
 4. the route runs with the actor in ``request.state.actor``;
-5. the route's answer is held (our routes answer in one piece) while the call is written to
-   the access log (``via=api``): action ``view`` with the route and the status, or
-   ``login_failed`` for a refused token; only once that row is committed does the answer leave,
-   so a client holding a response knows its call is in the log (a write that fails turns the
-   answer into a **503**). ``GET /health`` is not logged (it carries no data and monitoring
+5. the route's answer is held while the call is written to the access log (``via=api``):
+   action ``view`` with the route and the status, or ``login_failed`` for a refused token; only
+   once that row is committed does the answer leave, so a client holding a response knows its
+   call is in the log (a write that fails turns the answer into a **503**). A streamed answer
+   (``POST /cli``'s JSON lines) goes out as it comes but for its last message, held the same
+   way (a failed write ends it with an ``{"error": …}`` line instead). ``GET /health`` is not logged (it carries no data and monitoring
    probes it every few seconds).
 
 Every refusal is an OperationOutcome in French; nothing in the warehouse changes.
@@ -184,9 +185,19 @@ class Gate:
         method, path = scope["method"], scope["path"]
         client = (scope.get("client") or ("?", 0))[0]
         held: list[dict[str, Any]] = []
+        streamed = {"status": 0}  # the status sent, once a streamed answer has started
 
         async def hold(message: dict[str, Any]) -> None:
-            held.append(message)
+            """Keep a one-piece answer whole; let a streamed one through but its last message."""
+            if message["type"] == "http.response.body" and message.get("more_body") and not streamed["status"]:
+                streamed["status"] = int(held[0]["status"])
+                for earlier in held:
+                    await send(earlier)
+                held.clear()
+            if streamed["status"] and message.get("more_body"):
+                await send(message)
+            else:
+                held.append(message)
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
         authorization = headers.get("authorization")
@@ -219,23 +230,30 @@ class Gate:
             if not (held and held[-1].get("type") == "http.response.body" and not held[-1].get("more_body")):
                 log.exception("API route %s %s failed without an answer", method, path)
                 held = []
+        failed = "Erreur interne du serveur ; l'incident est consigné dans le journal du serveur."
+        if streamed["status"] and not held:  # a stream cut short: end it with an error line
+            held = [_last_line(failed)]
         if not held:  # no complete answer from the route: never hang the client
-            held = _answer(500, error_response_body(
-                "Erreur interne du serveur ; l'incident est consigné dans le journal du serveur.", "exception"))
+            held = _answer(500, error_response_body(failed, "exception"))
         # The answer is held until its access-log row is committed: a client that has a response
         # can rely on the call being in the log, even if the server stops right after.
         if (method, path) != ("GET", "/health"):
-            status = int(held[0]["status"])
+            status = streamed["status"] or int(held[0]["status"])
             detail = {"status": status, "ms": round((time.perf_counter() - started) * 1000, 1),
                       "client": client, **(state.get("log_detail") or {})}
             action = "login_failed" if status == 401 else "view"
             logged = await run_in_threadpool(self._log, actor, action, f"api {method} {path}"[:200], detail)
             if not logged:
-                held = _answer(503, error_response_body(
-                    "Le journal des accès n'a pas pu être écrit : la réponse n'est pas délivrée. "
-                    "Réessayez ; si cela persiste, consultez le journal du serveur.", "exception"))
+                text = ("Le journal des accès n'a pas pu être écrit : la réponse n'est pas délivrée. "
+                        "Réessayez ; si cela persiste, consultez le journal du serveur.")
+                held = [_last_line(text)] if streamed["status"] else _answer(503, error_response_body(text, "exception"))
         for message in held:
             await send(message)
+
+
+def _last_line(text: str) -> dict[str, Any]:
+    """The last message of a streamed (JSON lines) answer that could not end well."""
+    return {"type": "http.response.body", "body": json.dumps({"error": text}, ensure_ascii=False).encode() + b"\n"}
 
 
 def _answer(status: int, payload: bytes, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:

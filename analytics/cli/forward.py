@@ -5,8 +5,9 @@ warehouse, it serves a local API and says where in ``<db>.api.json``
 (:mod:`analytics.api.runtime`). Then ``hygie info``, ``import``, ``duplicates …``,
 ``timesinks …``, ``export``, ``users …`` and ``report …`` send their arguments there; the owner runs the same
 command (:mod:`analytics.api.cli_bridge`) and answers with its exit code, output and written
-files, which are printed and written here: same output, same exit codes, same files. The
-files a command reads (``hygie import FILE``) travel with the request; the files it writes
+files, which are printed and written here as they come (the output line by line, DuckDB's
+progress of long queries as ``progress N%`` lines on stderr): same output, same exit codes,
+same files. The files a command reads (``hygie import FILE``) travel with the request; the files it writes
 (``--out``, ``--pairs``, ``--clusters``, ``--csv``) come back and are written with mode 0600.
 """
 
@@ -125,31 +126,50 @@ def forward(db: Path, args: list[str]) -> int | None:
     body = json.dumps(payload).encode("utf-8")
     conn = http.client.HTTPConnection(runtime.connect_host, runtime.port, timeout=_TIMEOUT_S)
     try:
-        conn.request("POST", "/cli", body, {"Authorization": f"Bearer {runtime.cli_key}",
-                                            "Content-Type": "application/json"})
-        answer = conn.getresponse()
-        raw = answer.read()
-    except ConnectionRefusedError:
-        return None  # the owner just stopped: the warehouse is probably free again
-    except OSError as exc:
-        raise WarehouseError(f"{db}: held by process {runtime.pid}, whose API did not answer ({exc})") from None
+        try:
+            conn.request("POST", "/cli", body, {"Authorization": f"Bearer {runtime.cli_key}",
+                                                "Content-Type": "application/json"})
+            answer = conn.getresponse()
+        except ConnectionRefusedError:
+            return None  # the owner just stopped: the warehouse is probably free again
+        except OSError as exc:
+            raise WarehouseError(f"{db}: held by process {runtime.pid}, whose API did not answer ({exc})") from None
+        if answer.status != 200:
+            raw = answer.read()
+            try:
+                text = json.loads(raw)["issue"][0]["diagnostics"]
+            except (ValueError, KeyError, IndexError, TypeError):
+                text = raw[:200].decode("utf-8", "replace")
+            raise WarehouseError(f"{db}: held by process {runtime.pid}, which refused the command "
+                                 f"(HTTP {answer.status}): {text}")
+        click.echo(f"warehouse held by process {runtime.pid}: command run by it", err=True)
+        return _print_stream(db, runtime.pid, answer, args)
     finally:
         conn.close()
-    if answer.status != 200:
-        try:
-            text = json.loads(raw)["issue"][0]["diagnostics"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            text = raw[:200].decode("utf-8", "replace")
-        raise WarehouseError(f"{db}: held by process {runtime.pid}, which refused the command "
-                             f"(HTTP {answer.status}): {text}")
-    result = json.loads(raw)
-    click.echo(f"warehouse held by process {runtime.pid}: command run by it", err=True)
-    for key, data in (result.get("files") or {}).items():
-        _write_private(Path(args[int(key)]), base64.b64decode(data))
-    sys.stdout.flush()
-    sys.stdout.buffer.write(base64.b64decode(result.get("stdout") or ""))
-    sys.stdout.buffer.flush()
-    sys.stderr.flush()
-    sys.stderr.buffer.write(base64.b64decode(result.get("stderr") or ""))
-    sys.stderr.buffer.flush()
-    return int(result.get("exit_code") or 0)
+
+
+def _print_stream(db: Path, pid: int, answer: http.client.HTTPResponse, args: list[str]) -> int:
+    """Print the owner's JSON lines as they come (output, progress); write the files; exit code."""
+    shown_progress = -1
+    try:
+        for raw in iter(answer.readline, b""):
+            event = json.loads(raw)
+            if "stdout" in event or "stderr" in event:
+                stream = sys.stdout if "stdout" in event else sys.stderr
+                stream.flush()
+                stream.buffer.write(base64.b64decode(event.get("stdout") or event.get("stderr") or ""))
+                stream.buffer.flush()
+            elif "progress" in event:
+                done = int(event["progress"])
+                if done != shown_progress:  # as jobs print theirs: a line on stderr
+                    shown_progress = done
+                    click.echo(f"progress {done}%", err=True)
+            elif "error" in event:
+                raise WarehouseError(f"{db}: process {pid} could not finish the command: {event['error']}")
+            elif "exit_code" in event:
+                for key, data in (event.get("files") or {}).items():
+                    _write_private(Path(args[int(key)]), base64.b64decode(data))
+                return int(event["exit_code"])
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        raise WarehouseError(f"{db}: the answer of process {pid} was cut short ({exc})") from None
+    raise WarehouseError(f"{db}: the answer of process {pid} ended without an exit code")
