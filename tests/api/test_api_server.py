@@ -120,11 +120,14 @@ def test_the_rate_limit_answers_429_with_retry_after(served: Served):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(10) as pool:
-        statuses = list(pool.map(lambda _: served.call("GET", "/fhir/metadata", token="viewer")[0], range(150)))
+        answers = list(pool.map(lambda _: served.call("GET", "/fhir/metadata", token="viewer"), range(150)))
+    statuses = [status for status, _, _ in answers]
     assert statuses.count(429) >= 1 and set(statuses) == {200, 429}, statuses
-    status, headers, body = served.call("GET", "/fhir/metadata", token="viewer")
-    assert status == 429 and int(headers["retry-after"]) >= 1
-    assert _diagnostics(body).startswith("Trop de requêtes : réessayez dans ")
+    # a refused call's own answer (a call made after the burst may find a token refilled meanwhile)
+    for status, headers, body in answers:
+        if status == 429:
+            assert int(headers["retry-after"]) >= 1
+            assert _diagnostics(body).startswith("Trop de requêtes : réessayez dans ")
     assert served.call("GET", "/fhir/metadata", token="analyst")[0] == 200, "another token has its own budget"
 
 
