@@ -5,8 +5,9 @@ first search after a matching run loads the identity index, the originals shown 
 the blocking keys (DuckDB ``hash`` of the same rules as :mod:`blocking`, sorted for binary
 search) and the term frequencies. Later searches only normalise the typed traits (one SQL
 statement), look their keys up with ``numpy.searchsorted`` and score a few hundred candidates.
-The cache is keyed by database file, latest matching run and index size, so a new run or an
-incremental import rebuilds it.
+The cache is keyed by database file, latest matching run and index size: a full run rebuilds
+it; identities matched on arrival (incremental runs, which only append rows) are loaded and
+merged alone.
 """
 
 from __future__ import annotations
@@ -122,23 +123,78 @@ def _cache_key(con: duckdb.DuckDBPyConnection) -> tuple:
     return (str(path), run, int(count), top)
 
 
+def _load(con: duckdb.DuckDBPyConnection, after_rid: int | None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Index rows, their originals and their blocking keys (all, or those of rids after one)."""
+    where = "rid >= 0" if after_rid is None else f"rid > {int(after_rid)}"
+    rows = con.execute(f"SELECT {', '.join(INDEX_COLUMNS)} FROM identity_index WHERE {where} "  # noqa: S608
+                       "ORDER BY rid").df()
+    originals = con.execute(
+        f"SELECT {', '.join('p.' + c for c in _ORIGINALS)} FROM identity_index i "  # noqa: S608
+        f"JOIN patients p USING (patient_id) WHERE i.{where} ORDER BY i.rid").df()
+    union = " UNION ALL ".join(sql for _name, sql in _key_selects("identity_index", where=where, portable=True))
+    k = con.execute(f"SELECT DISTINCT rid, k FROM ({union}) ORDER BY k").fetchnumpy()  # noqa: S608
+    return rows, originals, k
+
+
+def _only_appended(con: duckdb.DuckDBPyConnection, cached: SearchIndex, key: tuple) -> bool:
+    """Whether the index only gained rows since ``cached`` (incremental runs: new identities on
+    arrival), so that loading the rows after its last rid brings it up to date."""
+    if cached.key[0] != key[0] or cached.key[3] is None or key[3] is None or key[3] <= cached.key[3]:
+        return False
+    later_full_runs = con.execute(
+        "SELECT count(*) FROM match_runs WHERE started_at::VARCHAR || match_run_id > ? AND kind <> 'incremental'",
+        [cached.key[1] or ""]).fetchone()[0]
+    return later_full_runs == 0
+
+
+def _extend(con: duckdb.DuckDBPyConnection, cached: SearchIndex, key: tuple) -> SearchIndex | None:
+    """``cached`` plus the rows after its last rid, or None when that does not give ``key``."""
+    from analytics.identity.explain import latest_thresholds
+    from analytics.identity.model import default_model
+    from analytics.identity.run import latest_model
+
+    rows, originals, k = _load(con, cached.key[3])
+    if cached.key[2] + len(rows) != key[2]:  # rows were also removed: rebuild
+        return None
+    all_rows = pd.concat([cached.rows, rows], ignore_index=True)
+    new_pos = np.searchsorted(rows["rid"].to_numpy(dtype=np.int64), np.asarray(k["rid"], dtype=np.int64))
+    keys = np.concatenate([cached.keys, np.asarray(k["k"], dtype=np.uint64)])
+    key_pos = np.concatenate([cached.key_pos, new_pos + len(cached.rows)])
+    order = np.argsort(keys, kind="stable")
+    tf_counts = {f: cached.tf_counts[f].add(rows[c].value_counts(), fill_value=0).astype(np.int64)
+                 for f, c in _TF_COLUMNS.items()}
+    tf_total = {f: cached.tf_total[f] + int(rows[c].notna().sum()) for f, c in _TF_COLUMNS.items()}
+    return SearchIndex(
+        key=key, rows=all_rows, originals=pd.concat([cached.originals, originals], ignore_index=True),
+        keys=keys[order], key_pos=key_pos[order], tf_counts=tf_counts, tf_total=tf_total,
+        model=latest_model(con) or default_model(), thresholds=latest_thresholds(con),
+        table=pa.concat_tables([cached.table, pa.Table.from_pandas(rows, preserve_index=False)],
+                               promote_options="permissive"),
+        originals_table=pa.concat_tables([cached.originals_table,
+                                          pa.Table.from_pandas(originals, preserve_index=False)],
+                                         promote_options="permissive"),
+    )
+
+
 def get_search_index(con: duckdb.DuckDBPyConnection) -> SearchIndex:
-    """The cached search index for this warehouse, (re)built when matching has run since."""
+    """The cached search index for this warehouse: rebuilt when a full matching run has run
+    since, extended with the new rows only when incremental runs (identities matched on
+    arrival) have (a few hundred rows instead of a million)."""
     key = _cache_key(con)
     with _LOCK:
         cached = _CACHE.get(key[0])
         if cached is not None and cached.key == key:
             return cached
+        if cached is not None and _only_appended(con, cached, key):
+            extended = _extend(con, cached, key)
+            if extended is not None:
+                _CACHE[key[0]] = extended
+                return extended
         from analytics.identity.explain import latest_thresholds
         from analytics.identity.model import default_model
         from analytics.identity.run import latest_model
 
-        rows = con.execute(f"SELECT {', '.join(INDEX_COLUMNS)} FROM identity_index ORDER BY rid").df()  # noqa: S608
-        originals = con.execute(
-            f"SELECT {', '.join('p.' + c for c in _ORIGINALS)} FROM identity_index i "  # noqa: S608
-            "JOIN patients p USING (patient_id) ORDER BY i.rid").df()
-        union = " UNION ALL ".join(sql for _name, sql in _key_selects("identity_index", portable=True))
-        k = con.execute(f"SELECT DISTINCT rid, k FROM ({union}) ORDER BY k").fetchnumpy()  # noqa: S608
+        rows, originals, k = _load(con, None)
         rid = rows["rid"].to_numpy(dtype=np.int64)
         tf_counts = {f: rows[c].value_counts() for f, c in _TF_COLUMNS.items()}
         tf_total = {f: int(rows[c].notna().sum()) for f, c in _TF_COLUMNS.items()}
