@@ -50,6 +50,7 @@ __all__ = [
     "AGGREGATE_TABLES",
     "DIALECTS",
     "EXPORTABLE_TABLES",
+    "REASON_TABLES",
     "Export",
     "build_export",
     "export_filename",
@@ -74,10 +75,12 @@ EXPORTABLE_TABLES = frozenset(
 
 #: Tables that need a permission of their own on top of the export rules. ts_user_day and
 #: ts_sessions hold one clinician's time per day or per session (individual figures about staff,
-#: not aggregates): only a role granted VIEW_CLINICIAN_TIMES exports them, as the time-sinks
-#: pages show them only to it.
+#: not aggregates): only a role granted VIEW_CLINICIAN_TIMES exports them, with a reason (the
+#: ``reason`` option, recorded in the access log), as the time-sinks pages show them.
 TABLE_PERMISSIONS = {"access_log": Permission.VIEW_ACCESS_LOG, "ts_user_day": Permission.VIEW_CLINICIAN_TIMES,
                      "ts_sessions": Permission.VIEW_CLINICIAN_TIMES}
+#: Tables whose export needs a stated reason (individual figures about staff).
+REASON_TABLES = frozenset(t for t, p in TABLE_PERMISSIONS.items() if p is Permission.VIEW_CLINICIAN_TIMES)
 
 #: Tables without patient-level rows: the only ones a viewer may export.
 AGGREGATE_TABLES = frozenset({"imports", "match_runs", "ts_service_day", "ts_user_day", "ts_runs", "ts_sessions"})
@@ -522,6 +525,7 @@ def export_table(
     The table is read and written in chunks of ``chunk_rows``: to ``out`` when given (then
     ``Export.data`` is empty), else collected into ``Export.data``. k-anonymity is planned
     first on the quasi-identifier columns only (narrow), then applied chunk by chunk.
+    ``reason=`` is required for the per-clinician time tables and recorded with the export.
     """
     present = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
@@ -532,6 +536,9 @@ def export_table(
     if needed is not None and not allowed(actor, needed):
         raise _refuse(con, actor, table, 0, dialect,
                       f"{actor.username} (role {actor.role}) may not {needed.value}")
+    reason = str(options.pop("reason", None) or "").strip()
+    if table in REASON_TABLES and not reason:
+        raise InvalidInput("export.reason_required", table=table)
     # Read nothing a viewer may not receive: refuse before loading patient-level rows.
     if table not in AGGREGATE_TABLES and not allowed(actor, Permission.EXPORT_PSEUDONYMISED):
         raise _refuse(con, actor, table, 0, dialect,
@@ -601,7 +608,7 @@ def export_table(
         con, actor, "export", table, rows,
         {"dialect": dialect, "pseudonymised": pseudonymised, "identified": identified,
          "aggregate": not pseudonymised and not identified, "columns": header, "k_anonymity": k,
-         "bytes": size, "privacy": report},
+         "bytes": size, "privacy": report, **({"reason": reason} if reason else {})},
     )
     data_out = sink.getvalue() if out is None else b""  # type: ignore[union-attr]
     return Export(data_out, table, rows, header, dialect, pseudonymised, table in AGGREGATE_TABLES, k, report)

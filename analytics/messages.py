@@ -76,6 +76,8 @@ ENGLISH: dict[str, str] = {
     "privacy.lower_k": "lower k below the setting privacy.k={k}",
     "privacy.choose_domain": "choose a pseudonym domain",
     "privacy.keep_staff": "keep clinicians' identifiers in an extract",
+    "export.reason_required": "{table} holds per-clinician time figures: state the reason for exporting them "
+                              "(purpose: organising work, not evaluating people)",
     # --- jobs: parameters ------------------------------------------------------------------------
     "param.unknown": "job {job}: unknown parameter {name} (known: {known})",
     "param.not_one_of": "job {job}: parameter {name}={value} must be one of {allowed}",

@@ -356,6 +356,9 @@ FR: dict[str, str] = {
     "exports.table": "Table",
     "exports.summary": "**{rows}** lignes · colonnes : {columns}",
     "exports.aggregate": "Table agrégée : aucune donnée patient, exportée telle quelle.",
+    "exports.clinician_purpose": "Temps par soignant : données individuelles sur le personnel, pour organiser le "
+    "travail et choisir quoi automatiser, jamais pour évaluer une personne. L'export est tracé avec sa raison.",
+    "exports.reason": "Raison de cet export (obligatoire)",
     # --- data / imports --------------------------------------------------------------------
     "data.import": "Importer un fichier",
     "data.table": "Table",
@@ -976,6 +979,8 @@ ENGINE_ERRORS: dict[str, str] = {
     "privacy.lower_k": "abaisser k sous le réglage privacy.k={k}",
     "privacy.choose_domain": "choisir un domaine de pseudonymes",
     "privacy.keep_staff": "garder les identifiants des soignants en clair dans une extraction",
+    "export.reason_required": "{table} contient des temps par soignant : indiquez la raison de cet export "
+                              "(finalité : organiser le travail, non évaluer les personnes).",
     # --- jobs: parameters ---------------------------------------------------------------------
     "param.unknown": "{job} : paramètre inconnu {name} (paramètres connus : {known}).",
     "param.not_one_of": "{job} : le paramètre {name}={value} doit valoir l'une de ces valeurs : {allowed}.",

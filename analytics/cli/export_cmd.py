@@ -68,10 +68,12 @@ def _report_lines(privacy: dict) -> list[str]:
 @click.option("--staff", type=click.Choice(["keep", "pseudonymise"]), default="pseudonymise", show_default=True,
               help="Clinicians' identifiers: pseudonymised, or kept in clear (admin only).")
 @click.option("--domain", default=None, help="Pseudonym domain (admin only; default: a new one per export).")
+@click.option("--reason", default=None,
+              help="Why (required for per-clinician time tables ts_user_day, ts_sessions; logged).")
 @as_option
 @click.pass_context
 def export(ctx: click.Context, table: str, out: str, dialect: str, identified: bool, staff: str,
-           domain: str | None, as_user: str | None) -> None:
+           domain: str | None, reason: str | None, as_user: str | None) -> None:
     """Export warehouse TABLE as CSV (pseudonymised, k-anonymous, unless --identified and allowed).
 
     The table is streamed in chunks. Beside FILE.csv, FILE.csv.report.json says what was
@@ -85,12 +87,13 @@ def export(ctx: click.Context, table: str, out: str, dialect: str, identified: b
         if out == "-":
             sys.stdout.flush()
             result = export_table(con, actor, table, dialect, identified, staff=staff, domain=domain,
-                                  out=sys.stdout.buffer)
+                                  reason=reason, out=sys.stdout.buffer)
             sys.stdout.buffer.flush()
         else:
             path = Path(out)
             with _private_file(path) as fh:
-                result = export_table(con, actor, table, dialect, identified, staff=staff, domain=domain, out=fh)
+                result = export_table(con, actor, table, dialect, identified, staff=staff, domain=domain,
+                                      reason=reason, out=fh)
             if result.privacy:
                 report = {"table": table, "rows": result.rows, "columns": result.columns, **result.privacy}
                 with _private_file(path.with_name(path.name + ".report.json")) as fh:

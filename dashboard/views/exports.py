@@ -38,6 +38,11 @@ elif can(Permission.EXPORT_IDENTIFIED):
 else:
     st.caption(t("export.pseudonymised"))
 
+reason = ""
+if table in exports.REASON_TABLES:  # one clinician's time: within the purpose, with a reason, logged
+    st.caption(t("exports.clinician_purpose"))
+    reason = st.text_input(t("exports.reason"), key="exports_reason").strip()
+
 root = state.root_connection()
 recheck = auth.deferred_guard()
 
@@ -58,7 +63,7 @@ def build() -> bytes:
     current = recheck()  # run on the click, not with the page: session, account and role checked now
     cursor = root.cursor()
     try:
-        return exports.export_table(cursor, current, table, dialect, identified).data
+        return exports.export_table(cursor, current, table, dialect, identified, reason=reason or None).data
     finally:
         cursor.close()
 
@@ -66,5 +71,6 @@ def build() -> bytes:
 st.download_button(
     t("export.download", rows=count), data=build, mime="text/csv", type="primary",
     file_name=exports.export_filename(table, dialect), key="exports_download",
-    icon=":material/file_download:", on_click="ignore", disabled=refusal is not None,
+    icon=":material/file_download:", on_click="ignore",
+    disabled=refusal is not None or (table in exports.REASON_TABLES and not reason),
 )

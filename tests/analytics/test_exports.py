@@ -281,13 +281,21 @@ def test_empty_table_with_numeric_columns(dialect, expected):
 @pytest.mark.parametrize("table", ["ts_user_day", "ts_sessions"])
 def test_per_clinician_time_tables_need_the_clinician_times_permission(con, table):
     """One clinician's time per day or session is an individual figure about staff, not an
-    aggregate: the time-sinks pages show it only with VIEW_CLINICIAN_TIMES, so does the export."""
+    aggregate: the time-sinks pages show it only with VIEW_CLINICIAN_TIMES and a reason, logged;
+    so does the export."""
     for who in (VIEWER, ANALYST, MANAGER):
         assert table not in exportable_tables(con, who)
         with pytest.raises(AccessDenied, match=rf"^{who.role} \(role {who.role}\) may not view per-clinician time"):
             export_table(con, who, table, secret=KEY)
     assert table in exportable_tables(con, ADMIN)
-    assert export_table(con, ADMIN, table, "standard", secret=KEY).rows == 0
+    with pytest.raises(InvalidInput) as err:
+        export_table(con, ADMIN, table, "standard", secret=KEY)
+    assert str(err.value) == (f"{table} holds per-clinician time figures: state the reason for exporting them "
+                              "(purpose: organising work, not evaluating people)")
+    assert export_table(con, ADMIN, table, "standard", secret=KEY, reason=" planning the winter rota ").rows == 0
+    detail = con.execute("SELECT detail FROM access_log WHERE action = 'export' AND object = ? "
+                         "ORDER BY log_id DESC LIMIT 1", [table]).fetchone()[0]
+    assert json.loads(detail)["reason"] == "planning the winter rota"
 
 
 def test_a_small_service_s_time_figures_are_masked_with_its_head_count(con):

@@ -58,3 +58,17 @@ def test_a_refused_extract_is_explained_on_the_jobs_page(app, fresh_warehouse):
     [error] = [e.value for e in at.error]
     assert error.startswith("Échec, rien n'a été modifié : Extraction refusée. " + REFUSED), error
     assert TRIED in error and LIMIT in error
+
+
+def test_a_per_clinician_table_asks_for_a_reason_before_the_download(app, fresh_warehouse):
+    """Not a k refusal but the same page: one clinician's time goes out with a stated reason."""
+    at = app(fresh_warehouse, "admin").run()
+    at.switch_page("views/exports.py").run()
+    at.selectbox(key="exports_table").select("ts_user_day").run()
+    assert not at.exception and [e.value for e in at.error] == []
+    assert any("jamais pour évaluer une personne" in c.value for c in at.caption)
+    [button] = at.get("download_button")
+    assert button.proto.disabled
+    at.text_input(key="exports_reason").input("Préparer le planning d'hiver").run()
+    [button] = at.get("download_button")
+    assert not button.proto.disabled
