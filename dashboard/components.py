@@ -68,6 +68,20 @@ def guarded() -> Iterator[None]:
         st.error(t("error.generic"))
 
 
+def french_uploader() -> None:
+    """Streamlit's file uploader writes "Upload" and "200MB per file" in English, in its own code:
+    hide both (the label already gives the size limit in French) and show the button in French."""
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }'
+        '[data-testid="stFileUploaderDropzone"] button { visibility: hidden; position: relative; min-width: 11rem; }'
+        '[data-testid="stFileUploaderDropzone"] button::after { visibility: visible; position: absolute; inset: 0;'
+        " display: flex; align-items: center; justify-content: center; border: 1px solid rgba(49, 51, 63, 0.2);"
+        f' border-radius: 0.5rem; content: "{t("data.upload_button")}"; }}'
+        "</style>"
+    )
+
+
 def record_view(obj: str, row_count: int, detail: dict | None = None) -> None:
     """Trace a view of patient-level rows in the access log (who saw what, how many)."""
     access_log.record(state.con(), actor(), "view", obj, row_count=row_count, detail=detail)

@@ -235,6 +235,7 @@ FR: dict[str, str] = {
     "jobs.params": "**Paramètres**",
     "jobs.no_params": "Ce travail n'a pas de paramètre.",
     "jobs.param.choose": "Choisissez une ou plusieurs valeurs",
+    "data.upload_button": "Choisir un fichier",
     "jobs.param.default": "Par défaut",
     "jobs.param.previous_month": "Le mois précédent",
     "jobs.preview": "Prévisualiser",

@@ -11,7 +11,15 @@ from analytics import importing
 from analytics.access.roles import Permission, require
 from analytics.errors import FileRefused, HygieError
 from dashboard import state
-from dashboard.components import actor, aggregate_safe, can, export_button, guarded, page_window
+from dashboard.components import (
+    actor,
+    aggregate_safe,
+    can,
+    export_button,
+    french_uploader,
+    guarded,
+    page_window,
+)
 from dashboard.i18n import error_text, message_text, t
 from dashboard.uploads import ALLOWED_TYPES, import_dir, max_upload_mb, saved_upload, server_file
 
@@ -39,6 +47,7 @@ if can(Permission.IMPORT_DATA):
             t("data.file", mb=max_upload_mb()), type=None, key="data_upload",
             max_upload_size=max_upload_mb(),
         )
+        french_uploader()
         chosen_file = None
         if folder:
             files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lstrip(".").lower() in ALLOWED_TYPES)

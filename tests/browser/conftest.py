@@ -52,6 +52,10 @@ def build_warehouse(path: Path) -> None:
     con = connect(path)
     try:
         create_demo_accounts(con, PASSWORD)  # no-op when build_demo made them
+        if not con.execute("SELECT count(*) FROM users WHERE username = 'vigilance'").fetchone()[0]:
+            from analytics.access.auth import create_user  # the role without a demo account
+
+            create_user(con, system_actor(), "vigilance", "identitovigilance", PASSWORD, "Identitovigilance")
         if not con.execute("SELECT count(*) FROM match_runs").fetchone()[0]:
             find_duplicates(con, actor=system_actor())
         ensure_precomputed(con)

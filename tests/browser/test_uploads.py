@@ -171,7 +171,7 @@ def test_a_file_over_the_limit_is_refused(tab, upload_server):
     big = STAFF_CSV.encode("cp1252") + b"u999;x;y;z\r\n" * (MAX_MB * 1024 * 1024 // 12)
     attach(tab, "gros.csv", big)
     # Streamlit's uploader refuses it before sending it (its own text, in English)
-    tab.get_by_text(f"File must be {MAX_MB}.0MB or smaller.").wait_for()
+    tab.get_by_text(f"File must be {MAX_MB}.0MB or smaller.").first.wait_for()  # alert (and its tooltip)
     shoot(tab, "uploads_04_over_the_limit")
     submit(tab)
     tab.get_by_text("Choisissez un fichier à importer.").wait_for()
