@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analytics.access import access_log, auth, oidc, sessions
 from analytics.access.roles import Actor
@@ -160,13 +161,23 @@ def _cookie_actor() -> Actor | None:
     actor = _follow_account(session.actor, session.sid)
     if actor is None:
         return None
+    _bind_streamlit_session(session.sid)
     st.session_state[ACTOR_KEY] = actor
     st.session_state[SID_KEY] = session.sid
     return actor
 
 
+def _bind_streamlit_session(sid: str) -> None:
+    """Tie this Streamlit session to the signed-in session ``sid`` (or ``sessions.PENDING``): the
+    server then lets only that cookie join it or upload into it (``dashboard/server.py``)."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        sessions.STORE.bind(ctx.session_id, sid)
+
+
 def _hand_over(actor: Actor) -> None:
     """Give the browser a one-time ticket to trade for the HttpOnly cookie, then reload the page."""
+    _bind_streamlit_session(sessions.PENDING)  # nobody may join this session to read the ticket
     ticket = sessions.STORE.ticket(actor)
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     route = "/" + "/".join(p for p in (base, SESSION_ROUTE) if p)

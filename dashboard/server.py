@@ -22,6 +22,7 @@ from streamlit.web import cli
 
 from analytics.access import sessions
 from analytics.warehouse.connection import restrict_umask
+from dashboard import route_guard
 
 log = logging.getLogger("hygie.dashboard")
 
@@ -56,6 +57,8 @@ def start_owner_services() -> None:
         start_api(con, path, address=os.environ.get("HYGIE_API_ADDRESS") or "127.0.0.1", port=port)
     except Exception as exc:  # noqa: BLE001 - the dashboard serves without its API
         log.warning("API not started: %s", exc)
+
+
 async def _open_session(request: Any) -> Any:
     """``POST /_hygie/session`` (body: a one-time login ticket) → the HttpOnly session cookie."""
     from starlette.responses import Response
@@ -98,10 +101,12 @@ def install_session_routes() -> None:
         prefix = f"/{base}" if base else ""
         ours = [Route(f"{prefix}/_hygie/session", _open_session, methods=["POST"]),
                 Route(f"{prefix}/_hygie/logout", _close_session, methods=["POST"])]
-        return ours + list(original(runtime))
+        return ours + route_guard.guard_routes(list(original(runtime)), runtime)
 
     create_streamlit_routes._hygie = True  # type: ignore[attr-defined]
     starlette_app.create_streamlit_routes = create_streamlit_routes
+    route_guard.guard_session_resume()  # a session ID without its cookie joins nothing
+    route_guard.guard_deferred_downloads()  # a download's file is served to the session that made it
     sessions.STORE.cookie_routes = True
 
 

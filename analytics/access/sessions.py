@@ -32,12 +32,17 @@ from dataclasses import dataclass
 
 from analytics.access.roles import Actor
 
-__all__ = ["COOKIE", "MAX_SESSIONS", "STORE", "Session", "SessionStore", "absolute_limit_s"]
+__all__ = ["COOKIE", "MAX_SESSIONS", "PENDING", "STORE", "Session", "SessionStore", "absolute_limit_s"]
 
 COOKIE = "hygie_session"
 MAX_SESSIONS = 10_000
 TICKET_TTL_S = 60.0
 MAX_TICKETS = 1_000
+#: Streamlit sessions remembered with the signed-in session they serve (oldest forgotten first).
+MAX_BINDINGS = 4 * MAX_SESSIONS
+#: What a Streamlit session is bound to while its login ticket is on its way to the browser: no
+#: cookie matches it, so nobody can join that session and read the ticket.
+PENDING = "-pending-"
 
 
 def absolute_limit_s() -> float:
@@ -66,6 +71,7 @@ class SessionStore:
         self._key = secrets.token_bytes(32)
         self._sessions: dict[str, Session] = {}
         self._tickets: dict[str, tuple[Actor, float]] = {}
+        self._bindings: dict[str, str] = {}  # Streamlit session ID -> the session it serves
         self._lock = threading.Lock()
         #: Set by ``hygie serve``'s server wrapper once its cookie routes exist: the dashboard then
         #: requires the cookie. Without them (AppTest, a bare ``streamlit run``) sessions are
@@ -160,6 +166,30 @@ class SessionStore:
         with self._lock:
             if sid in self._sessions:
                 self._sessions[sid].actor = actor
+
+    # ------------------------------------------------------------------ Streamlit sessions
+
+    def bind(self, streamlit_id: str, sid: str) -> None:
+        """Record that the Streamlit session ``streamlit_id`` serves the signed-in session ``sid``
+        (or :data:`PENDING`): only a request carrying that session's cookie may then join it
+        (WebSocket) or upload into it."""
+        with self._lock:
+            self._bindings.pop(streamlit_id, None)
+            while len(self._bindings) >= MAX_BINDINGS:
+                self._bindings.pop(next(iter(self._bindings)))
+            self._bindings[streamlit_id] = sid
+
+    def bound(self, streamlit_id: str) -> str | None:
+        """The signed-in session (or :data:`PENDING`) a Streamlit session serves, if any."""
+        with self._lock:
+            return self._bindings.get(streamlit_id)
+
+    def may_enter(self, streamlit_id: str, cookie: str | None, idle_s: float) -> bool:
+        """Whether a request carrying ``cookie`` may join or upload into ``streamlit_id``: the
+        session must be bound to the live signed-in session that cookie names."""
+        bound = self.bound(streamlit_id)
+        session = self.check(cookie, idle_s, touch=False)
+        return bound is not None and session is not None and session.sid == bound
 
     def revoke(self, sid: str | None) -> None:
         with self._lock:

@@ -136,15 +136,16 @@ def _session_id_of(page) -> list[str]:
     return ids
 
 
-def _join(base: str, session_id: str) -> str:
-    """Join ``session_id`` over a raw WebSocket, as the holder of a leaked ID would; the page's text."""
+def _join(base: str, session_id: str) -> tuple[str, str]:
+    """Join ``session_id`` over a raw WebSocket, as the holder of a leaked ID would: the session
+    the server put this connection in, and the text of the messages up to its script's end."""
     from google.protobuf import text_format
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from websockets.sync.client import connect as ws_connect
 
     url = base.replace("http://", "ws://") + "/_stcore/stream"
-    texts = []
+    texts, joined = [], ""
     with ws_connect(url, subprotocols=["streamlit", "x", session_id], open_timeout=20) as ws:
         run = BackMsg()
         run.rerun_script.query_string = ""
@@ -154,20 +155,25 @@ def _join(base: str, session_id: str) -> str:
             msg = ForwardMsg()
             msg.ParseFromString(ws.recv(timeout=90))
             texts.append(text_format.MessageToString(msg, as_utf8=True))
+            if msg.WhichOneof("type") == "new_session":
+                joined = msg.new_session.initialize.session_id
             if msg.WhichOneof("type") == "script_finished":
                 break
-    return "\n".join(texts)
+    return joined, "\n".join(texts)
 
 
-@pytest.mark.xfail(strict=False, reason="known intermittent (open, issue 15): once in a loaded full run the joined script finished without the login page in the messages read; passes alone")
 def test_a_stolen_session_id_over_a_raw_websocket_is_not_a_login(chromium, server):
+    """Before: the ID alone resumed the admin's session (and the tail of a script run already under
+    way, drawn for the admin, went to the newcomer). Now a signed-in session is resumed only with
+    the cookie it is bound to; anyone else gets a new session and the login page."""
     context, page = _tab(chromium)
     try:
         ids = _session_id_of(page)
         _login(page, server, "root")
         assert ids, "no session id seen on the page's WebSocket"
         stolen = ids[-1]  # the session the signed-in admin is using now
-        seen = _join(server, stolen)
+        joined, seen = _join(server, stolen)
+        assert joined and joined != stolen  # a session of its own, not the admin's
         assert LOGIN in seen
         assert OVERVIEW not in seen and "root" not in seen.replace("root_container", "")
         page.reload()  # the admin, with the cookie, is still signed in
@@ -176,14 +182,18 @@ def test_a_stolen_session_id_over_a_raw_websocket_is_not_a_login(chromium, serve
         context.close()
 
 
-def _choose_and_submit_deactivation(page, username: str) -> None:
+def _change_account(page, username: str, action: str, role: str | None = None) -> None:
+    """On the Administration page, apply ``action`` (its French label) to ``username``."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Administration").click()
     form = page.get_by_test_id("stForm").filter(has_text="Appliquer")
     form.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name=username, exact=True).click()
-    form.get_by_text("Désactiver").click()
+    form.get_by_text(action).click()
+    if role is not None:
+        form.get_by_test_id("stSelectbox").nth(1).click()
+        page.get_by_role("option", name=role, exact=True).click()
     form.get_by_role("button", name="Appliquer").click()
-    page.wait_for_timeout(1500)
+    page.get_by_text(f"Compte « {username} » modifié.").wait_for()
 
 
 def _click_download(page) -> bool:
@@ -212,7 +222,7 @@ def test_a_download_button_does_not_outlive_deactivation(chromium, tmp_path: Pat
         _open_exports(analyst)
         assert _click_download(analyst)  # the control: the same button works while lou is active
         _login(admin, base, "root")
-        _choose_and_submit_deactivation(admin, "lou")
+        _change_account(admin, "lou", "Désactiver")
         assert not _click_download(analyst)  # the button drawn before the deactivation
         analyst_ctx.close()
         admin_ctx.close()
@@ -227,6 +237,33 @@ def test_a_download_button_does_not_outlive_deactivation(chromium, tmp_path: Pat
         con.close()
     assert exports == (1,)  # only the control
     assert refused == [("download", "session ended (logout, deactivation, idle or absolute timeout)")]
+
+
+def test_a_download_button_does_not_outlive_a_demotion(chromium, tmp_path: Path):
+    """An analyst demoted to viewer after the exports page was drawn: the click runs as a viewer,
+    who may export aggregate tables only, so the patient-level table drawn for the analyst is refused."""
+    (proc, base), db = _serve(tmp_path)
+    try:
+        analyst_ctx, analyst = _tab(chromium)
+        admin_ctx, admin = _tab(chromium)
+        _login(analyst, base, "lou")
+        _open_exports(analyst)
+        assert _click_download(analyst)  # the control
+        _login(admin, base, "root")
+        _change_account(admin, "lou", "Changer le rôle", role="lecteur")
+        assert not _click_download(analyst)  # the button drawn for the analyst
+        analyst_ctx.close()
+        admin_ctx.close()
+    finally:
+        hygie_server.stop(proc)
+    con = connect(db, read_only=True)
+    try:
+        exports = con.execute("SELECT object, detail->>'refused' FROM access_log WHERE actor = 'lou' "
+                              "AND action = 'export' ORDER BY log_id").fetchall()
+    finally:
+        con.close()
+    assert exports == [("audit_events", None), ("audit_events", "lou (role viewer) may export aggregate tables "
+                                                "only; 'audit_events' holds patient-level rows")]
 
 
 def test_a_download_button_does_not_outlive_the_idle_timeout(chromium, tmp_path: Path):
@@ -251,3 +288,68 @@ def test_a_download_button_does_not_outlive_the_idle_timeout(chromium, tmp_path:
         con.close()
     assert rows[0] == ("request_refused", "download", "session ended (logout, deactivation, idle or absolute timeout)")
     assert ("export", "patients", "") not in rows
+
+
+def _xsrf() -> dict[str, dict[str, str]]:
+    """A header and cookie pair that passes Streamlit's double-submit XSRF check: anyone can make
+    one, so it proves nothing about who sends the request."""
+    from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+    token = generate_xsrf_token_string()
+    return {"headers": {"X-Xsrftoken": token}, "cookies": {"_streamlit_xsrf": token}}
+
+
+def _put_upload(base: str, session_id: str, cookie: str | None) -> int:
+    import requests
+
+    pair = _xsrf()
+    cookies = pair["cookies"] | ({"hygie_session": cookie} if cookie else {})
+    answer = requests.put(f"{base}/_stcore/upload_file/{session_id}/planted", timeout=30,
+                          files={"file": ("planted.csv", b"IPP;NOM\n1;=HYPERLINK(1)\n", "text/csv")},
+                          headers=pair["headers"], cookies=cookies)
+    return answer.status_code
+
+
+def _get(url: str, cookie: str | None) -> tuple[int, bytes]:
+    import requests
+
+    answer = requests.get(url, timeout=30, cookies={"hygie_session": cookie} if cookie else {})
+    return answer.status_code, answer.content
+
+
+def test_a_stolen_session_id_uploads_nothing_and_a_download_url_serves_only_its_session(chromium, tmp_path: Path):
+    """Before: ``PUT /_stcore/upload_file/<session_id>/…`` took a file into a signed-in session
+    from anyone holding the ID (a proxy log shows it), and ``GET /media/<file>`` of an export
+    served the patients' CSV to anyone holding the URL."""
+    (proc, base), db = _serve(tmp_path)
+    try:
+        lea_ctx, lea = _tab(chromium)
+        root_ctx, root = _tab(chromium)
+        ids = _session_id_of(lea)
+        _login(lea, base, "lea")
+        _login(root, base, "root")
+        _open_exports(lea)
+        with lea.expect_download(timeout=60_000) as info:
+            lea.get_by_role("button", name="Télécharger le CSV").click()
+        media_url = info.value.url
+        cookie = {c["name"]: c["value"] for c in lea_ctx.cookies()}["hygie_session"]
+        other = {c["name"]: c["value"] for c in root_ctx.cookies()}["hygie_session"]  # another signed-in user
+        session_id = ids[-1]
+        assert "/media/" in media_url
+        uploads = [_put_upload(base, session_id, c) for c in (None, "forged.cookie", other, cookie)]
+        downloads = [_get(media_url, c) for c in (None, other, cookie)]
+        lea_ctx.close()
+        root_ctx.close()
+    finally:
+        hygie_server.stop(proc)
+    assert uploads == [403, 403, 403, 204]  # only lea's own cookie uploads into lea's session
+    assert [status for status, _ in downloads] == [403, 403, 200]
+    assert "patient_id" in downloads[2][1].decode("utf-8-sig").splitlines()[0]  # the control: the real CSV
+    con = connect(db, read_only=True)
+    try:
+        refused = con.execute("SELECT actor, object, detail->>'target_user' FROM access_log "
+                              "WHERE action = 'request_refused' ORDER BY log_id").fetchall()
+    finally:
+        con.close()
+    assert refused == [("anonymous", "upload", "lea"), ("anonymous", "upload", "lea"), ("root", "upload", "lea"),
+                       ("anonymous", "media", None), ("root", "media", None)]
