@@ -34,18 +34,32 @@ def _hygie(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False, env=os.environ.copy())
 
 
+#: DuckDB's file layout: three 4 KiB headers, then blocks of 256 KiB (each starting with its checksum).
+HEADERS, BLOCK = 3 * 4096, 262144
+
+
 @pytest.fixture(scope="module")
-def loaded_warehouse(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """Bytes of a real warehouse holding the small sample's 2,500 patients."""
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, int]:
+    """Bytes of a real warehouse holding the small sample's 2,500 patients, and the file offset
+    of the block that holds the patients' birth names (read by every export of the table)."""
     path = tmp_path_factory.mktemp("faults") / "loaded.duckdb"
     con = connect(path)
     import_file(con, "patients", SAMPLE, actor=SYSTEM)
-    # The damage offsets below were chosen for a file holding patients + imports only: the
+    # The fixed damage offsets below were chosen for a file holding patients + imports only: the
     # import's access-log row is removed so the layout stays the one they were checked against.
     con.execute("DELETE FROM access_log")
     con.execute("CHECKPOINT")
+    (block,) = con.execute("SELECT min(block_id) FROM pragma_storage_info('patients') "
+                           "WHERE column_name = 'birth_name' AND persistent AND block_id >= 0").fetchone()
     con.close()
-    return path.read_bytes()
+    data = path.read_bytes()
+    assert block is not None and HEADERS + (block + 1) * BLOCK <= len(data)
+    return data, HEADERS + block * BLOCK
+
+
+@pytest.fixture(scope="module")
+def loaded_warehouse(loaded: tuple[bytes, int]) -> bytes:
+    return loaded[0]
 
 
 def _clean_error(done: subprocess.CompletedProcess[str], code: int) -> str:
@@ -55,25 +69,22 @@ def _clean_error(done: subprocess.CompletedProcess[str], code: int) -> str:
     return done.stderr
 
 
-DAMAGE: list[tuple[str, Callable[[bytes], bytes]]] = [
-    ("truncated to its first block", lambda b: b[:4096]),
-    ("header block overwritten", lambda b: b[:12] + b"\xa5" * 8192 + b[8204:]),
-    ("second block overwritten", lambda b: b[:4096] + b"\x5a" * 8192 + b[12288:]),
-    ("truncated to half", lambda b: b[: len(b) // 2]),
-    ("64 KiB zeroed in the middle", lambda b: b[: len(b) // 2] + b"\0" * 65536 + b[len(b) // 2 + 65536:]),
-    ("tail overwritten from 256 KiB", lambda b: b[:262144] + b"\x33" * (len(b) - 262144)),
+# Each damage gets the file's bytes and the offset of a block of the patients table.
+DAMAGE: list[tuple[str, Callable[[bytes, int], bytes]]] = [
+    ("truncated to its first block", lambda b, _: b[:4096]),
+    ("header block overwritten", lambda b, _: b[:12] + b"\xa5" * 8192 + b[8204:]),
+    ("second block overwritten", lambda b, _: b[:4096] + b"\x5a" * 8192 + b[12288:]),
+    ("truncated to half", lambda b, _: b[: len(b) // 2]),
+    # aimed at the table's data, not at "the middle": free blocks there would make it a no-op
+    ("64 KiB zeroed in a block of the patients table", lambda b, at: b[:at] + b"\0" * 65536 + b[at + 65536:]),
+    ("tail overwritten from 256 KiB", lambda b, _: b[:262144] + b"\x33" * (len(b) - 262144)),
 ]
 
 
 @pytest.mark.parametrize("description, damage", DAMAGE, ids=[d for d, _ in DAMAGE])
-def test_damaged_warehouse_is_refused_cleanly(loaded_warehouse: bytes, tmp_path: Path, description, damage,
-                                              request: pytest.FixtureRequest):
-    if description == "64 KiB zeroed in the middle":
-        request.applymarker(pytest.mark.xfail(strict=False, reason=(
-            "open: since this round's migrations the file's middle 64 KiB can hold no patient block, so "
-            "the export reads clean data and succeeds; the damage must be aimed at the table's blocks")))
+def test_damaged_warehouse_is_refused_cleanly(loaded: tuple[bytes, int], tmp_path: Path, description, damage):
     db = tmp_path / "damaged.duckdb"
-    db.write_bytes(damage(loaded_warehouse))
+    db.write_bytes(damage(*loaded))
     info = _hygie(db, "info")
     if info.returncode == 0:  # damage in data blocks: the catalogue still reads
         assert "patients: 2500 rows" in info.stdout
@@ -86,6 +97,10 @@ def test_damaged_warehouse_is_refused_cleanly(loaded_warehouse: bytes, tmp_path:
         assert str(db) in message
         assert "damaged" in message or "corrupted" in message or "cannot open the warehouse" in message
         assert "patients.csv:" not in message  # the warehouse's fault is not blamed on the file
+    if description.startswith("64 KiB zeroed"):  # the block's checksum catches it, and the fix is said
+        assert export.stderr == imported.stderr
+        assert export.stderr.startswith(f"Error: {db}: the warehouse file is damaged (corrupted or truncated): ")
+        assert export.stderr.rstrip().endswith("restore it from a backup")
 
 
 def _foreign_duckdb(path: Path) -> None:
