@@ -213,57 +213,50 @@ def _open_exports(page) -> None:
     page.get_by_role("button", name="Télécharger le CSV").wait_for()
 
 
-def test_a_download_button_does_not_outlive_deactivation(chromium, tmp_path: Path):
-    (proc, base), db = _serve(tmp_path)
+def _rows(db: Path, sql: str) -> list[tuple]:
+    con = connect(db, read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _download_after_an_admin_change(chromium, folder: Path, action: str, role: str | None = None) -> Path:
+    """lou (analyst) draws the exports page and downloads once (the control); root applies
+    ``action`` to lou; lou clicks the same button again, which must deliver nothing. The warehouse."""
+    (proc, base), db = _serve(folder)
     try:
         analyst_ctx, analyst = _tab(chromium)
         admin_ctx, admin = _tab(chromium)
         _login(analyst, base, "lou")
         _open_exports(analyst)
-        assert _click_download(analyst)  # the control: the same button works while lou is active
+        assert _click_download(analyst)  # the control: the same button works before the change
         _login(admin, base, "root")
-        _change_account(admin, "lou", "Désactiver")
-        assert not _click_download(analyst)  # the button drawn before the deactivation
+        _change_account(admin, "lou", action, role)
+        assert not _click_download(analyst)  # the button drawn before the change
         analyst_ctx.close()
         admin_ctx.close()
     finally:
         hygie_server.stop(proc)
-    con = connect(db, read_only=True)
-    try:
-        exports = con.execute("SELECT count(*) FROM access_log WHERE actor = 'lou' AND action = 'export'").fetchone()
-        refused = con.execute("SELECT object, detail->>'reason' FROM access_log WHERE actor = 'lou' "
-                              "AND action = 'request_refused'").fetchall()
-    finally:
-        con.close()
-    assert exports == (1,)  # only the control
-    assert refused == [("download", "session ended (logout, deactivation, idle or absolute timeout)")]
+    return db
+
+
+def test_a_download_button_does_not_outlive_deactivation(chromium, tmp_path: Path):
+    db = _download_after_an_admin_change(chromium, tmp_path, "Désactiver")
+    assert _rows(db, "SELECT count(*) FROM access_log WHERE actor = 'lou' AND action = 'export'") == [(1,)]
+    assert _rows(db, "SELECT object, detail->>'reason' FROM access_log WHERE actor = 'lou' "
+                     "AND action = 'request_refused'") == \
+        [("download", "session ended (logout, deactivation, idle or absolute timeout)")]
 
 
 def test_a_download_button_does_not_outlive_a_demotion(chromium, tmp_path: Path):
-    """An analyst demoted to viewer after the exports page was drawn: the click runs as a viewer,
-    who may export aggregate tables only, so the patient-level table drawn for the analyst is refused."""
-    (proc, base), db = _serve(tmp_path)
-    try:
-        analyst_ctx, analyst = _tab(chromium)
-        admin_ctx, admin = _tab(chromium)
-        _login(analyst, base, "lou")
-        _open_exports(analyst)
-        assert _click_download(analyst)  # the control
-        _login(admin, base, "root")
-        _change_account(admin, "lou", "Changer le rôle", role="lecteur")
-        assert not _click_download(analyst)  # the button drawn for the analyst
-        analyst_ctx.close()
-        admin_ctx.close()
-    finally:
-        hygie_server.stop(proc)
-    con = connect(db, read_only=True)
-    try:
-        exports = con.execute("SELECT object, detail->>'refused' FROM access_log WHERE actor = 'lou' "
-                              "AND action = 'export' ORDER BY log_id").fetchall()
-    finally:
-        con.close()
-    assert exports == [("audit_events", None), ("audit_events", "lou (role viewer) may export aggregate tables "
-                                                "only; 'audit_events' holds patient-level rows")]
+    """Demoted to viewer after the page was drawn: the click runs as a viewer, who may export
+    aggregate tables only, so the patient-level table drawn for the analyst is refused."""
+    db = _download_after_an_admin_change(chromium, tmp_path, "Changer le rôle", role="lecteur")
+    assert _rows(db, "SELECT object, detail->>'refused' FROM access_log WHERE actor = 'lou' "
+                     "AND action = 'export' ORDER BY log_id") == \
+        [("audit_events", None),
+         ("audit_events", "lou (role viewer) may export aggregate tables only; 'audit_events' holds patient-level rows")]
 
 
 def test_a_download_button_does_not_outlive_the_idle_timeout(chromium, tmp_path: Path):
@@ -345,11 +338,7 @@ def test_a_stolen_session_id_uploads_nothing_and_a_download_url_serves_only_its_
     assert uploads == [403, 403, 403, 204]  # only lea's own cookie uploads into lea's session
     assert [status for status, _ in downloads] == [403, 403, 200]
     assert "patient_id" in downloads[2][1].decode("utf-8-sig").splitlines()[0]  # the control: the real CSV
-    con = connect(db, read_only=True)
-    try:
-        refused = con.execute("SELECT actor, object, detail->>'target_user' FROM access_log "
-                              "WHERE action = 'request_refused' ORDER BY log_id").fetchall()
-    finally:
-        con.close()
+    refused = _rows(db, "SELECT actor, object, detail->>'target_user' FROM access_log "
+                        "WHERE action = 'request_refused' ORDER BY log_id")
     assert refused == [("anonymous", "upload", "lea"), ("anonymous", "upload", "lea"), ("root", "upload", "lea"),
                        ("anonymous", "media", None), ("root", "media", None)]
