@@ -331,6 +331,7 @@ def test_a_stolen_session_id_uploads_nothing_and_a_download_url_serves_only_its_
         assert "/media/" in media_url
         uploads = [_put_upload(base, session_id, c) for c in (None, "forged.cookie", other, cookie)]
         downloads = [_get(media_url, c) for c in (None, other, cookie)]
+        joined, seen = _join(base, session_id)  # and the WebSocket join, for its access-log row
         lea_ctx.close()
         root_ctx.close()
     finally:
@@ -340,5 +341,6 @@ def test_a_stolen_session_id_uploads_nothing_and_a_download_url_serves_only_its_
     assert "patient_id" in downloads[2][1].decode("utf-8-sig").splitlines()[0]  # the control: the real CSV
     refused = _rows(db, "SELECT actor, object, detail->>'target_user' FROM access_log "
                         "WHERE action = 'request_refused' ORDER BY log_id")
+    assert joined != session_id and LOGIN in seen
     assert refused == [("anonymous", "upload", "lea"), ("anonymous", "upload", "lea"), ("root", "upload", "lea"),
-                       ("anonymous", "media", None), ("root", "media", None)]
+                       ("anonymous", "media", None), ("root", "media", None), ("anonymous", "websocket", "lea")]
