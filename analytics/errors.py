@@ -10,6 +10,7 @@ message and a non-zero exit code, and a dashboard page shows it with ``st.error`
     │   └── KAnonymityRefused an export cannot reach k without suppressing too many rows
     ├── AccessDenied          the acting user's role does not allow the action
     ├── AuthenticationError   login failed, account locked, session expired
+    ├── EngineUnavailable     the Spark engine cannot start (no pyspark, no Java, bad master)
     └── JobError              a cleanup job cannot be previewed, applied or undone
         └── StalePreview      the data changed since the preview; preview again
 
@@ -32,6 +33,7 @@ from analytics.messages import ENGLISH
 __all__ = [
     "AccessDenied",
     "AuthenticationError",
+    "EngineUnavailable",
     "FileRefused",
     "HygieError",
     "InvalidInput",
@@ -102,6 +104,12 @@ class AuthenticationError(HygieError):
     """Login failed, the account is locked or the session expired."""
 
     exit_code = 4
+
+
+class EngineUnavailable(HygieError):
+    """The Spark engine cannot start: pyspark missing, no Java runtime, a master unreachable."""
+
+    exit_code = 6
 
 
 class JobError(HygieError):

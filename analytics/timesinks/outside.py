@@ -17,9 +17,11 @@ What is not inside is outside ("work outside work", WOW).
 
 from __future__ import annotations
 
-import duckdb
+import datetime as dt
+
 import holidays as holiday_lib
 
+from analytics.engines.base import Engine
 from analytics.errors import InvalidInput
 from analytics.timesinks.sessions import (
     ACTIVITY_JOIN,
@@ -56,7 +58,6 @@ _PATIENT_FILTER = (
 )
 
 _SCHEDULE_DAYS_SQL = f"""
-INSERT INTO {{target}}
 WITH s AS (
     SELECT user_id, "start" AS s, "end" AS e FROM schedules WHERE "end" > "start" AND {{where}}
 ),
@@ -80,33 +81,28 @@ k AS (
     JOIN {HOURS_TABLE} h1 ON h1.hb = (epoch_us(m.e) - 1) // {{US_PER_HOUR}}
 ),
 days AS (
-    SELECT user_id, s, e,
-           unnest(generate_series(day0, day1, INTERVAL 1 DAY))::DATE AS day
-    FROM k WHERE day1 > day0
+    SELECT user_id, s, e, CAST(d AS DATE) AS day
+    FROM (SELECT user_id, s, e, unnest(generate_series(day0, day1, INTERVAL 1 DAY)) AS d
+          FROM k WHERE day1 > day0) x
 )
 -- most sessions lie within one local day: no calendar arithmetic for them
-SELECT user_id, day0, s, e FROM k WHERE day1 = day0
+SELECT user_id, day0 AS day, s AS piece_start, e AS piece_end FROM k WHERE day1 = day0
 UNION ALL
 SELECT user_id, day,
-       greatest(s, day::TIMESTAMPTZ) AS piece_start,
-       least(e, (day + 1)::TIMESTAMPTZ) AS piece_end
+       greatest(s, CAST(day AS TIMESTAMPTZ)) AS piece_start,
+       least(e, CAST(day + 1 AS TIMESTAMPTZ)) AS piece_end
 FROM days
 """  # noqa: S608 - constant table names
 
 # The same merge for every session (inside/outside) and for patient-care sessions only.
-_ALL_DAYS_SQL = _SCHEDULE_DAYS_SQL.format(target="ts_schedule_days", where="TRUE", US_PER_HOUR=US_PER_HOUR)
-_PATIENT_DAYS_SQL = _SCHEDULE_DAYS_SQL.format(target=PATIENT_DAYS_TABLE, where=_PATIENT_FILTER,
-                                              US_PER_HOUR=US_PER_HOUR)
-_PATIENT_DAYS_CREATE_SQL = (
-    f"CREATE OR REPLACE TEMP TABLE {PATIENT_DAYS_TABLE} AS SELECT * FROM ts_schedule_days LIMIT 0"  # noqa: S608
-)
+_ALL_DAYS_SQL = _SCHEDULE_DAYS_SQL.format(where="TRUE", US_PER_HOUR=US_PER_HOUR)
+_PATIENT_DAYS_SQL = _SCHEDULE_DAYS_SQL.format(where=_PATIENT_FILTER, US_PER_HOUR=US_PER_HOUR)
 
 # Every UTC hour the events and schedules touch -> its local day and hour, the day's end, and
 # the clock-rule window.
 # Clock changes happen on whole UTC hours, so this small table replaces per-row time-zone
 # conversions (the slow part on 10 M rows) with an integer join.
 _HOURS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {HOURS_TABLE} AS
 WITH r AS (
     SELECT min(t0) // {US_PER_HOUR} AS h0, max(t1) // {US_PER_HOUR} + 2 AS h1 FROM (
         SELECT epoch_us(min("timestamp")) AS t0, epoch_us(max("timestamp")) AS t1 FROM audit_events
@@ -119,15 +115,14 @@ d AS (SELECT hb, CAST(to_timestamp(hb * 3600) AS DATE) AS day,
 SELECT d.hb, d.day, d.hour,
        epoch_us(CAST(d.day + 1 AS TIMESTAMPTZ)) AS day_end,
        isodow(d.day) <= 5 AND hol.day IS NULL AS workday,
-       epoch_us(CAST(d.day + $work_start AS TIMESTAMPTZ)) AS work_start,
-       epoch_us(CAST(d.day + $work_end AS TIMESTAMPTZ)) AS work_end
+       epoch_us(CAST(CAST(d.day AS TIMESTAMP) + $work_start AS TIMESTAMPTZ)) AS work_start,
+       epoch_us(CAST(CAST(d.day AS TIMESTAMP) + $work_end AS TIMESTAMPTZ)) AS work_end
 FROM d LEFT JOIN ts_holidays hol ON hol.day = d.day
 """  # noqa: S608 - constant table names
 
 # Scheduled sessions per user and local day as a short list, so the overlap of an active piece
 # with them is a list expression (an equi-join on user and day, no range join).
 _SCHED_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {_SCHED_TABLE} AS
 WITH l AS (
     SELECT u.uid, s.day,
            list({{'i0': epoch_us(s.piece_start), 'i1': epoch_us(s.piece_end)}}
@@ -138,7 +133,7 @@ WITH l AS (
 SELECT uid, day,
        sessions[1].i0 AS a0, sessions[1].i1 AS a1,
        coalesce(sessions[2].i0, 0) AS b0, coalesce(sessions[2].i1, 0) AS b1,
-       CASE WHEN len(sessions) > 2 THEN sessions[3:] END AS rest
+       CASE WHEN array_length(sessions) > 2 THEN list_slice(sessions, 3, array_length(sessions)) END AS rest
 FROM l
 """  # noqa: S608 - constant table names
 
@@ -161,7 +156,6 @@ def _outside(ps: str, pe: str, scheduled: str = "scheduled") -> str:
 # small set, by their dense rank in the user's time order (distinct among active rows), and
 # fetch the event columns of each run's first event (narrow build side for the row-id join).
 _RUNS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {_RUNS_TABLE} AS
 WITH b AS (
     SELECT uid, rid, t, gap_us, drank, run_start, run_end FROM {ORDER_TABLE} WHERE run_start OR run_end
 ),
@@ -184,7 +178,6 @@ FROM q JOIN audit_events a ON a.rowid = q.rid
 # Each run as at most two pieces, split at the local midnight after its start (only its last
 # slice can cross it), each scored against its day's schedule or clock window.
 _SCORED_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {SCORED_TABLE} AS
 WITH r AS (
     SELECT r.*, h.day_end FROM {_RUNS_TABLE} r JOIN {HOURS_TABLE} h ON h.hb = r.rs // {US_PER_HOUR}
 ),
@@ -216,7 +209,6 @@ FROM x
 # a longer one is cut at each hour and every part scored again against the day's schedule or
 # clock window (same day: pieces never cross local midnight).
 _HOUR_ACTIVITY_SQL = f"""
-INSERT INTO ts_hour_activity
 WITH p AS (
     SELECT uid, day, ps, pe, activity, service, outside_us,
            ps // {US_PER_HOUR} AS h0, (pe - 1) // {US_PER_HOUR} AS h1
@@ -246,46 +238,18 @@ GROUP BY ALL
 """  # noqa: S608 - constant table names
 
 _SLICES_SQL = f"""
-INSERT INTO ts_slices
 SELECT u.user_id, s.day, to_timestamp(s.ps / 1e6), to_timestamp(s.pe / 1e6), s.activity,
        s.document_id, s.document_type, s.service, s.active_us / 1e6, s.outside_us / 1e6
 FROM {SCORED_TABLE} s JOIN {USERS_TABLE} u USING (uid)
 """  # noqa: S608 - constant table names
 
 
-def load_holidays(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> int:
-    """Fill ``ts_holidays`` for every year the events and schedules touch, and the years just
-    before and after (a period asked may reach them); return the count."""
-    span = con.execute(
-        """SELECT min(y0), max(y1) FROM (
-               SELECT year(min("timestamp")) AS y0, year(max("timestamp")) AS y1 FROM audit_events
-               UNION ALL SELECT year(min("start")), year(max("end")) FROM schedules)"""
-    ).fetchone()
-    con.execute("DELETE FROM ts_holidays")
-    if span[0] is None:
-        return 0
-    try:
-        calendar = holiday_lib.country_holidays(
-            settings.holiday_country,
-            subdiv=settings.holiday_subdivision,
-            years=range(span[0] - 1, span[1] + 2),
-        )
-    except NotImplementedError as exc:
-        raise InvalidInput(f"holiday calendar: {exc}") from None
-    rows = sorted(calendar.items())
-    con.execute(
-        "INSERT INTO ts_holidays SELECT unnest($days), unnest($names)",
-        {"days": [d for d, _ in rows], "names": [str(n) for _, n in rows]},
-    )
-    return len(rows)
-
-
 _CALENDAR_SQL = """
-INSERT INTO ts_calendar
 WITH y AS (SELECT min(year(day)) AS y0, max(year(day)) AS y1 FROM ts_holidays),
 d AS (
-    SELECT CAST(unnest(generate_series(make_date(y0, 1, 1), make_date(y1, 12, 31), INTERVAL 1 DAY)) AS DATE) AS day
-    FROM y WHERE y0 IS NOT NULL
+    SELECT CAST(g AS DATE) AS day
+    FROM (SELECT unnest(generate_series(make_date(y0, 1, 1), make_date(y1, 12, 31), INTERVAL 1 DAY)) AS g
+          FROM y WHERE y0 IS NOT NULL) x
 ),
 span AS (SELECT CAST(min("timestamp") AS DATE) AS d0, CAST(max("timestamp") AS DATE) AS d1 FROM audit_events)
 SELECT d.day, isodow(d.day) <= 5 AND h.day IS NULL, coalesce(d.day BETWEEN span.d0 AND span.d1, FALSE)
@@ -294,7 +258,6 @@ FROM d CROSS JOIN span LEFT JOIN ts_holidays h ON h.day = d.day
 
 # Every user of the logs or the planning, with the span of local days their planning covers.
 _USERS_SQL = """
-INSERT INTO ts_users
 SELECT u.user_id, min(p.day), max(p.day)
 FROM (SELECT user_id FROM audit_events UNION SELECT user_id FROM schedules) u
 LEFT JOIN ts_schedule_days p USING (user_id)
@@ -302,47 +265,68 @@ GROUP BY u.user_id
 """
 
 
-def build_calendar(con: duckdb.DuckDBPyConnection) -> None:
+
+def load_holidays(engine: Engine, settings: TimeSinkSettings) -> int:
+    """Fill ``ts_holidays`` for every year the events and schedules touch, and the years just
+    before and after (a period asked may reach them); return the count."""
+    span = engine.row(
+        """SELECT min(y0), max(y1) FROM (
+               SELECT year(min("timestamp")) AS y0, year(max("timestamp")) AS y1 FROM audit_events
+               UNION ALL SELECT year(min("start")), year(max("end")) FROM schedules) x"""
+    )
+    rows: list[tuple[dt.date, str]] = []
+    if span[0] is not None:
+        try:
+            calendar = holiday_lib.country_holidays(
+                settings.holiday_country,
+                subdiv=settings.holiday_subdivision,
+                years=range(span[0] - 1, span[1] + 2),
+            )
+        except NotImplementedError as exc:
+            raise InvalidInput(f"holiday calendar: {exc}") from None
+        rows = [(day, str(name)) for day, name in sorted(calendar.items())]
+    engine.fill_values("ts_holidays", {"day": [d for d, _ in rows], "name": [n for _, n in rows]})
+    return len(rows)
+
+
+def build_calendar(engine: Engine) -> None:
     """Replace ``ts_calendar`` (every day of the holiday years: working day or not, within the
     logs' period or not) and ``ts_users`` (planning span per user). Needs ``ts_holidays`` and
     ``ts_schedule_days``; the session time zone must be Europe/Paris (local dates)."""
-    con.execute("DELETE FROM ts_calendar")
-    con.execute(_CALENDAR_SQL)
-    con.execute("DELETE FROM ts_users")
-    con.execute(_USERS_SQL)
+    engine.fill("ts_calendar", _CALENDAR_SQL)
+    engine.fill("ts_users", _USERS_SQL)
 
 
-def build_schedule_days(con: duckdb.DuckDBPyConnection) -> None:
+def build_schedule_days(engine: Engine) -> None:
     """Replace ``ts_schedule_days``: merged scheduled sessions of every type clipped to local
-    days (inside/outside), and fill the temporary patient-days table with the patient-care
-    sessions only (the denominator). Needs the hours table, :func:`build_hours`."""
-    con.execute("DELETE FROM ts_schedule_days")
-    con.execute(_ALL_DAYS_SQL)
-    con.execute(_PATIENT_DAYS_CREATE_SQL)
-    con.execute(_PATIENT_DAYS_SQL)
+    days (inside/outside), and stage the patient-days table with the patient-care sessions
+    only (the denominator). Needs the hours table, :func:`build_hours`."""
+    engine.fill("ts_schedule_days", _ALL_DAYS_SQL)
+    engine.stage(PATIENT_DAYS_TABLE, _PATIENT_DAYS_SQL)
 
 
-def build_hours(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> None:
-    """Fill the temporary hours table (local day, clock window per UTC hour); needed by the
-    order table of :mod:`analytics.timesinks.sessions`, so built first."""
-    con.execute(_HOURS_SQL, {"work_start": settings.workday_start, "work_end": settings.workday_end})
+def _since_midnight(value: dt.time) -> dt.timedelta:
+    return dt.timedelta(hours=value.hour, minutes=value.minute, seconds=value.second)
 
 
-def build_slices(
-    con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings, *, keep_slices: bool = True
-) -> None:
-    """Fill the temporary scored-pieces table and replace ``ts_slices`` (needs the order
-    table from :mod:`analytics.timesinks.sessions`, the hours table, schedule days and
-    holidays). ``ts_slices`` holds one row per run piece; ``ts_hour_activity`` the active
-    and outside time per local day, hour, service and activity."""
-    del settings  # the threshold was applied in the order table
-    con.execute(_SCHED_SQL)
-    con.execute(_RUNS_SQL)
-    con.execute(_SCORED_SQL)
-    con.execute("DELETE FROM ts_slices")
-    if keep_slices:
-        con.execute(_SLICES_SQL)
-    con.execute("DELETE FROM ts_hour_activity")
-    con.execute(_HOUR_ACTIVITY_SQL)
-    for table in (_RUNS_TABLE, HOURS_TABLE, _SCHED_TABLE):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+def build_hours(engine: Engine, settings: TimeSinkSettings) -> None:
+    """Stage the hours table (local day, clock window per UTC hour); needed by the order
+    table of :mod:`analytics.timesinks.sessions`, so built first."""
+    engine.stage(HOURS_TABLE, _HOURS_SQL, {
+        "work_start": _since_midnight(settings.workday_start),
+        "work_end": _since_midnight(settings.workday_end),
+    })
+
+
+def build_slices(engine: Engine, *, keep_slices: bool = True) -> None:
+    """Stage the scored-pieces table and replace ``ts_slices`` (needs the order table from
+    :mod:`analytics.timesinks.sessions`, the hours table, schedule days and holidays; the
+    idle threshold was applied in the order table). ``ts_slices`` holds one row per run
+    piece (empty unless ``keep_slices``); ``ts_hour_activity`` the active and outside time
+    per local day, hour, service and activity."""
+    engine.stage(_SCHED_TABLE, _SCHED_SQL)
+    engine.stage(_RUNS_TABLE, _RUNS_SQL)
+    engine.stage(SCORED_TABLE, _SCORED_SQL)
+    engine.fill("ts_slices", _SLICES_SQL if keep_slices else _SLICES_SQL + " LIMIT 0")
+    engine.fill("ts_hour_activity", _HOUR_ACTIVITY_SQL)
+    engine.drop(_RUNS_TABLE, HOURS_TABLE, _SCHED_TABLE)

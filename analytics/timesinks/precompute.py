@@ -19,6 +19,7 @@ import duckdb
 
 from analytics.access.roles import Actor, Permission, require
 from analytics.config import TIMEZONE
+from analytics.engines.base import DuckDBEngine, Engine
 from analytics.timesinks.outside import (
     PATIENT_DAYS_TABLE,
     SCORED_TABLE,
@@ -38,15 +39,18 @@ from analytics.timesinks.sessions import (
 from analytics.timesinks.settings import DEFAULT_SETTINGS, TimeSinkSettings
 
 __all__ = [
+    "RESULT_TABLES",
     "PrecomputeReport",
+    "StepCounts",
     "current_settings",
     "demo_step",
     "ensure_precomputed",
     "precompute",
+    "record_run",
+    "run_steps",
 ]
 
 _USER_DAY_SQL = f"""
-INSERT INTO ts_user_day
 WITH a AS (
     SELECT u.user_id, x.*
     FROM (
@@ -71,7 +75,8 @@ pat AS (
 ),
 j AS (
     SELECT coalesce(a.user_id, sch.user_id) AS user_id, coalesce(a.day, sch.day) AS day,
-           a.* EXCLUDE (user_id, day, uid), sch.all_s
+           a.active_s, a.outside_s, a.documentation_s, a.chart_review_s, a.orders_s,
+           a.inbox_s, a.other_s, a.slices, sch.all_s
     FROM a FULL OUTER JOIN sch ON a.user_id = sch.user_id AND a.day = sch.day
 )
 -- a day within the user's planning span counts its patient-care sessions (0 on a day off);
@@ -97,7 +102,6 @@ LEFT JOIN ts_holidays h ON h.day = j.day
 # Signed documents of a type the activity map sends to orders, and their contributors other
 # than the signer: the author, and anyone with a non-read event on the document.
 _ORDERS_SQL = """
-INSERT INTO ts_orders
 WITH o AS (
     SELECT d.document_id, d.signed_by, CAST(d.signed_at AS DATE) AS day, d.author_id
     FROM documents d
@@ -117,14 +121,12 @@ GROUP BY ALL
 """
 
 _SERVICE_DAY_SQL = f"""
-INSERT INTO ts_service_day
 SELECT day, service, activity, document_type,
        sum(active_us) / 1e6, sum(outside_us) / 1e6, sum(slices), count(DISTINCT uid)
 FROM {SCORED_TABLE} GROUP BY day, service, activity, document_type
 """  # noqa: S608 - constant table names
 
 _DOCUMENT_TIME_SQL = f"""
-INSERT INTO ts_document_time
 SELECT document_id, min(document_type), min(service), min(day),
        sum(active_us) / 1e6, sum(outside_us) / 1e6, sum(slices), count(DISTINCT uid)
 FROM {SCORED_TABLE} WHERE document_id IS NOT NULL GROUP BY document_id
@@ -174,6 +176,73 @@ def current_settings(con: duckdb.DuckDBPyConnection) -> TimeSinkSettings:
     return TimeSinkSettings.from_json(run[1]) if run else DEFAULT_SETTINGS
 
 
+#: The warehouse tables a precomputation replaces, in the order the steps fill them.
+RESULT_TABLES = (
+    "ts_holidays", "ts_schedule_days", "ts_calendar", "ts_users", "ts_sessions", "ts_slices",
+    "ts_hour_activity", "ts_user_day", "ts_service_day", "ts_document_time", "ts_orders",
+)
+
+
+@dataclass(frozen=True)
+class StepCounts:
+    """What the steps saw: audit rows read, distinct events used, sessions, active slices."""
+
+    events_in: int
+    events_used: int
+    sessions: int
+    slices: int
+
+
+def run_steps(engine: Engine, settings: TimeSinkSettings, *, keep_slices: bool = True) -> StepCounts:
+    """Every step of the precomputation on ``engine`` (DuckDB or Spark, same SQL), reading
+    ``audit_events``, ``schedules``, ``staff``, ``documents`` and ``activity_map`` and filling
+    :data:`RESULT_TABLES`."""
+    load_holidays(engine, settings)
+    build_hours(engine, settings)
+    build_schedule_days(engine)
+    build_calendar(engine)
+    events_in, events_used = build_events(engine, settings)
+    build_sessions(engine, settings)
+    build_slices(engine, keep_slices=keep_slices)
+    engine.drop(ORDER_TABLE)
+    engine.fill("ts_user_day", _USER_DAY_SQL, {"clock_s": settings.clock_hours * 3600})
+    engine.fill("ts_service_day", _SERVICE_DAY_SQL)
+    engine.fill("ts_document_time", _DOCUMENT_TIME_SQL)
+    engine.fill("ts_orders", _ORDERS_SQL)
+    sessions = engine.row("SELECT count(*) FROM ts_sessions")[0]
+    slices = engine.row(f"SELECT coalesce(sum(slices), 0) FROM {SCORED_TABLE}")[0]  # noqa: S608 - constant
+    engine.drop(SCORED_TABLE, USERS_TABLE, PATIENT_DAYS_TABLE, ACTIVITY_TABLE)
+    return StepCounts(events_in, events_used, int(sessions), int(slices))
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    settings: TimeSinkSettings,
+    counts: StepCounts,
+    started: float,
+    actor: Actor | None,
+) -> PrecomputeReport:
+    """Write the run into ``ts_runs`` (inside the caller's transaction) and report it."""
+    seconds = time.perf_counter() - started
+    run_id = uuid.uuid4().hex
+    con.execute("DELETE FROM ts_runs")
+    con.execute(
+        "INSERT INTO ts_runs VALUES (?, now(), ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            actor.username if actor else None,
+            settings.to_json(),
+            _fingerprint(con),
+            counts.events_in,
+            counts.events_used,
+            seconds,
+        ],
+    )
+    return PrecomputeReport(
+        run_id, settings, counts.events_in, counts.events_used, counts.sessions, counts.slices, seconds
+    )
+
+
 def precompute(
     con: duckdb.DuckDBPyConnection,
     settings: TimeSinkSettings | None = None,
@@ -185,7 +254,8 @@ def precompute(
 
     ``keep_slices=False`` leaves ``ts_slices`` (one row per run piece, for drill-down)
     empty: every figure is computed from the other tables, and on 10 M events writing the
-    slices is a large share of the time."""
+    slices is a large share of the time. The same steps run on Spark with
+    :func:`analytics.timesinks.on_spark.precompute_on_spark`."""
     if actor is not None:
         require(actor, Permission.VIEW_AGGREGATES)
     settings = settings or DEFAULT_SETTINGS
@@ -193,48 +263,13 @@ def precompute(
     con.execute(f"SET TimeZone = '{TIMEZONE}'")
     con.execute("BEGIN TRANSACTION")
     try:
-        load_holidays(con, settings)
-        build_hours(con, settings)
-        build_schedule_days(con)
-        build_calendar(con)
-        events_in, events_used = build_events(con, settings)
-        build_sessions(con, settings)
-        build_slices(con, settings, keep_slices=keep_slices)
-        con.execute(f"DROP TABLE IF EXISTS {ORDER_TABLE}")
-        for table, sql, params in (
-            ("ts_user_day", _USER_DAY_SQL, {"clock_s": settings.clock_hours * 3600}),
-            ("ts_service_day", _SERVICE_DAY_SQL, None),
-            ("ts_document_time", _DOCUMENT_TIME_SQL, None),
-            ("ts_orders", _ORDERS_SQL, None),
-        ):
-            con.execute(f"DELETE FROM {table}")  # noqa: S608 - constant
-            con.execute(sql, params)
-        sessions = con.execute("SELECT count(*) FROM ts_sessions").fetchone()[0]
-        slices = int(con.execute(
-            f"SELECT coalesce(sum(slices), 0) FROM {SCORED_TABLE}"  # noqa: S608 - constant
-        ).fetchone()[0])
-        for table in (SCORED_TABLE, USERS_TABLE, PATIENT_DAYS_TABLE, ACTIVITY_TABLE):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-        seconds = time.perf_counter() - started
-        run_id = uuid.uuid4().hex
-        con.execute("DELETE FROM ts_runs")
-        con.execute(
-            "INSERT INTO ts_runs VALUES (?, now(), ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                actor.username if actor else None,
-                settings.to_json(),
-                _fingerprint(con),
-                events_in,
-                events_used,
-                seconds,
-            ],
-        )
+        counts = run_steps(DuckDBEngine(con), settings, keep_slices=keep_slices)
+        report = record_run(con, settings, counts, started, actor)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return PrecomputeReport(run_id, settings, events_in, events_used, sessions, slices, seconds)
+    return report
 
 
 def ensure_precomputed(

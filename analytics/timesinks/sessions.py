@@ -5,13 +5,15 @@ matter). The gap from an event to the next one is active time credited to the cu
 activity when it is at most the idle threshold; a longer gap ends the session and counts
 nothing, and the last event of a session is credited nothing.
 
-Duplicates — same user, timestamp, activity and document — sort next to each other (the
-window orders by a hash of activity and document after the time): the gap from an event to
-its twin is 0, so the pair is credited once, and ``dense_rank`` counts it once.
+Duplicates — same user, timestamp, activity, document, document type and service — sort next
+to each other (the window orders by those after the time): the gap from an event to its twin
+is 0, so the pair is credited once, and ``dense_rank`` counts it once. Events of one user at
+the same microsecond that differ otherwise are ordered by those values, not by a hash, so that
+DuckDB and Spark (:mod:`analytics.engines`) credit the gap after them to the same activity.
 
-For speed on 10 M rows the window sorts only integers (user number, epoch microseconds,
-hash). The same pass marks runs of contiguous active slices with the same event attributes on
-one local day, so :mod:`analytics.timesinks.outside` scores and attributes runs (a few per
+The steps are ``SELECT`` statements run by an engine (:mod:`analytics.engines.base`): DuckDB's
+temporary tables, or cached Spark views from the same SQL transpiled. The same pass marks
+runs of contiguous active slices with the same event attributes on one local day, so :mod:`analytics.timesinks.outside` scores and attributes runs (a few per
 hundred events) instead of single slices, and fetches the event columns only for each run's
 first event. A session's active time is its last event minus its
 first: every gap inside a session is at most the threshold and credited in full.
@@ -19,8 +21,7 @@ first: every gap inside a session is at most the threshold and credited in full.
 
 from __future__ import annotations
 
-import duckdb
-
+from analytics.engines.base import Engine
 from analytics.timesinks.settings import TimeSinkSettings
 
 __all__ = ["ACTIVITY_JOIN", "ACTIVITY_SQL", "build_events", "build_sessions"]
@@ -38,8 +39,7 @@ ACTIVITY_JOIN = f"LEFT JOIN {ACTIVITY_TABLE} m ON m.k = hash(a.activity, a.actio
 
 # One row per distinct (activity, action, document type) of the log — a few hundred at most —
 # with the activity the map gives it, so the 10 M-row pass is one integer hash join.
-_ACTIVITY_TABLE_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {ACTIVITY_TABLE} AS
+_ACTIVITY_TABLE_SQL = """
 WITH c AS (SELECT DISTINCT activity, action, document_type FROM audit_events),
 r AS (
     SELECT c.*,
@@ -58,8 +58,7 @@ SELECT hash(activity, action, document_type) AS k,
 FROM r
 """  # noqa: S608 - constant table names
 
-_USERS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {USERS_TABLE} AS
+_USERS_SQL = """
 SELECT e.user_id, CAST(row_number() OVER (ORDER BY e.user_id) AS INTEGER) AS uid,
        nullif(trim(st.service), '') AS home_service, p.plan_first, p.plan_last
 FROM (SELECT DISTINCT user_id FROM audit_events) e
@@ -71,17 +70,16 @@ LEFT JOIN (SELECT user_id, min(day) AS plan_first, max(day) AS plan_last
 HOURS_TABLE = "_ts_hours"
 US_PER_HOUR = 3_600_000_000
 
-# One row per event: window over integer keys only (user number, epoch µs, hash). Besides the
+# One row per event: window over user number, epoch µs, then the event's values for ties. Besides the
 # session flags it marks where *runs* start and end: consecutive active slices of one user on
 # the same local day (of their start) with the same mapped activity, document, document type and
 # service (hash ``k``; runs hold active rows only, so their dense ranks are distinct), so the slices can be scored and attributed per run instead of per
 # event. A run's slices are contiguous, so its outside time is the sum of theirs. Only the
 # rows that start or end a session or a run are kept (a few per hundred events).
 _ORDER_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {ORDER_TABLE} AS
 WITH n AS (
     SELECT a.rowid AS rid, u.uid, epoch_us(a."timestamp") AS t,
-           hash({ACTIVITY_SQL}, a.document_id) AS h,
+           {ACTIVITY_SQL} AS act, a.document_id AS doc, a.document_type AS dtype, a.service AS svc,
            hash({ACTIVITY_SQL}, a.document_id, a.document_type, a.service, hr.day) AS k
     FROM audit_events a JOIN {USERS_TABLE} u USING (user_id)
     {ACTIVITY_JOIN}
@@ -95,7 +93,8 @@ w AS (
         lag(k) OVER w AS prev_k, lead(k) OVER w AS next_k,
         dense_rank() OVER w AS drank
     FROM n
-    WINDOW w AS (PARTITION BY uid ORDER BY t, h)
+    WINDOW w AS (PARTITION BY uid ORDER BY t, act, doc NULLS FIRST, dtype NULLS FIRST,
+                 svc NULLS FIRST)
 ),
 f AS (
     SELECT *,
@@ -116,7 +115,6 @@ WHERE prev_gap_us IS NULL OR prev_gap_us > $threshold_us OR gap_us IS NULL OR ga
 """  # noqa: S608 - constant table names
 
 _SESSIONS_SQL = f"""
-INSERT INTO ts_sessions
 WITH b AS (
     SELECT uid, t, drank, is_start, coalesce(gap_us > $threshold_us, TRUE) AS is_end
     FROM {ORDER_TABLE}
@@ -146,21 +144,20 @@ def _params(settings: TimeSinkSettings) -> dict:
     return {"threshold_us": settings.idle_threshold_s * 1_000_000}
 
 
-def build_events(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> tuple[int, int]:
-    """Fill the temporary activity, user and order tables (needs ``ts_schedule_days``);
-    return (audit rows, distinct events)."""
-    con.execute(_ACTIVITY_TABLE_SQL)
-    con.execute(_USERS_SQL)
-    con.execute(_ORDER_SQL, _params(settings))
+def build_events(engine: Engine, settings: TimeSinkSettings) -> tuple[int, int]:
+    """Stage the activity, user and order tables (needs ``ts_schedule_days``); return
+    (audit rows, distinct events)."""
+    engine.stage(ACTIVITY_TABLE, _ACTIVITY_TABLE_SQL)
+    engine.stage(USERS_TABLE, _USERS_SQL)
+    engine.stage(ORDER_TABLE, _ORDER_SQL, _params(settings))
     # every user's last event ends a session, so it is kept with its dense rank
-    read = con.execute("SELECT count(user_id) FROM audit_events").fetchone()[0]
-    kept = con.execute(
+    read = engine.row("SELECT count(user_id) FROM audit_events")[0]
+    kept = engine.row(
         f"SELECT coalesce(sum(d), 0) FROM (SELECT max(drank) AS d FROM {ORDER_TABLE} GROUP BY uid)"  # noqa: S608
-    ).fetchone()[0]
+    )[0]
     return int(read), int(kept)
 
 
-def build_sessions(con: duckdb.DuckDBPyConnection, settings: TimeSinkSettings) -> None:
-    """Replace ``ts_sessions`` from the temporary order table."""
-    con.execute("DELETE FROM ts_sessions")
-    con.execute(_SESSIONS_SQL, _params(settings) | {"threshold_s": settings.idle_threshold_s})
+def build_sessions(engine: Engine, settings: TimeSinkSettings) -> None:
+    """Replace ``ts_sessions`` from the staged order table."""
+    engine.fill("ts_sessions", _SESSIONS_SQL, _params(settings) | {"threshold_s": settings.idle_threshold_s})
