@@ -7,12 +7,12 @@ HYGIE_DB ?= data/hygie.duckdb
 # make run PORT=8600 serves the dashboard on another port.
 PORT ?= 8501
 
-.PHONY: run test lint audit bench demo clean browser lock screenshots
+.PHONY: run test lint audit bench demo clean browser java lock screenshots
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,spark]'
 	touch $(STAMP)
 
 ## run: set up, build the sample warehouse if missing, serve the dashboard (PORT=8501)
@@ -24,8 +24,8 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/hygie --db $(HYGIE_DB) demo --force
 
-## test: set up, audit the pinned dependencies, run the whole test suite (browser tests included)
-test: $(STAMP) browser audit
+## test: set up, audit the pinned dependencies, run the whole test suite (browser and Spark tests included)
+test: $(STAMP) browser java audit
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## screenshots: the browser tests, saving every page they visit under artifacts/screenshots/
@@ -37,6 +37,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: browser tests will be skipped (sudo apt-get install chromium)"; fi; }
+
+## java: make sure a Java runtime is installed for the Spark engine's tests (pyspark ships Spark)
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "java missing: the Spark tests will fail (sudo apt-get install openjdk-17-jre-headless)"; fi; }
 
 ## lint: ruff, then the dependency audit
 lint: $(STAMP) audit
@@ -62,12 +68,12 @@ audit: $(STAMP)
 
 ## bench: large-scale speed, memory and match-quality benchmarks (minutes)
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,spark,bench]'
 	$(BIN)/python -m benchmarks.run_all
 
 ## lock: re-pin the dependency versions after changing pyproject.toml
 lock: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,spark,bench]'
 	{ echo "# Pinned versions used by make (pip -c). Regenerate with: make lock"; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock
 
 clean:

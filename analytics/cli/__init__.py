@@ -16,6 +16,7 @@ from analytics.cli.export_cmd import export
 from analytics.cli.import_cmd import import_
 from analytics.cli.jobs_cmd import jobs
 from analytics.cli.report_cmd import report
+from analytics.cli.spark_cmd import spark
 from analytics.cli.timesinks_cmd import timesinks
 from analytics.cli.users_cmd import users
 from analytics.cli.warehouse_cmd import demo, info, serve
@@ -42,7 +43,7 @@ def main(ctx: click.Context, db: str) -> None:
     ctx.obj["db"] = db
 
 
-for command in (info, demo, serve, import_, duplicates, timesinks, jobs, export, users, report):
+for command in (info, demo, serve, import_, duplicates, timesinks, jobs, export, users, report, spark):
     main.add_command(command)
 
 

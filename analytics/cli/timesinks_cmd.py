@@ -9,6 +9,7 @@ import click
 import pandas as pd
 
 from analytics.cli.common import HygieGroup, as_option, cli_actor, open_warehouse
+from analytics.cli.spark_cmd import spark_options, spark_session
 from analytics.errors import InvalidInput
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
@@ -153,3 +154,54 @@ def export(ctx: click.Context, by: str, out: str, dialect: str, reason: str | No
         con.close()
     click.echo(f"Wrote {len(frame)} rows to {target} ({result.label})")
     click.echo(f"Purpose: {PURPOSE}.")
+
+
+@timesinks.command()
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="Where the steps run: the warehouse's DuckDB, or Spark (same SQL, transpiled).")
+@click.option("--idle-threshold", type=int, default=None,
+              help="Idle threshold in seconds (default: the last run's, else 300).")
+@click.option("--holidays", default=None, help="Public holiday calendar: FR (default), 57/67/68, 971-976.")
+@click.option("--no-slices", is_flag=True, help="Leave ts_slices (drill-down rows) empty.")
+@spark_options
+@as_option
+@click.pass_context
+def precompute(ctx: click.Context, engine: str, idle_threshold: int | None, holidays: str | None,
+               no_slices: bool, spark_master: str | None, spark_conf: tuple[str, ...],
+               as_user: str | None) -> None:
+    """Rebuild the time-sinks tables (sessions, slices, per-user-day aggregates) now."""
+    from analytics import timesinks as ts
+
+    con = open_warehouse(ctx)
+    try:
+        settings = ts.current_settings(con).with_threshold(idle_threshold).with_holidays(holidays)
+        actor = cli_actor(con, as_user)
+        if engine == "spark":
+            from analytics.timesinks.on_spark import precompute_on_spark
+
+            session = spark_session(spark_master, spark_conf)
+            report = precompute_on_spark(con, session, settings, actor=actor, keep_slices=not no_slices)
+        else:
+            report = ts.precompute(con, settings, actor=actor, keep_slices=not no_slices)
+    finally:
+        con.close()
+    click.echo(f"Time sinks ({engine}): {report.events_used} events, {report.sessions} sessions, "
+               f"{report.slices} active slices (idle threshold {report.settings.idle_threshold_s} s) "
+               f"in {report.seconds:.1f} s")
+
+
+@timesinks.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@as_option
+@click.pass_context
+def attach(ctx: click.Context, folder: str, as_user: str | None) -> None:
+    """Load the result tables 'hygie spark timesinks --out FOLDER' wrote into the warehouse."""
+    from analytics.timesinks.on_spark import attach_parquet
+
+    con = open_warehouse(ctx)
+    try:
+        report = attach_parquet(con, folder, actor=cli_actor(con, as_user))
+    finally:
+        con.close()
+    click.echo(f"Attached time sinks from {folder}: {report.events_used} events, {report.sessions} "
+               f"sessions, {report.slices} active slices (idle threshold {report.settings.idle_threshold_s} s)")

@@ -14,6 +14,8 @@ are). For Spark, SQLGlot parses them and writes Spark SQL, as Splink does for it
 * ``list(x ORDER BY …)`` → ``array_sort(collect_list(x))`` (the definitions order by the
   first field of a struct, which ``array_sort`` compares first);
 * ``list_sum(l)`` → ``aggregate(l, 0L, …)``, ``list_slice(l, a, b)`` → ``slice(l, a, b - a + 1)``;
+* a window call inside arithmetic is parenthesised (Spark reads ``lead(t) OVER w - t`` as a
+  window named ``w-t``);
 * ``$name`` parameters become literals (Spark SQL has no bound parameters for these
   statements): numbers, strings, booleans, ``datetime.timedelta`` (an interval in seconds),
   ``datetime.time`` (the same, from midnight).
@@ -71,6 +73,14 @@ def _transpile(sql: str) -> str:
     from sqlglot import exp
 
     def rewrite(node: exp.Expression) -> exp.Expression:
+        new = rewrite_one(node)
+        # SQLGlot does not visit a replaced node's children: rewrite them too
+        return node if new is node else new.transform(rewrite, copy=False)
+
+    def rewrite_one(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Window) and isinstance(node.parent, exp.Binary):
+            # Spark reads "lead(t) OVER w - t" as a window named "w-t"
+            return exp.Paren(this=node.copy())
         if isinstance(node, exp.TimeToUnix):  # duckdb epoch(t): seconds with their fraction
             return exp.Div(this=exp.func("unix_micros", node.this), expression=exp.Literal.number("1e6"))
         if isinstance(node, exp.UnixToTime):

@@ -1,9 +1,9 @@
-"""The Spark engine: each DuckDB-dialect step transpiled and run as a cached Spark view.
+"""The Spark engine: each DuckDB-dialect step transpiled and run as a materialised Spark view.
 
 Inputs are registered as views (:meth:`SparkEngine.register`: a Spark DataFrame, e.g. read
 from Parquet, or an Arrow table, e.g. read from the warehouse). :meth:`SparkEngine.fill`
-keeps a result table's rows as a view under the table's own name (later steps read it as they
-read the warehouse's table) and remembers it; :meth:`SparkEngine.result` gives it back as a
+keeps a result table's rows as a view under the table's own name and column names (later steps
+read it as they read the warehouse's table; ``columns`` gives the names) and remembers it; :meth:`SparkEngine.result` gives it back as a
 DataFrame, to write to Parquet or to collect (Arrow) into the warehouse.
 
 DuckDB's ``rowid`` is not a Spark column: a registered table that a step reads by row id gets
@@ -30,8 +30,9 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, spark: SparkSession) -> None:
+    def __init__(self, spark: SparkSession, columns: Mapping[str, Sequence[str]]) -> None:
         self.spark = spark
+        self.columns = columns
         self._views: dict[str, DataFrame] = {}
         self.results: dict[str, DataFrame] = {}
 
@@ -42,11 +43,14 @@ class SparkEngine:
             from pyspark.sql import functions as F
 
             frame = frame.withColumn("rowid", F.monotonically_increasing_id())
-        self._keep(name, frame)
+        self._keep(name, frame, materialise=False)  # a scan: cheap to plan, read when used
 
-    def _keep(self, name: str, frame: DataFrame) -> DataFrame:
+    def _keep(self, name: str, frame: DataFrame, *, materialise: bool = True) -> DataFrame:
         old = self._views.pop(name, None)
-        frame = frame.cache()
+        if materialise:
+            # Computed now, with its lineage cut: a view over views keeps their whole logical
+            # plans, and by the tenth step Spark's analyser spent minutes walking them.
+            frame = frame.localCheckpoint(eager=True)
         frame.createOrReplaceTempView(name)
         self._views[name] = frame
         if old is not None:
@@ -61,7 +65,8 @@ class SparkEngine:
         self._keep(name, self.sql(sql, params))
 
     def fill(self, table: str, sql: str, params: Params = None) -> None:
-        self.results[table] = self._keep(table, self.sql(sql, params))
+        frame = self.sql(sql, params)
+        self.results[table] = self._keep(table, frame.toDF(*self.columns[table]))
 
     def fill_values(self, table: str, columns: Mapping[str, Sequence[object]]) -> None:
         import pyarrow as pa

@@ -27,10 +27,15 @@ __all__ = ["DEFAULT_MASTER", "build_session", "parse_conf"]
 
 DEFAULT_MASTER = "local[*]"
 
-#: Settings Hygie needs whatever the cluster's defaults: its time zone, and Arrow for the
-#: pandas UDFs and for collecting results.
+#: Defaults any configuration may override: a quiet console (errors are raised to the caller).
+DEFAULT_CONF = {"spark.log.level": "ERROR", "spark.ui.showConsoleProgress": "false"}
+
+#: Settings Hygie needs whatever the cluster's defaults: its time zone; DuckDB's answers to a
+#: list index past the end and to a division by zero (NULL; Spark 4's ANSI mode raises); and
+#: Arrow for the pandas UDFs and for collecting results.
 REQUIRED_CONF = {
     "spark.sql.session.timeZone": TIMEZONE,
+    "spark.sql.ansi.enabled": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 
@@ -68,7 +73,7 @@ def build_session(
         builder = builder.master(master)
     elif not (os.environ.get("SPARK_REMOTE") or os.environ.get("PYSPARK_GATEWAY_PORT")):
         builder = builder.master(DEFAULT_MASTER)
-    for key, value in {**dict(conf or {}), **REQUIRED_CONF}.items():
+    for key, value in {**DEFAULT_CONF, **dict(conf or {}), **REQUIRED_CONF}.items():
         builder = builder.config(key, value)
     try:
         return builder.getOrCreate()

@@ -123,7 +123,8 @@ WITH b AS (
 p AS (
     SELECT *,
         lag(t) OVER v AS prev_t, lag(drank) OVER v AS prev_drank,
-        sum(CAST(is_start AS INTEGER)) OVER (v ROWS UNBOUNDED PRECEDING) AS session_no
+        sum(CAST(is_start AS INTEGER)) OVER (PARTITION BY uid ORDER BY t, drank, is_end
+                                             ROWS UNBOUNDED PRECEDING) AS session_no
     FROM b
     WINDOW v AS (PARTITION BY uid ORDER BY t, drank, is_end)
 ),
