@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-__all__ = ["ENGLISH", "NESTED", "NESTED_LISTS", "coded", "decode", "english", "placeholders"]
+__all__ = ["ENGLISH", "NESTED", "NESTED_LISTS", "coded", "decode", "english", "placeholders", "render", "translate"]
 
 #: code -> English template (``str.format`` fields, the same names in the French text).
 ENGLISH: dict[str, str] = {
@@ -274,6 +274,25 @@ def decode(text: str) -> tuple[str, dict[str, str]] | None:
         if found:
             return code, found.groupdict()
     return None
+
+
+def render(code: str, params: Mapping[str, object], template_of: Callable[[str], str | None]) -> str:
+    """``code`` with ``params`` in another language: ``template_of(code)`` gives its template
+    (English when it has none); nested sentences are translated in turn."""
+    values = {
+        k: translate(str(v), template_of) if k in NESTED
+        else ", ".join(translate(part, template_of) for part in str(v).split(", ")) if k in NESTED_LISTS
+        else v
+        for k, v in params.items()
+    }
+    template = template_of(code)
+    return template.format(**values) if template else english(code, **params)
+
+
+def translate(text: str, template_of: Callable[[str], str | None]) -> str:
+    """An English engine sentence in another language (see :func:`render`); as it is if uncoded."""
+    found = decode(text)
+    return render(*found, template_of) if found else text
 
 
 def coded(error: BaseException) -> tuple[str, Mapping[str, object]] | None:

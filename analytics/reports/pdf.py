@@ -31,6 +31,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from analytics.messages_fr import french
 from analytics.reports.monthly import MIN_CLINICIANS, SMALL_CELL, MonthlyReport
 from analytics.reports.texts import fr_month, fr_number, fr_percent, text
 
@@ -179,7 +180,8 @@ def _imports(r: MonthlyReport, s: dict[str, ParagraphStyle]) -> list:
     story.append(_png(draw, 1.8))
     if not r.findings.empty:
         story.append(_table([text("imports.table.problem"), text("imports.table.count")],
-                            [[_p(str(row.problem), s["note"]), _count(row.count)] for row in r.findings.itertuples()]))
+                            [[_p(french(str(row.problem)), s["note"]), _count(row.count)]  # findings are stored in English
+                             for row in r.findings.itertuples()]))
     return story
 
 

@@ -162,3 +162,19 @@ def test_a_bad_month_is_refused_with_the_expected_form(month: str) -> None:
 def test_previous_month_crosses_the_year() -> None:
     assert previous_month(date(2027, 1, 15)) == "2026-12"
     assert previous_month(date(2026, 12, 1)) == "2026-11"
+
+
+def test_import_findings_are_in_french_in_the_pdf(month_con) -> None:
+    """The findings are stored as the importer wrote them, in English; the report reads them by code."""
+    import dataclasses
+
+    import pandas as pd
+
+    report = monthly_report(month_con, system_actor(), "2026-11")
+    findings = pd.DataFrame({"problem": ["not a valid date (expected dd/mm/yyyy or yyyy-mm-dd); row not loaded",
+                                         "malformed INS: key 12 does not match the expected 46"],
+                             "count": pd.Series([12, None], dtype=object)})
+    text = pdf_text(render_pdf(dataclasses.replace(report, findings=findings)))
+    assert "Date invalide (attendu jj/mm/aaaa ou aaaa-mm-jj) ; ligne non chargée" in text
+    assert "INS mal formé : la clé 12 ne correspond pas à la clé attendue 46" in text
+    assert "not a valid date" not in text and "malformed INS" not in text

@@ -145,8 +145,18 @@ def _sql_row(index_frame, pid: str) -> dict:
     return {k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v) for k, v in row.items()}
 
 
-@pytest.mark.parametrize(("i", "description", "fields"), [(i, c[0], c[1]) for i, c in enumerate(NAME_CASES)],
-                         ids=[c[0] for c in NAME_CASES])
+def _typed_at_the_desk(fields: dict) -> bool:
+    """The identity desk types neither a used first name nor an INS status fetched from INSi
+    (RECUP/QUAL): cases that need them have no typed query to compare and stay out of the list
+    (they used to be collected and always skipped)."""
+    base = person("Q", **fields)
+    return not (base.get("used_first_name") or base.get("identity_status") in ("RECUP", "QUAL"))
+
+
+DESK_CASES = [(i, c[0], c[1]) for i, c in enumerate(NAME_CASES) if _typed_at_the_desk(c[1])]
+
+
+@pytest.mark.parametrize(("i", "description", "fields"), DESK_CASES, ids=[c[1] for c in DESK_CASES])
 def test_python_query_normalisation_equals_sql(index, i, description, fields):
     """Search normalises the typed identity in Python: it must equal the index's SQL."""
     import datetime as dt
@@ -155,8 +165,6 @@ def test_python_query_normalisation_equals_sql(index, i, description, fields):
 
     base = person("Q", **fields)
     date = dt.datetime.strptime(base["birth_date"], "%d/%m/%Y").date()
-    if base.get("used_first_name") or base.get("identity_status") in ("RECUP", "QUAL"):
-        pytest.skip("not typed at the identity desk (used first name, fetched INS status)")
     q = normalise_query(birth_name=base.get("birth_name"), used_name=base.get("used_name"),
                         first_names=base.get("first_names"), birth_date=date, sex=base.get("sex"),
                         birth_place=base.get("birth_place_code"), ins=base.get("ins"), phone=base.get("phone"),
