@@ -193,7 +193,7 @@ def _change_account(page, username: str, action: str, role: str | None = None) -
         form.get_by_test_id("stSelectbox").nth(1).click()
         page.get_by_role("option", name=role, exact=True).click()
     form.get_by_role("button", name="Appliquer").click()
-    page.get_by_text(f"Compte « {username} » modifié.").wait_for()
+    page.get_by_text(f"Compte « {username} » modifié.").wait_for(timeout=120_000)  # an apply and a rerun, under load
 
 
 def _click_download(page) -> bool:
