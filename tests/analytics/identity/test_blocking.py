@@ -61,7 +61,7 @@ def test_a_large_block_is_capped_and_its_pairs_grow_linearly(window):
         con = _index(_namesakes(n))
         report = blocking.candidate_pairs(con, max_block=10, window=window)
         rule = next(r for r in report["rules"] if r["rule"] == "names_any_order")
-        assert rule["window"] == min(window, 3)  # looser keys get a narrower window
+        assert rule["window"] == min(window, 2)  # looser keys get a narrower window
         window = rule["window"]
         assert rule["capped_blocks"] == 1 and rule["capped_blocks_identities"] == n
         # sorted neighbourhood: each identity meets its `window` next neighbours, no more
