@@ -238,6 +238,7 @@ def arrays_from_columns(d: dict[str, np.ndarray]) -> IndexArrays:
         return np.asarray(v, dtype=object)
 
     s = {k: np.where(pd.isna(col(k)), "", col(k)).astype(object) for k in _STRINGS}
+    s["address_ns"] = pd.Series(s["address"], dtype=object).str.replace(" ", "", regex=False).to_numpy(dtype=object)
     c: dict[str, np.ndarray] = {}
     if all(f"h_{k}" in d for k in _CODE_EXPRS):  # hash codes computed in SQL (load_index)
         c = {k: np.asarray(d[f"h_{k}"], dtype=np.int64) for k in _CODE_EXPRS}
@@ -288,15 +289,16 @@ def _sim(scorer, left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.nd
 _FEMININE_ENDINGS = ("E", "NE", "LE", "TE", "TTE", "INE", "ETTE", "IE")
 
 
-def _gendered(left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """One first name is the other plus a French feminine ending (only the masked pairs, few:
-    those whose lengths differ)."""
+def _gendered(left: np.ndarray, right: np.ndarray, mask: np.ndarray, lengths: tuple[np.ndarray, np.ndarray]
+              ) -> np.ndarray:
+    """One first name is the other plus a French feminine ending (only the masked pairs whose
+    lengths, ``lengths`` per pair, allow it)."""
     out = np.zeros(len(mask), dtype=bool)
-    idx = np.flatnonzero(mask)
+    short, extra = np.minimum(*lengths), np.abs(lengths[0] - lengths[1])
+    idx = np.flatnonzero(mask & (short >= 3) & (extra >= 1) & (extra <= max(map(len, _FEMININE_ENDINGS))))
     if len(idx):
         prefix = process.cpdist(left[idx], right[idx], scorer=Prefix.similarity, workers=-1)
-        short = np.minimum([len(x) for x in left[idx]], [len(x) for x in right[idx]])
-        cand = idx[(prefix == short) & (short >= 3)]
+        cand = idx[prefix == short[idx]]
         out[cand] = [
             (lambda lo, hi: hi[len(lo):] in _FEMININE_ENDINGS)(*sorted((left[i], right[i]), key=len))
             for i in cand
@@ -304,16 +306,17 @@ def _gendered(left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarr
     return out
 
 
-def _compound(left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _compound(left: np.ndarray, right: np.ndarray, mask: np.ndarray, lengths: tuple[np.ndarray, np.ndarray]
+              ) -> np.ndarray:
     """One first name is the first part of the other, the rest a first name of its own of three
-    letters or more (JEANPIERRE / JEAN, MARIELOUISE / MARIE); only the masked pairs."""
+    letters or more (JEANPIERRE / JEAN, MARIELOUISE / MARIE); only the masked pairs
+    (``lengths``: the two first names' lengths per pair)."""
     out = np.zeros(len(mask), dtype=bool)
-    idx = np.flatnonzero(mask)
+    short = np.minimum(*lengths)
+    idx = np.flatnonzero(mask & (short >= 3) & (np.maximum(*lengths) - short >= 3))
     if len(idx):
         prefix = process.cpdist(left[idx], right[idx], scorer=Prefix.similarity, workers=-1)
-        short = np.minimum([len(x) for x in left[idx]], [len(x) for x in right[idx]])
-        longest = np.maximum([len(x) for x in left[idx]], [len(x) for x in right[idx]])
-        cand = idx[(prefix == short) & (short >= 3) & (longest - short >= 3)]
+        cand = idx[prefix == short[idx]]
         if len(cand):
             rest = np.array([max(left[i], right[i], key=len)[len(min(left[i], right[i], key=len)):] for i in cand],
                             dtype=object)
@@ -342,15 +345,12 @@ def _nir_contradicts(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> np.ndarra
     return one & bad
 
 
-def _address_similarity(left: np.ndarray, right: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _address_similarity(address: np.ndarray, spaceless: np.ndarray, a: np.ndarray, b: np.ndarray,
+                        mask: np.ndarray) -> np.ndarray:
     """0-100 per pair (masked pairs only): the better of the word-order-free ratio and the ratio
     with spaces removed (FEBRL-style splits: NARRANYSTREET / NARRAN STREET)."""
-    out = _sim(fuzz.token_sort_ratio, left, right, mask)
-    idx = np.flatnonzero(mask)
-    if len(idx):
-        out[idx] = np.maximum(out[idx], process.cpdist(left[idx], right[idx], scorer=fuzz.ratio, workers=-1,
-                                                       processor=lambda v: v.replace(" ", "")))
-    return out
+    out = _sim(fuzz.token_sort_ratio, address[a], address[b], mask)
+    return np.maximum(out, _sim(fuzz.ratio, spaceless[a], spaceless[b], mask & (out < 100)))
 
 
 def _lengths(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -441,21 +441,23 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
         _sim(fuzz.token_set_ratio, s["fn_list"][a], s["fn_list"][b], several & ~similar) >= 100)
     # Masculine / feminine forms of one name (LOUIS / LOUISE, JEAN / JEANNE): twins, not a typo.
     longer = todo & (c["fn1_len"][a] != c["fn1_len"][b])
-    gendered = _gendered(s["fn1"][a], s["fn1"][b], longer)
+    fn_lengths = (c["fn1_len"][a], c["fn1_len"][b])
+    gendered = _gendered(s["fn1"][a], s["fn1"][b], longer, fn_lengths)
     # A compound first name reduced to its first part (JEANPIERRE / JEAN: hyphens are joined).
-    compound = _compound(s["fn1"][a], s["fn1"][b], longer & ~gendered)
+    compound = _compound(s["fn1"][a], s["fn1"][b], longer & ~gendered, fn_lengths)
     # The RNIV's strict traits include the list of birth first names: two lists that share the first
     # name and differ after it are not formatting-only agreement (no automatic merge).
     lists = _eq(c["fn1"], a, b) & ~_eq(c["fn_all"], a, b) & (c["n_names"][a] > 1) & (c["n_names"][b] > 1)
     lists_prefix = _sim(Prefix.similarity, s["fn_list"][a], s["fn_list"][b], lists)
-    shorter = np.minimum(_lengths(s["fn_list"], a), _lengths(s["fn_list"], b))
-    first_only = lists & (lists_prefix < shorter)
+    first_only = np.zeros(len(a), dtype=bool)
+    at = np.flatnonzero(lists)  # few pairs: lengths only where both lists have several names
+    first_only[at] = lists_prefix[at] < np.minimum(_lengths(s["fn_list"], a[at]), _lengths(s["fn_list"], b[at]))
     rest = todo & ~similar & ~partial & ~gendered & ~compound
     L["first_name"] = _levels("first_name", present, [
         ("first_only", first_only), ("exact", exact), ("reordered", reordered), ("used", used), ("gendered", gendered),
         ("compound", compound), ("other_name", other_name), ("close", close), ("partial", partial),
         ("swapped", swapped & todo), ("nickname", name_variants.nickname(s["fn1"][a], s["fn1"][b], rest)),
-        ("initial", name_variants.initial(s["fn1"][a], s["fn1"][b], rest))])
+        ("initial", name_variants.initial(s["fn1"][a], s["fn1"][b], rest & (np.minimum(*fn_lengths) == 1)))])
 
     L["birth_date"] = _date_levels(ix, a, b)
 
@@ -482,7 +484,7 @@ def compare(ix: IndexArrays, a: np.ndarray, b: np.ndarray) -> tuple[dict[str, np
     pc_other = ad_present & ~ad_exact & ~same_pc
     pc_typo = pc_other & (~pc_present | (_sim(OSA.distance, s["postcode"][a], s["postcode"][b], pc_other & pc_present)
                                          <= 1))
-    similar = _address_similarity(s["address"][a], s["address"][b], ad_present & ~ad_exact & (same_pc | pc_typo))
+    similar = _address_similarity(s["address"], s["address_ns"], a, b, ad_present & ~ad_exact & (same_pc | pc_typo))
     L["address"] = _levels("address", pc_present | ad_present, [
         ("exact", ad_exact), ("close", same_pc & (similar >= 85)), ("street", pc_typo & (similar >= 85)),
         ("postcode", same_pc)])
