@@ -251,6 +251,8 @@ GUARD_CASES = [
     ("duplicate: same first name", dict(first_name="exact", sex="exact"), False),
     ("same INS: not twins", dict(first_name="far", sex="exact", ins="exact"), False),
     ("no shared home", dict(first_name="far", sex="exact", address="far", phone="far"), False),
+    ("twins: same address, postcode mistyped on one", dict(first_name="far", address="street", phone="far"), True),
+    ("same postcode only: no shared home", dict(first_name="far", address="postcode", phone="far"), False),
 ]
 
 
