@@ -55,11 +55,21 @@ class Model:
     log: list[str] = field(default_factory=list)
     #: Match threshold derived from this model on the data it was fitted on (None: not derived).
     threshold_match: float | None = None
+    #: Fields whose m was learned from the data (the others keep their priors).
+    learned: tuple[str, ...] = ()
+
+    def training_note(self) -> str:
+        """One line for the run's report: which fields' m the data taught, which kept the prior."""
+        kept = [f for f in FIELDS if f not in self.learned]
+        if not self.learned:
+            return "model: priors only (too few pairs to learn m from the data)"
+        return (f"model: m learned from the data (EM on training rules) for {', '.join(self.learned)}"
+                + (f"; priors kept for {', '.join(kept)}" if kept else ""))
 
     def to_json(self) -> dict:
         return {
             "lambda": self.lam, "iterations": self.iterations, "log": self.log,
-            "threshold_match": self.threshold_match,
+            "threshold_match": self.threshold_match, "learned": list(self.learned),
             "fields": {f: {"levels": list(FIELDS[f][1:]), "m": self.m[f].tolist(), "u": self.u[f].tolist(),
                            "u_random": self.u_random[f].tolist()} for f in FIELDS},
         }
@@ -70,7 +80,7 @@ class Model:
         return cls(m={f: np.asarray(fl[f]["m"]) for f in FIELDS}, u={f: np.asarray(fl[f]["u"]) for f in FIELDS},
                    u_random={f: np.asarray(fl[f]["u_random"]) for f in FIELDS},
                    lam=float(data["lambda"]), iterations=int(data.get("iterations", 0)),
-                   threshold_match=data.get("threshold_match"))
+                   threshold_match=data.get("threshold_match"), learned=tuple(data.get("learned", ())))
 
 
 def estimate_u(ix: IndexArrays, n_pairs: int = 150_000, seed: int = 42) -> dict[str, np.ndarray]:

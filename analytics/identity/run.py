@@ -38,6 +38,7 @@ class MatchSummary:
     blocking: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     threshold_source: str = "fixed default"
+    training: str = ""
     #: matches no automatic merge may take (RNIV): they wait in the review queue with the reviews
     held: int = 0
 
@@ -48,6 +49,7 @@ class MatchSummary:
             f"{self.reviews} to review (score >= {self.threshold_review})",
             f"{self.held} of the matches wait for a reviewer too (not eligible for automatic merge, RNIV)",
             f"match threshold: {self.threshold_source}",
+            *([self.training] if self.training else []),
             f"{self.clusters} clusters of duplicates, in {self.seconds:.1f} s",
         ]
 
@@ -185,12 +187,14 @@ def find_duplicates(
     # Blocking intermediates can be large (10M keys at 1M patients): free them now.
     con.execute("DROP TABLE IF EXISTS _hy_keys; DROP TABLE IF EXISTS _hy_blocks; DROP TABLE IF EXISTS _hy_pairs")
     lap("load")
+    training = "model: given (not refitted)" if model is not None else ""
     if model is None:
         from analytics.identity.comparisons import compare
 
         levels, _ = compare(ix, a, b)
         lap("compare")
         model = fit(con, ix, levels, estimate_u(ix, seed=seed), seed=seed)
+        training = model.training_note()
         lap("train")
         sp = score_pairs(con, ix, a, b, model, t_match, t_review, levels=levels)
         model.threshold_match = derive_threshold(sp.score)
@@ -214,6 +218,7 @@ def find_duplicates(
         matches=int((sp.decision == "match").sum()), reviews=int((sp.decision == "review").sum()),
         clusters=n_clusters, threshold_match=t_match, threshold_review=t_review,
         seconds=0.0, blocking=report, timings=timings, threshold_source=source, held=held_matches(sp),
+        training=training,
     )
     lap("store")
     summary.seconds = round(time.perf_counter() - t0, 3)

@@ -139,9 +139,11 @@ def em(levels: dict[str, np.ndarray], u: dict[str, np.ndarray], fixed: tuple[str
 
 def estimate_m(con: duckdb.DuckDBPyConnection, ix: IndexArrays, u: dict[str, np.ndarray], *, seed: int = 42,
                table: str = "identity_index", max_pairs: int = MAX_PAIRS,
-               rules: tuple[TrainingRule, ...] = TRAINING_RULES) -> tuple[dict[str, np.ndarray], list[str]]:
-    """m per field, learned by EM on each training rule's pairs (module docstring), and the log
-    lines that say, per rule and per field, what was estimated and what kept its prior."""
+               rules: tuple[TrainingRule, ...] = TRAINING_RULES
+               ) -> tuple[dict[str, np.ndarray], list[str], tuple[str, ...]]:
+    """m per field, learned by EM on each training rule's pairs (module docstring); the log
+    lines that say, per rule and per field, what was estimated and what kept its prior; the
+    fields whose m was learned."""
     la, lb, lab = reviewed_labels(con, ix)
     log = [f"labels: {int((lab == 1).sum())} pairs reviewed 'same', {int((lab == 0).sum())} 'not the same'"]
     estimates: dict[str, list[np.ndarray]] = {f: [] for f in FIELDS}
@@ -174,7 +176,7 @@ def estimate_m(con: duckdb.DuckDBPyConnection, ix: IndexArrays, u: dict[str, np.
         else:
             out[f] = np.asarray(PRIOR_M[f], dtype=float)
             log.append(f"{f}: no training rule could estimate it, prior kept")
-    return out, log
+    return out, log, tuple(f for f in FIELDS if estimates[f])
 
 
 def fit(con: duckdb.DuckDBPyConnection, ix: IndexArrays, candidate_levels: dict[str, np.ndarray],
@@ -182,10 +184,10 @@ def fit(con: duckdb.DuckDBPyConnection, ix: IndexArrays, candidate_levels: dict[
     """The model of a full run: u from random pairs (given), m learned on the training rules
     (:func:`estimate_m`), lambda — the share of duplicates among all pairs — measured over the
     candidate pairs with that m."""
-    m, log = estimate_m(con, ix, u, seed=seed, table=table)
+    m, log, learned = estimate_m(con, ix, u, seed=seed, table=table)
     absent = [f for f in FIELDS if not bool((candidate_levels[f] > 0).any())]
     log += [f"{f}: absent from every candidate pair (weight 0)" for f in absent]
-    model = Model(m=m, u=u, u_random=u, lam=0.5, iterations=0, log=log)
+    model = Model(m=m, u=u, u_random=u, lam=0.5, iterations=0, log=log, learned=learned)
     n = len(next(iter(candidate_levels.values())))
     w = weights(model, candidate_levels, {f: np.full(n, np.nan) for f in FIELDS})
     model.lam = estimate_lambda(sum(w.values()), ix.n)

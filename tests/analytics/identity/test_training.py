@@ -119,7 +119,7 @@ def test_estimate_m_learns_from_the_data_and_says_so():
     build_index(con)
     ix = load_index(con)
     u = estimate_u(ix)
-    m, log = estimate_m(con, ix, u)
+    m, log, learned = estimate_m(con, ix, u)
     text = "\n".join(log)
     assert "rule names:" in text and "rule birth_date:" in text
     # every duplicate here has another phone: the learned m says so, the prior (0.85 agree) does not
@@ -132,7 +132,7 @@ def test_too_few_pairs_keep_the_priors_and_the_log_says_so():
     insert_patients(con, _population(30, 0.1, seed=4, phone_changes=False))
     build_index(con)
     ix = load_index(con)
-    m, log = estimate_m(con, ix, estimate_u(ix))
+    m, log, learned = estimate_m(con, ix, estimate_u(ix))
     assert all(np.allclose(m[f], PRIOR_M[f]) for f in FIELDS)
     assert any("too few" in line for line in log)
     assert any("prior kept" in line for line in log)
@@ -165,3 +165,18 @@ def test_training_sql_samples_a_share_of_the_pairs():
     assert 0.4 * total < len(half) < 0.6 * total
     assert all(r1 < r2 for r1, r2 in every)
     con.close()
+
+
+def test_the_run_report_says_what_was_learned_and_what_kept_its_prior():
+    con = connect(":memory:")
+    insert_patients(con, _population(3000, 0.3, seed=7, phone_changes=True))
+    lines = find_duplicates(con, actor=system_actor()).summary_lines()
+    note = next(line for line in lines if line.startswith("model:"))
+    assert "m learned from the data" in note and "phone" in note.split("; priors kept")[0]
+    assert "priors kept for" in note and "ins" in note.split("; priors kept")[1]  # no INS in these records
+    small = connect(":memory:")
+    insert_patients(small, _population(12, 0.1, seed=8, phone_changes=False))
+    assert "model: priors only (too few pairs to learn m from the data)" in find_duplicates(
+        small, actor=system_actor()).summary_lines()
+    con.close()
+    small.close()
