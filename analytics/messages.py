@@ -210,16 +210,32 @@ ENGLISH: dict[str, str] = {
     "search.bad_date": "{field}: '{value}' is not a date (expected dd/mm/yyyy)",
     "review.four_eyes": "four-eyes review: {user} already said 'same person' on {pair}; another reviewer must "
                         "confirm",
+    # --- accounts --------------------------------------------------------------------------------
+    "account.exists": "an account named '{user}' already exists",
+    "account.unknown": "no account named '{user}'",
+    "account.last_admin": "'{user}' is the last active admin; make another admin first",
+    "account.bad_role": "role '{role}': expected one of {roles}",
+    "account.bad_username": "username '{user}': use 2 to 64 characters among a-z, 0-9, '.', '_' and '-', "
+                            "starting with a letter or digit",
+    "password.refused": "password refused: {problems}",
+    "password.too_short": "the password must have at least {n} characters",
+    "password.too_long": "the password must have at most {n} characters",
+    "password.has_username": "the password must not contain the username",
+    "password.common": "the password is too common",
+    "password.classes": "the password must mix at least 3 of: lower case, upper case, digits, other characters "
+                        "(or be a passphrase of at least {n} characters)",
+    "password.guessable": "the password is too easy to guess (repeated or common words, keyboard sequences, dates); "
+                          "add unrelated words",
     # --- time sinks: settings --------------------------------------------------------------------
     "hours.start_after_end": "working hours: start {start} is not before end {end}",
     "hours.idle_not_whole": "idle threshold: expected a whole number of seconds, got {value}",
     "hours.idle_range": "idle threshold: {value} s is outside 1–{high} s",
 }
 
-#: Parameters that hold another coded sentence, translated in turn ("traits", "tried": a comma list
-#: of them).
+#: Parameters that hold another coded sentence, translated in turn; and those that hold a list of
+#: them, with their separator.
 NESTED = frozenset({"message", "action", "step", "delimiter"})
-NESTED_LISTS = frozenset({"traits", "tried"})
+NESTED_LISTS = {"traits": ", ", "tried": ", ", "problems": "; "}
 
 #: The shape of some parameters, so that :func:`decode` cuts a sentence where its writer did.
 _SHAPES: dict[str, str] = {
@@ -281,7 +297,8 @@ def render(code: str, params: Mapping[str, object], template_of: Callable[[str],
     (English when it has none); nested sentences are translated in turn."""
     values = {
         k: translate(str(v), template_of) if k in NESTED
-        else ", ".join(translate(part, template_of) for part in str(v).split(", ")) if k in NESTED_LISTS
+        else NESTED_LISTS[k].join(translate(part, template_of) for part in str(v).split(NESTED_LISTS[k]))
+        if k in NESTED_LISTS
         else v
         for k, v in params.items()
     }

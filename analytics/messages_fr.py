@@ -210,6 +210,22 @@ FRENCH: dict[str, str] = {
     "search.bad_date": "Date de naissance « {value} » invalide (attendu jj/mm/aaaa).",
     "review.four_eyes": "Double validation : {user} a déjà jugé {pair} « même personne » ; un second relecteur "
                         "doit confirmer.",
+    # --- accounts ----------------------------------------------------------------------------
+    "account.exists": "Un compte nommé « {user} » existe déjà.",
+    "account.unknown": "Aucun compte nommé « {user} ».",
+    "account.last_admin": "« {user} » est le dernier administrateur actif : nommez d'abord un autre administrateur.",
+    "account.bad_role": "Rôle « {role} » inconnu (rôles : {roles}).",
+    "account.bad_username": "Identifiant « {user} » : de 2 à 64 caractères parmi a-z, 0-9, « . », « _ » et « - », "
+                            "commençant par une lettre ou un chiffre.",
+    "password.refused": "Mot de passe refusé : {problems}.",
+    "password.too_short": "au moins {n} caractères",
+    "password.too_long": "au plus {n} caractères",
+    "password.has_username": "il ne doit pas contenir l'identifiant",
+    "password.common": "il est trop courant",
+    "password.classes": "mêlez au moins 3 types de caractères : minuscules, majuscules, chiffres, autres (ou "
+                        "une phrase de passe d'au moins {n} caractères)",
+    "password.guessable": "il est trop facile à deviner (mots répétés ou courants, suites du clavier, dates) ; "
+                          "ajoutez des mots sans rapport entre eux",
     # --- time sinks: settings -----------------------------------------------------------------
     "hours.start_after_end": "Heures de travail : le début ({start}) doit précéder la fin ({end}).",
     "hours.idle_not_whole": "Seuil d'inactivité : un nombre entier de secondes est attendu (reçu {value}).",

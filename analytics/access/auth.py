@@ -196,16 +196,13 @@ def _normalise(username: str) -> str:
 def _valid_username(username: str) -> str:
     name = username.strip().lower()
     if not _USERNAME.fullmatch(name):
-        raise InvalidInput(
-            f"username '{username}': use 2 to 64 characters among a-z, 0-9, '.', '_' and '-', "
-            "starting with a letter or digit"
-        )
+        raise InvalidInput("account.bad_username", user=username)
     return name
 
 
 def _valid_role(role: str) -> str:
     if role not in ROLES:
-        raise InvalidInput(f"role '{role}': expected one of {', '.join(ROLES)}")
+        raise InvalidInput("account.bad_role", role=role, roles=", ".join(ROLES))
     return role
 
 
@@ -222,7 +219,7 @@ def _user(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
 def _require_user(con: duckdb.DuckDBPyConnection, username: str) -> tuple:
     row = _user(con, username.strip().lower())
     if row is None:
-        raise InvalidInput(f"no account named '{username}'")
+        raise InvalidInput("account.unknown", user=username)
     return row
 
 
@@ -255,7 +252,7 @@ def create_user(
     elif not bootstrap:
         require(actor, Permission.MANAGE_USERS)
     if _user(con, name) is not None:
-        raise InvalidInput(f"an account named '{name}' already exists")
+        raise InvalidInput("account.exists", user=name)
     if password is not None:
         passwords.check_password(password, name)
     _insert_user(con, actor, name, role, password, display_name, _now(now), is_demo=False)
@@ -462,7 +459,7 @@ def set_role(con: duckdb.DuckDBPyConnection, actor: Actor, username: str, role: 
     _valid_role(role)
     name, old_role, _, active = _require_user(con, username)
     if old_role == "admin" and role != "admin" and active and _active_admins(con) == 1:
-        raise InvalidInput(f"'{name}' is the last active admin; make another admin first")
+        raise InvalidInput("account.last_admin", user=name)
     con.execute("UPDATE users SET role = ? WHERE username = ?", [role, name])
     record(con, actor, "user_change", name, detail={"change": "role", "from": old_role, "to": role})
 
@@ -472,7 +469,7 @@ def deactivate(con: duckdb.DuckDBPyConnection, actor: Actor, username: str) -> N
     require(actor, Permission.MANAGE_USERS)
     name, role, _, active = _require_user(con, username)
     if role == "admin" and active and _active_admins(con) == 1:
-        raise InvalidInput(f"'{name}' is the last active admin; make another admin first")
+        raise InvalidInput("account.last_admin", user=name)
     con.execute("UPDATE users SET active = FALSE WHERE username = ?", [name])
     record(con, actor, "user_change", name, detail={"change": "deactivate"})
     sessions.STORE.revoke_user(name)  # this server's signed-in sessions of that account end now

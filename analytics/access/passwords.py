@@ -32,6 +32,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from analytics.errors import InvalidInput
+from analytics.messages import english
 
 __all__ = [
     "COMMON_PASSWORDS",
@@ -119,22 +120,18 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
     """Every rule ``password`` breaks, as English sentences (empty list: acceptable)."""
     problems: list[str] = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"the password must have at least {MIN_LENGTH} characters")
+        problems.append(english("password.too_short", n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        problems.append(f"the password must have at most {MAX_LENGTH} characters")
+        problems.append(english("password.too_long", n=MAX_LENGTH))
     folded = password.casefold()
     if username and len(username) >= 3 and username.casefold() in folded:
-        problems.append("the password must not contain the username")
+        problems.append(english("password.has_username"))
     if folded in COMMON_PASSWORDS:
-        problems.append("the password is too common")
+        problems.append(english("password.common"))
     if len(password) < PASSPHRASE_LENGTH and _classes(password) < 3:
-        problems.append(
-            "the password must mix at least 3 of: lower case, upper case, digits, other "
-            f"characters (or be a passphrase of at least {PASSPHRASE_LENGTH} characters)"
-        )
+        problems.append(english("password.classes", n=PASSPHRASE_LENGTH))
     if not problems and _strength(password, username) < MIN_STRENGTH:
-        problems.append("the password is too easy to guess (repeated or common words, keyboard "
-                        "sequences, dates); add unrelated words")
+        problems.append(english("password.guessable"))
     return problems
 
 
@@ -154,7 +151,7 @@ def check_password(password: str, username: str | None = None) -> None:
     """Raise :class:`InvalidInput` listing every broken rule, or return silently."""
     problems = password_problems(password, username)
     if problems:
-        raise InvalidInput("password refused: " + "; ".join(problems))
+        raise InvalidInput("password.refused", problems="; ".join(problems))
 
 
 def hash_password(password: str) -> str:

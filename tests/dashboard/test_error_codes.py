@@ -111,3 +111,15 @@ def test_french_texts_format_with_the_english_parameters():
     for code in messages.ENGLISH:
         names = messages.placeholders(messages.ENGLISH[code])
         formatter.format(FR[f"error.{code}"], **dict.fromkeys(names, "x"))
+
+
+def test_an_account_refusal_lists_every_broken_rule_in_french():
+    from analytics.access.passwords import check_password
+
+    with pytest.raises(InvalidInput) as err:
+        check_password("anna", "anna")
+    assert str(err.value).startswith("password refused: the password must have at least 12 characters; ")
+    assert error_text(err.value) == (
+        "Mot de passe refusé : au moins 12 caractères; il ne doit pas contenir l'identifiant; mêlez au moins 3 "
+        "types de caractères : minuscules, majuscules, chiffres, autres (ou une phrase de passe d'au moins 16 "
+        "caractères).")
