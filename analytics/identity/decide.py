@@ -68,8 +68,12 @@ SAME_HOME = ("street", "close", "exact")
 #: (JEAN-PIERRE / JEAN: how a desk shortens a first name, not how twins are named; it is never
 #: eligible for automatic merge either). On the medium sample, guarding ``compound`` held back
 #: ~0.1 % of the true duplicates and no twin.
-#: An initial (J / JADE) cannot tell twins apart either (issue 12's name variants).
-OTHER_FIRST_NAME = ("far", "gendered", "partial", "other_name", "used", "initial")
+#: An initial (J / JADE) cannot tell twins apart either (issue 12's name variants), nor a
+#: nickname-like pair of two given names (ADÈLE / ADÉLAÏDE: twins of the 1M sample were matched).
+OTHER_FIRST_NAME = ("far", "gendered", "partial", "other_name", "used", "initial", "nickname")
+#: First-name levels that a desk's typing explains (a typo of a non-name, a name shortened:
+#: ALEXANDRE / ALEX): twins only when the sexes are known to differ.
+NEAR_FIRST_NAME = ("close", "compound")
 
 
 def twins_guard(levels: dict[str, np.ndarray]) -> np.ndarray:
@@ -77,15 +81,16 @@ def twins_guard(levels: dict[str, np.ndarray]) -> np.ndarray:
     nearly the same birth date, a shared household (same address or phone), and first names
     that are not the same after normalisation — however close they are, when both are real first
     names (LEA / LENA, ``other_name``), when one is the other's used first name or the other
-    gender's form. Only a typo of a non-name (LEA / LEAA, ``close``) is
-    let through, unless the sexes differ. A shared INS rules twins out. Never decided ``match``.
+    gender's form, or a nickname of it (ADÈLE / ADÉLAÏDE). Only a typo of a non-name (LEA / LEAA,
+    ``close``) or a shortened name (ALEXANDRE / ALEX, ``compound``) is let through, unless the
+    sexes differ. A shared INS rules twins out. Never decided ``match``.
     """
     same_name = _any(levels["birth_name"], "birth_name", SAME_FAMILY_NAME)
     near_date = _any(levels["birth_date"], "birth_date", NEAR_BIRTH_DATE)
     home = _any(levels["address"], "address", SAME_HOME) | (levels["phone"] == _lvl("phone", "exact"))
     fn_other = _any(levels["first_name"], "first_name", OTHER_FIRST_NAME)
-    # A typo-like difference is a twin only when the sexes are known to differ.
-    fn_close_other_sex = (levels["first_name"] == _lvl("first_name", "close")) & (
+    # A typo-like or shortened first name is a twin only when the sexes are known to differ.
+    fn_close_other_sex = _any(levels["first_name"], "first_name", NEAR_FIRST_NAME) & (
         levels["sex"] == _lvl("sex", "far"))
     ins_agrees = levels["ins"] == _lvl("ins", "exact")  # twins never share an INS
     return same_name & near_date & home & (fn_other | fn_close_other_sex) & ~ins_agrees

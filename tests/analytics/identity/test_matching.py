@@ -243,6 +243,12 @@ GUARD_CASES = [
     ("twins: LÉA / LÉNA, two real first names, same sex", dict(first_name="other_name", sex="exact"), True),
     ("twins: the used first name of one is the other's", dict(first_name="used"), True),
     ("JEAN-PIERRE / JEAN: a compound shortened at the desk, not twins", dict(first_name="compound"), False),
+    # twins of the 1M sample that were decided match (second session of issue 11)
+    ("twins: ADÈLE / ADÉLAÏDE, a nickname-like pair of two given names", dict(first_name="nickname"), True),
+    ("twins: ALEXANDRE (M) / ALEX (F), a shortened name and another sex",
+     dict(first_name="compound", sex="far"), True),
+    ("ALEXANDRE / ALEX, sex unknown on one: shortened at the desk", dict(first_name="compound", sex="missing"),
+     False),
     ("siblings: particle dropped from the family name", dict(birth_name="particle", first_name="far"), True),
     ("twins: day and month swapped on one", dict(birth_date="swap", first_name="other_name"), True),
     ("first names reordered: one person", dict(first_name="reordered"), False),
