@@ -34,7 +34,7 @@ from analytics.timesinks.precompute import (
     RESULT_TABLES,
     PrecomputeReport,
     StepCounts,
-    record_run,
+    publish,
     run_steps,
 )
 from analytics.timesinks.settings import DEFAULT_SETTINGS, TimeSinkSettings
@@ -89,16 +89,13 @@ def precompute_on_spark(
         results = {table: engine.result(table).toArrow() for table in RESULT_TABLES}
     finally:
         engine.close()
-    con.execute("BEGIN TRANSACTION")
-    try:
+
+    def load() -> StepCounts:
         for table, rows in results.items():
             _replace(con, table, rows)
-        report = record_run(con, settings, counts, started, actor)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return report
+        return counts
+
+    return publish(con, settings, started, actor, load)
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: object, columns: str = "*") -> None:
@@ -201,19 +198,19 @@ def attach_parquet(
         raise InvalidInput(f"{folder / _RUN_FILE}: not a Hygie Spark time-sinks output ({exc})") from None
     settings = TimeSinkSettings.from_json(json.dumps(run["settings"]))
     counts = StepCounts(**run["counts"])
-    con.execute(f"SET TimeZone = '{TIMEZONE}'")
-    con.execute("BEGIN TRANSACTION")
-    try:
+
+    def load() -> StepCounts:
         for table in RESULT_TABLES:
+            files = sorted((folder / table).rglob("*.parquet"))
+            if not files:  # an empty partitioned table (ts_slices with --no-slices) has none
+                con.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
+                continue
             columns = ", ".join(f'"{c}"' for c in _columns(con, table))
             rows = con.sql(
-                "SELECT * FROM read_parquet($glob, hive_partitioning = true, union_by_name = true)",
-                params={"glob": str(folder / table / "**" / "*.parquet")},
+                "SELECT * FROM read_parquet($files, hive_partitioning = true, union_by_name = true)",
+                params={"files": [str(f) for f in files]},
             ).to_arrow_table()
             _replace(con, table, rows, columns)
-        report = record_run(con, settings, counts, started, actor)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return report
+        return counts
+
+    return publish(con, settings, started, actor, load)

@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -46,7 +47,7 @@ __all__ = [
     "demo_step",
     "ensure_precomputed",
     "precompute",
-    "record_run",
+    "publish",
     "run_steps",
 ]
 
@@ -215,7 +216,27 @@ def run_steps(engine: Engine, settings: TimeSinkSettings, *, keep_slices: bool =
     return StepCounts(events_in, events_used, int(sessions), int(slices))
 
 
-def record_run(
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    settings: TimeSinkSettings,
+    started: float,
+    actor: Actor | None,
+    fill: Callable[[], StepCounts],
+) -> PrecomputeReport:
+    """In one transaction: ``fill()`` the result tables, then record the run in ``ts_runs``.
+    The DuckDB steps, Spark's results and attached Parquet files are all published so."""
+    con.execute(f"SET TimeZone = '{TIMEZONE}'")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        report = _record_run(con, settings, fill(), started, actor)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return report
+
+
+def _record_run(
     con: duckdb.DuckDBPyConnection,
     settings: TimeSinkSettings,
     counts: StepCounts,
@@ -259,17 +280,8 @@ def precompute(
     if actor is not None:
         require(actor, Permission.VIEW_AGGREGATES)
     settings = settings or DEFAULT_SETTINGS
-    started = time.perf_counter()
-    con.execute(f"SET TimeZone = '{TIMEZONE}'")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        counts = run_steps(DuckDBEngine(con), settings, keep_slices=keep_slices)
-        report = record_run(con, settings, counts, started, actor)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return report
+    return publish(con, settings, time.perf_counter(), actor,
+                   lambda: run_steps(DuckDBEngine(con), settings, keep_slices=keep_slices))
 
 
 def ensure_precomputed(
