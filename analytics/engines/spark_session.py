@@ -14,6 +14,7 @@ saving changes must be computed as DuckDB computes them.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -27,14 +28,22 @@ __all__ = ["DEFAULT_MASTER", "build_session", "parse_conf"]
 
 DEFAULT_MASTER = "local[*]"
 
-#: Defaults any configuration may override: a quiet console (errors are raised to the caller).
-DEFAULT_CONF = {"spark.log.level": "ERROR", "spark.ui.showConsoleProgress": "false"}
+#: Defaults any configuration may override: a quiet console (errors are raised to the caller),
+#: and Spark's catalogue folder out of the working directory (Hygie keeps no Spark tables).
+DEFAULT_CONF = {
+    "spark.log.level": "ERROR",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "hygie-spark-warehouse"),
+}
 
-#: Settings Hygie needs whatever the cluster's defaults: its time zone; DuckDB's answers to a
-#: list index past the end and to a division by zero (NULL; Spark 4's ANSI mode raises); and
-#: Arrow for the pandas UDFs and for collecting results.
+#: Settings Hygie needs whatever the cluster's defaults: its time zone and Parquet's timestamps;
+#: DuckDB's answers to a list index past the end and to a division by zero (NULL; Spark 4's
+#: ANSI mode raises); and Arrow for the pandas UDFs and for collecting results.
 REQUIRED_CONF = {
     "spark.sql.session.timeZone": TIMEZONE,
+    # instants written as Parquet's UTC-adjusted microseconds, which DuckDB reads back as
+    # TIMESTAMPTZ (Spark's default INT96 reads as a naive time, shifted by the UTC offset)
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.ansi.enabled": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }

@@ -73,6 +73,7 @@ def test_spark_timesinks_on_parquet_then_attached_gives_the_same_tables(
 ):
     source = connect(sample_warehouse)
     inputs = tmp_path / "in"
+    inputs.mkdir()
     try:
         source.execute("SET TimeZone = 'Europe/Paris'")
         # events partitioned by month, as a log archive is
