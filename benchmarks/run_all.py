@@ -44,6 +44,12 @@ def _steps(data: Path, quick: bool) -> dict[str, list[list[str]]]:
             [PY, "benchmarks/bench_timesinks.py", "synth", "--events", events, "--db", ts_db],
             [PY, "benchmarks/bench_timesinks.py", "run", "--db", ts_db],
         ],
+        "spark": [
+            [PY, "benchmarks/bench_timesinks.py", "synth", "--events", events, "--staff", "300",
+             "--db", str(data / f"spark_{scale}.duckdb")],
+            *[[PY, "-m", "benchmarks.bench_spark", "timesinks", "--db", str(data / f"spark_{scale}.duckdb"),
+               "--engine", engine] for engine in ("duckdb", "spark")],
+        ],
         "jobs": [[PY, "benchmarks/bench_jobs.py", "--patients", "100000"]],
         "access": [[PY, "benchmarks/bench_access.py", "--rows", "1000000"]],
         "dashboard": [[PY, "benchmarks/bench_dashboard.py"]],
