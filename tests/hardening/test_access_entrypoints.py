@@ -138,6 +138,8 @@ ENTRIES: list[Entry] = [
           lambda con, a, x: identity.export_clusters(con, a), logs="view"),
     Entry("identity.record_review", P.REVIEW_PAIRS, WRITERS,
           lambda con, a, x: identity.record_review(con, a, "P003", "P004", "unsure"), writes=True),
+    Entry("identity.set_four_eyes", P.CHANGE_SETTINGS, ADMIN_ONLY,
+          lambda con, a, x: identity.set_four_eyes(con, a, True), writes=True),
     # documents
     Entry("documents.find_duplicate_documents", P.VIEW_PATIENT_DATA, READERS,
           lambda con, a, x: documents.find_duplicate_documents(con, actor=a), writes=True),
@@ -401,6 +403,7 @@ NO_ACTOR: dict[str, str] = {
     "analytics.jobs.schedules.list_schedules": "schedule definitions (job, cron, who), no patient rows",
     "analytics.jobs.schedules.run_due": "the scheduler: runs each schedule as its stored owner's role",
     "analytics.importing.mark_interrupted_imports": "housekeeping when the warehouse opens",
+    "analytics.identity.four_eyes": "the review.four_eyes setting (on or off, no rows)",
 }
 #: Aggregate-only functions whose actor may be omitted (every role holds VIEW_AGGREGATES).
 OPTIONAL_ACTOR: set[str] = {

@@ -292,15 +292,33 @@ def _xsrf() -> dict[str, dict[str, str]]:
     return {"headers": {"X-Xsrftoken": token}, "cookies": {"_streamlit_xsrf": token}}
 
 
-def _put_upload(base: str, session_id: str, cookie: str | None) -> int:
+def _put_upload(base: str, session_id: str, cookie: str | None, xsrf: str = "pair") -> int:
+    """PUT a file into ``session_id``; ``xsrf``: "pair" (Streamlit's cookie and its header),
+    "none" (neither) or "forged" (the cookie with another token in the header)."""
     import requests
 
     pair = _xsrf()
-    cookies = pair["cookies"] | ({"hygie_session": cookie} if cookie else {})
+    headers = {} if xsrf == "none" else pair["headers"]
+    if xsrf == "forged":
+        headers = {"X-Xsrftoken": "2|00000000|" + "0" * 32 + "|1"}
+    cookies = ({} if xsrf == "none" else pair["cookies"]) | ({"hygie_session": cookie} if cookie else {})
     answer = requests.put(f"{base}/_stcore/upload_file/{session_id}/planted", timeout=30,
                           files={"file": ("planted.csv", b"IPP;NOM\n1;=HYPERLINK(1)\n", "text/csv")},
-                          headers=pair["headers"], cookies=cookies)
+                          headers=headers, cookies=cookies)
     return answer.status_code
+
+
+def _put_oversized(base: str, session_id: str, cookie: str) -> int:
+    """PUT one byte over HYGIE_MAX_UPLOAD_MB=1 with the XSRF pair and ``cookie``."""
+    from tests.hardening.test_server_settings import _put_refusable
+
+    pair = _xsrf()
+    token = pair["cookies"]["_streamlit_xsrf"]
+    headers = {"Cookie": f"_streamlit_xsrf={token}; hygie_session={cookie}", "X-Xsrftoken": token,
+               "Content-Type": "multipart/form-data; boundary=b"}
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\r\n"
+            + b"a" * (1024 * 1024 + 1) + b"\r\n--b--\r\n")
+    return _put_refusable(f"{base}/_stcore/upload_file/{session_id}/big", headers, body)
 
 
 def _get(url: str, cookie: str | None) -> tuple[int, bytes]:
@@ -314,7 +332,7 @@ def test_a_stolen_session_id_uploads_nothing_and_a_download_url_serves_only_its_
     """Before: ``PUT /_stcore/upload_file/<session_id>/…`` took a file into a signed-in session
     from anyone holding the ID (a proxy log shows it), and ``GET /media/<file>`` of an export
     served the patients' CSV to anyone holding the URL."""
-    (proc, base), db = _serve(tmp_path)
+    (proc, base), db = _serve(tmp_path, HYGIE_MAX_UPLOAD_MB="1")
     try:
         lea_ctx, lea = _tab(chromium)
         root_ctx, root = _tab(chromium)
@@ -330,6 +348,11 @@ def test_a_stolen_session_id_uploads_nothing_and_a_download_url_serves_only_its_
         session_id = ids[-1]
         assert "/media/" in media_url
         uploads = [_put_upload(base, session_id, c) for c in (None, "forged.cookie", other, cookie)]
+        # with the right cookie, Streamlit's own checks still apply: its XSRF pair, then the size
+        # limit (HYGIE_MAX_UPLOAD_MB=1); the 204 above is their control
+        checked = [_put_upload(base, session_id, cookie, xsrf="none"),
+                   _put_upload(base, session_id, cookie, xsrf="forged"),
+                   _put_oversized(base, session_id, cookie)]
         downloads = [_get(media_url, c) for c in (None, other, cookie)]
         joined, seen = _join(base, session_id)  # and the WebSocket join, for its access-log row
         lea_ctx.close()
@@ -337,6 +360,7 @@ def test_a_stolen_session_id_uploads_nothing_and_a_download_url_serves_only_its_
     finally:
         hygie_server.stop(proc)
     assert uploads == [403, 403, 403, 204]  # only lea's own cookie uploads into lea's session
+    assert checked == [403, 403, 413]
     assert [status for status, _ in downloads] == [403, 403, 200]
     assert "patient_id" in downloads[2][1].decode("utf-8-sig").splitlines()[0]  # the control: the real CSV
     refused = _rows(db, "SELECT actor, object, detail->>'target_user' FROM access_log "
