@@ -31,6 +31,25 @@ NOT_SQL_RECEIVERS = {"service"}  # analytics.jobs.service.execute(con, request):
 # QUEUE_ORDERS, SUMMARY_DIMENSIONS, export allow-lists...), checked before use, or a SQL fragment
 # assembled by the module from such names; user values in the same statements are parameters.
 REVIEWED: dict[str, int] = {
+    # Reviewed 2026-12-08. The engines run the time-sinks steps: table names are the steps' constant
+    # names, the SQL their module-level SELECTs with $name parameters (bound on DuckDB; on Spark
+    # written as literals that SQLGlot parses and re-escapes for Spark's string syntax).
+    "analytics/engines/base.py::drop": 1,
+    "analytics/engines/base.py::fill": 2,
+    "analytics/engines/base.py::fill_values": 2,
+    "analytics/engines/base.py::row": 1,
+    "analytics/engines/base.py::stage": 1,
+    "analytics/engines/spark.py::fill": 1,
+    "analytics/engines/spark.py::row": 1,
+    "analytics/engines/spark.py::sql": 1,
+    "analytics/engines/spark.py::stage": 1,
+    "analytics/timesinks/on_spark.py::_columns": 1,  # RESULT_TABLES and the constant input tables
+    "analytics/timesinks/on_spark.py::_read_warehouse": 1,
+    "analytics/timesinks/on_spark.py::_replace": 2,
+    # the index columns (INDEX_COLUMNS, _ORIGINALS) and an int rid; the rules' key SELECTs
+    "analytics/identity/search_index.py::_load": 3,
+    # training rules' SQL from the constant TRAINING_RULES and the index table name
+    "analytics/identity/training.py::estimate_m": 2,
     "analytics/demo.py::build_demo": 1,
     "analytics/documents/duplicates.py::find_duplicate_documents": 1,
     "analytics/documents/passages.py::match_passages": 2,
@@ -39,7 +58,7 @@ REVIEWED: dict[str, int] = {
     "analytics/exports.py::_unique_candidates": 1,
     "analytics/exports.py::_plan_table": 1,
     "analytics/exports.py::export_table": 1,
-    "analytics/identity/blocking.py::candidate_pairs": 2,
+    "analytics/identity/blocking.py::candidate_pairs": 3,
     "analytics/identity/blocking.py::recall_ceiling": 1,
     "analytics/identity/collisions.py::find_collisions": 1,  # column list from the constant _COLUMNS
     "analytics/identity/comparisons.py::_external_tf": 2,
@@ -52,7 +71,6 @@ REVIEWED: dict[str, int] = {
     "analytics/identity/queue.py::page_frame": 2,
     "analytics/identity/run.py::_pairs_positions": 1,
     "analytics/identity/search.py::shown_values": 1,
-    "analytics/identity/search_index.py::get_search_index": 3,
     "analytics/importing/fhir.py::check": 1,
     "analytics/importing/load.py::_check_structure": 2,
     "analytics/importing/load.py::_cleanup": 1,
@@ -74,8 +92,6 @@ REVIEWED: dict[str, int] = {
     "analytics/timesinks/measures.py::group_measures": 1,
     "analytics/timesinks/measures.py::peer_stats": 1,
     "analytics/timesinks/measures.py::period_measures": 1,
-    "analytics/timesinks/outside.py::build_slices": 1,
-    "analytics/timesinks/precompute.py::precompute": 3,
     "analytics/timesinks/ranking.py::_add_double_entry": 1,
     "analytics/timesinks/ranking.py::time_sink_ranking": 1,
     "dashboard/views/exports.py::<module>": 1,
