@@ -136,12 +136,17 @@ def test_every_call_is_in_the_access_log_and_nothing_else_changed(served: Served
 
     from tests import hygie_server
 
-    # The calls whose rows are checked below are made here, on this module's server: under
-    # xdist the module's other tests may run on another worker, against another server.
+    # The calls whose rows are checked below must have been answered by this module's server:
+    # under xdist the module's other tests may have run on another worker, against another
+    # server. Those missing here are made now (only those: the token's rate limit is 60 a minute).
+    missing = Counter((case[1], case[2], case[5]) for case in BAD) - Counter(served.answered)
     for _, method, path, body, token, status, _ in BAD:
-        body = patient_parameters(served.patient) if body == "patient" else body
-        assert served.call(method, path, body, token=token)[0] == status
-    assert served.call("POST", MATCH, patient_parameters(served.patient))[0] == 200
+        if missing[(method, path, status)] > 0:
+            missing[(method, path, status)] -= 1
+            body = patient_parameters(served.patient) if body == "patient" else body
+            assert served.call(method, path, body, token=token)[0] == status
+    if ("POST", MATCH, 200) not in served.answered:
+        assert served.call("POST", MATCH, patient_parameters(served.patient))[0] == 200
     before = _counts_via_api(served)  # two forwarded CLI commands: two more POST /cli calls
     # Stopped right after the last answer: an answer only leaves once its access-log row is
     # committed, so no call may be missing however loaded the machine is.
