@@ -84,8 +84,9 @@ def test_schedules_run_when_due_and_once_per_slot(warehouse):
     con = warehouse
     sid = schedules.add_schedule(con, ADMIN, "archive-duplicate-documents", "0 2 * * *", apply=True)
     created = con.execute("SELECT created_at FROM job_schedules").fetchone()[0]
-    assert schedules.run_due(con, created + dt.timedelta(minutes=1)) == []  # not due before 02:00
     due_day = schedules.next_due("0 2 * * *", created)
+    # not due a minute before its first 02:00 (created + 1 minute was due when the test ran at 01:59)
+    assert schedules.run_due(con, due_day - dt.timedelta(minutes=1)) == []
     results = schedules.run_due(con, due_day + dt.timedelta(minutes=5))
     assert [(r.schedule_id, r.status, r.message) for r in results] == [(sid, "succeeded", "2 row(s) changed")]
     assert schedules.run_due(con, due_day + dt.timedelta(minutes=6)) == []
